@@ -1,0 +1,1 @@
+"""Asterisk bench fixtures (PBX and carrier): being built."""

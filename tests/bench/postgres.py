@@ -1,0 +1,1 @@
+"""PostgreSQL bench fixture: being built."""
