@@ -1,0 +1,147 @@
+"""What a call machine asks the runner to do; frozen values that contain no I/O whatsoever."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from teamfoned.routing.model import AttemptResult, CallOutcome
+
+__all__ = [
+    "Action",
+    "Bridge",
+    "CallAction",
+    "CancelTimer",
+    "Dial",
+    "FetchCandidates",
+    "FinishCall",
+    "HangupCaller",
+    "HangupLeg",
+    "RecordAnswer",
+    "RecordAttempt",
+    "RunFallback",
+    "SaveRoundRobin",
+    "StartRinging",
+    "StartTimer",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Base of every action."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartRinging(Action):
+    """Let the caller hear ringing (or the team's music on hold / greeting)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchCandidates(Action):
+    """Ask the store who may be rung now, leaving out `exclude`; answer with CandidatesFetched."""
+
+    exclude: frozenset[uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class Dial(Action):
+    """Claim the member atomically, then originate their leg. A lost claim comes back as
+    LegClaimFailed, and the runner then ignores HangupLeg / RecordAttempt for that member."""
+
+    member_id: uuid.UUID
+    ring_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class HangupLeg(Action):
+    """Hang up the member's leg (a no-op if its channel is already gone)."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge(Action):
+    """Bridge the caller with the member's answered leg."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class HangupCaller(Action):
+    """Hang up the caller's channel."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer(Action):
+    """Start (or restart) the named timer; when it expires feed back `timer_fired(name, now=...)`."""
+
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer(Action):
+    """Cancel the named timer (a no-op if it already expired)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAttempt(Action):
+    """End the member's attempt in the store with `result`, which releases the member."""
+
+    member_id: uuid.UUID
+    result: AttemptResult
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAnswer(Action):
+    """Mark the member's attempt (and the call) answered in the store."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class RunFallback(Action):
+    """Carry out the team's fallback for `outcome`, then feed back FallbackFinished."""
+
+    outcome: CallOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class FinishCall(Action):
+    """The call is over: store its outcome. Always the last action of a machine.
+
+    `wait_seconds`: from the start of the call until it was answered, or until the hunt
+    stopped (caller hung up, fallback started) when it was not.
+    `talk_seconds`: from answer to end; None when unanswered.
+    """
+
+    outcome: CallOutcome
+    answered_by: uuid.UUID | None
+    wait_seconds: float
+    talk_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveRoundRobin(Action):
+    """Store the team's new round-robin position (the priority of the member last picked)."""
+
+    position: int
+
+
+CallAction = (
+    StartRinging
+    | FetchCandidates
+    | Dial
+    | HangupLeg
+    | Bridge
+    | HangupCaller
+    | StartTimer
+    | CancelTimer
+    | RecordAttempt
+    | RecordAnswer
+    | RunFallback
+    | FinishCall
+    | SaveRoundRobin
+)

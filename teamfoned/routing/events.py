@@ -1,0 +1,135 @@
+"""What the runner tells a call machine happened; frozen values that contain no I/O whatsoever."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from teamfoned.routing.model import Candidate
+
+__all__ = [
+    "MAX_WAIT_TIMER",
+    "CallEvent",
+    "CallerEntered",
+    "CallerHungUp",
+    "CandidatesFetched",
+    "Event",
+    "FallbackFinished",
+    "LegAnswered",
+    "LegClaimFailed",
+    "LegEnded",
+    "LegRinging",
+    "MaxWaitReached",
+    "RingTimeout",
+    "ring_timer",
+    "timer_fired",
+]
+
+# Timer names the machine starts with StartTimer; the runner turns an expired one back into
+# an event with `timer_fired`.
+MAX_WAIT_TIMER = "max_wait"
+_RING_TIMER_PREFIX = "ring:"
+
+
+def ring_timer(member_id: uuid.UUID) -> str:
+    """The name of the timer that limits how long `member_id`'s leg rings."""
+    return f"{_RING_TIMER_PREFIX}{member_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event. `now` is keyword-only so each event's own fields stay positional;
+    it is the only clock the machine ever sees."""
+
+    now: datetime = field(kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CallerEntered(Event):
+    """The caller's channel entered the application; the call starts at `now`."""
+
+
+@dataclass(frozen=True, slots=True)
+class CandidatesFetched(Event):
+    """Answer to FetchCandidates: who may be rung now (tried members already excluded)."""
+
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LegClaimFailed(Event):
+    """The runner lost the race to claim the member (they are busy elsewhere); nothing was dialled."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class LegRinging(Event):
+    """The member's phone is ringing."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class LegAnswered(Event):
+    """The member picked up (and accepted, when call confirmation is on)."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class LegEnded(Event):
+    """The member's channel is gone; `cause` is its Q.850 hang-up cause (None: unknown)."""
+
+    member_id: uuid.UUID
+    cause: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RingTimeout(Event):
+    """The ring timer of the member's leg expired."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class MaxWaitReached(Event):
+    """The team's maximum caller wait expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallerHungUp(Event):
+    """The caller's channel is gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackFinished(Event):
+    """The runner has carried out RunFallback (or handed the caller to the dialplan)."""
+
+
+CallEvent = (
+    CallerEntered
+    | CandidatesFetched
+    | LegClaimFailed
+    | LegRinging
+    | LegAnswered
+    | LegEnded
+    | RingTimeout
+    | MaxWaitReached
+    | CallerHungUp
+    | FallbackFinished
+)
+
+
+def timer_fired(name: str, *, now: datetime) -> MaxWaitReached | RingTimeout | None:
+    """The event for an expired timer that the machine started; None for a name it never uses."""
+    if name == MAX_WAIT_TIMER:
+        return MaxWaitReached(now=now)
+    if name.startswith(_RING_TIMER_PREFIX):
+        try:
+            member_id = uuid.UUID(name[len(_RING_TIMER_PREFIX) :])
+        except ValueError:
+            return None
+        return RingTimeout(member_id, now=now)
+    return None

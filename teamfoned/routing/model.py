@@ -1,0 +1,89 @@
+"""The routing vocabulary: plain frozen values, no behaviour beyond mapping; contains no I/O whatsoever."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "AttemptResult",
+    "CallOutcome",
+    "Candidate",
+    "TeamPolicy",
+    "attempt_result_for_cause",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A team member who may be rung now.
+
+    `priority`: lower rings first (`linear`); also the member's place in the team for
+    `round_robin`, so priorities should be distinct within a team.
+    `idle_since`: end of the member's last answered call (None: never answered one).
+    `calls_taken`: answered calls in the statistics window (`fewest_calls`).
+    """
+
+    member_id: uuid.UUID
+    priority: int
+    idle_since: datetime | None
+    calls_taken: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPolicy:
+    """A team's routing settings; times are in seconds."""
+
+    strategy: str
+    ring_time: float
+    max_wait: float
+    wrap_up: float
+
+
+class CallOutcome(StrEnum):
+    """How a caller's journey through a team number ended."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # the caller hung up first
+    NO_ONE_AVAILABLE = "no_one_available"  # candidates ran out before anyone answered
+    TIMED_OUT = "timed_out"  # the team's maximum wait passed
+    FALLBACK = "fallback"  # set outside the routing core (the fallback took the call over)
+    FAILED = "failed"  # set outside the routing core (the runner could not go on)
+
+
+class AttemptResult(StrEnum):
+    """How one leg to one member ended."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    REJECTED = "rejected"
+    UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"  # another member answered, the caller left, or max wait passed
+    CONFIRM_TIMEOUT = "confirm_timeout"
+    DECLINED = "declined"
+    TOO_LATE = "too_late"
+    FAILED = "failed"
+
+
+# Q.850 cause codes as Asterisk reports them in ChannelDestroyed / ChannelHangupRequest.
+_RESULT_BY_CAUSE: dict[int, AttemptResult] = {
+    17: AttemptResult.BUSY,  # user busy
+    21: AttemptResult.REJECTED,  # call rejected
+    18: AttemptResult.NO_ANSWER,  # no user responding
+    19: AttemptResult.NO_ANSWER,  # no answer from user (user alerted)
+    1: AttemptResult.UNREACHABLE,  # unallocated number
+    3: AttemptResult.UNREACHABLE,  # no route to destination
+    27: AttemptResult.UNREACHABLE,  # destination out of order
+    34: AttemptResult.UNREACHABLE,  # no circuit/channel available
+    38: AttemptResult.UNREACHABLE,  # network out of order
+}
+
+
+def attempt_result_for_cause(cause: int | None) -> AttemptResult:
+    """The attempt result for a leg the far end ended with Q.850 `cause` (None: unknown)."""
+    if cause is None:
+        return AttemptResult.FAILED
+    return _RESULT_BY_CAUSE.get(cause, AttemptResult.FAILED)
