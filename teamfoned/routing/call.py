@@ -1,0 +1,420 @@
+"""One call's routing as a state machine: events in, actions out; contains no I/O whatsoever.
+
+The machine never awaits, never reads a clock (every event carries `now`) and never draws
+random numbers of its own (the rng comes in). Its promises, whatever order events arrive in:
+every leg that was dialled (and not refused by LegClaimFailed) gets exactly one RecordAttempt,
+the call gets exactly one FinishCall, and an event that does not fit the current state --
+duplicate, late, out of order, or naming a member never dialled -- yields no actions.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+from teamfoned.routing.actions import (
+    Action,
+    Bridge,
+    CancelTimer,
+    Dial,
+    FetchCandidates,
+    FinishCall,
+    HangupCaller,
+    HangupLeg,
+    RecordAnswer,
+    RecordAttempt,
+    RunFallback,
+    SaveRoundRobin,
+    StartRinging,
+    StartTimer,
+)
+from teamfoned.routing.events import (
+    MAX_WAIT_TIMER,
+    CallerEntered,
+    CallerHungUp,
+    CandidatesFetched,
+    Event,
+    FallbackFinished,
+    LegAnswered,
+    LegClaimFailed,
+    LegEnded,
+    LegRinging,
+    MaxWaitReached,
+    RingTimeout,
+    ring_timer,
+)
+from teamfoned.routing.model import (
+    AttemptResult,
+    CallOutcome,
+    Candidate,
+    TeamPolicy,
+    attempt_result_for_cause,
+)
+from teamfoned.routing.strategies import next_wave, validate_strategy
+
+__all__ = ["CallMachine", "CallState", "LegState", "LegView"]
+
+
+class CallState(StrEnum):
+    """Where the call is. `hunting` covers fetching candidates and ringing them."""
+
+    WAITING = "waiting"  # built, CallerEntered not seen yet
+    HUNTING = "hunting"
+    CONNECTED = "connected"
+    FALLBACK = "fallback"  # RunFallback sent, waiting for FallbackFinished
+    FINISHED = "finished"
+
+
+class LegState(StrEnum):
+    """Where one member's leg is."""
+
+    DIALLING = "dialling"  # Dial sent: claim and originate under way
+    RINGING = "ringing"
+    CONNECTED = "connected"  # answered and bridged with the caller
+    HANGING_UP = "hanging_up"  # we hung it up; its result is recorded, its LegEnded not seen yet
+    ENDED = "ended"  # its channel is gone and its result recorded
+    NOT_CLAIMED = "not_claimed"  # LegClaimFailed: never dialled, nothing to record
+
+
+_IN_PROGRESS = frozenset({LegState.DIALLING, LegState.RINGING})
+_LIVE = frozenset({LegState.DIALLING, LegState.RINGING, LegState.CONNECTED, LegState.HANGING_UP})
+
+
+@dataclass(slots=True)
+class _Leg:
+    dialled_at: datetime
+    ring_time: float
+    state: LegState = LegState.DIALLING
+    result: AttemptResult | None = None
+    # A leg we hung up that answers anyway is hung up once more, once.
+    hung_up_again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LegView:
+    """Read-only view of one leg, for tests and the runner."""
+
+    member_id: uuid.UUID
+    state: LegState
+    result: AttemptResult | None
+
+
+class CallMachine:
+    """The routing decisions for one call to a team number.
+
+    `CallMachine(call_id, policy, *, rng, rr_position)`: `policy.strategy` is validated here
+    (UnknownStrategy); `rng` is used only by the `random` strategy; `rr_position` is the team's
+    stored round-robin position. The call starts at CallerEntered's `now`, and events sent
+    before CallerEntered are ignored. Feed events to `handle`, carry out the returned actions
+    in order.
+    """
+
+    def __init__(
+        self,
+        call_id: uuid.UUID,
+        policy: TeamPolicy,
+        *,
+        rng: random.Random,
+        rr_position: int | None,
+    ) -> None:
+        validate_strategy(policy.strategy)
+        self.call_id = call_id
+        self.policy = policy
+        self._rng = rng
+        self._rr_position = rr_position
+        self._state = CallState.WAITING
+        self._legs: dict[uuid.UUID, _Leg] = {}
+        self._timers: set[str] = set()
+        self._fetching = False
+        self._started_at: datetime | None = None
+        self._hunt_ended_at: datetime | None = None
+        self._answered_by: uuid.UUID | None = None
+        self._answered_at: datetime | None = None
+        self._fallback_outcome: CallOutcome | None = None
+        self._outcome: CallOutcome | None = None
+
+    # -- read-only view -------------------------------------------------------------------
+
+    @property
+    def state(self) -> CallState:
+        return self._state
+
+    @property
+    def finished(self) -> bool:
+        return self._state is CallState.FINISHED
+
+    @property
+    def outcome(self) -> CallOutcome | None:
+        """The outcome of FinishCall, None until then."""
+        return self._outcome
+
+    @property
+    def answered_by(self) -> uuid.UUID | None:
+        return self._answered_by
+
+    @property
+    def rr_position(self) -> int | None:
+        return self._rr_position
+
+    @property
+    def tried(self) -> frozenset[uuid.UUID]:
+        """Members dialled in this call, including lost claims: never offered again."""
+        return frozenset(self._legs)
+
+    @property
+    def live_legs(self) -> frozenset[uuid.UUID]:
+        """Legs whose channel may still exist."""
+        return frozenset(m for m, leg in self._legs.items() if leg.state in _LIVE)
+
+    @property
+    def ringing_legs(self) -> frozenset[uuid.UUID]:
+        """Legs still being dialled or ringing, with no result yet."""
+        return frozenset(m for m, leg in self._legs.items() if leg.state in _IN_PROGRESS)
+
+    @property
+    def legs(self) -> Mapping[uuid.UUID, LegView]:
+        return MappingProxyType(
+            {m: LegView(m, leg.state, leg.result) for m, leg in self._legs.items()}
+        )
+
+    @property
+    def timers(self) -> frozenset[str]:
+        """Timers started and neither cancelled nor expired."""
+        return frozenset(self._timers)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Action]:
+        """The actions `event` calls for, in the order to carry them out; [] if it does not fit."""
+        match event:
+            case CallerEntered():
+                return self._caller_entered(event)
+            case _ if self._state in (CallState.WAITING, CallState.FINISHED):
+                return []
+            case CandidatesFetched():
+                return self._candidates_fetched(event)
+            case LegClaimFailed():
+                return self._leg_claim_failed(event)
+            case LegRinging():
+                return self._leg_ringing(event)
+            case LegAnswered():
+                return self._leg_answered(event)
+            case LegEnded():
+                return self._leg_ended(event)
+            case RingTimeout():
+                return self._ring_timeout(event)
+            case MaxWaitReached():
+                return self._max_wait_reached(event)
+            case CallerHungUp():
+                return self._caller_hung_up(event)
+            case FallbackFinished():
+                return self._fallback_finished(event)
+        return []
+
+    def _caller_entered(self, event: CallerEntered) -> list[Action]:
+        if self._state is not CallState.WAITING:
+            return []
+        self._state = CallState.HUNTING
+        self._started_at = event.now
+        return [
+            StartRinging(),
+            self._start_timer(MAX_WAIT_TIMER, self.policy.max_wait),
+            self._fetch(),
+        ]
+
+    def _candidates_fetched(self, event: CandidatesFetched) -> list[Action]:
+        if self._state is not CallState.HUNTING or not self._fetching:
+            return []  # an answer nobody asked for (duplicate or too late)
+        self._fetching = False
+        # A member is tried at most once per call, even if the store offers them again.
+        fresh: dict[uuid.UUID, Candidate] = {}
+        for candidate in event.candidates:
+            if candidate.member_id not in self._legs:
+                fresh.setdefault(candidate.member_id, candidate)
+        wave = next_wave(
+            self.policy.strategy,
+            fresh.values(),
+            rr_position=self._rr_position,
+            rng=self._rng,
+        )
+        if not wave.members:
+            if self.ringing_legs:
+                return []  # a leg still rings; its end will ask again
+            return self._run_fallback(CallOutcome.NO_ONE_AVAILABLE, event.now)
+        actions: list[Action] = []
+        ring_time = self.policy.ring_time
+        for candidate in wave.members:
+            self._legs[candidate.member_id] = _Leg(dialled_at=event.now, ring_time=ring_time)
+            actions.append(Dial(candidate.member_id, ring_time))
+            actions.append(self._start_timer(ring_timer(candidate.member_id), ring_time))
+        if wave.rr_position is not None and wave.rr_position != self._rr_position:
+            self._rr_position = wave.rr_position
+            actions.append(SaveRoundRobin(wave.rr_position))
+        return actions
+
+    def _leg_claim_failed(self, event: LegClaimFailed) -> list[Action]:
+        leg = self._legs.get(event.member_id)
+        if leg is None or leg.state is not LegState.DIALLING:
+            return []
+        # Nothing was dialled, so there is no attempt to record; the member stays tried.
+        leg.state = LegState.NOT_CLAIMED
+        actions = self._cancel_timers([ring_timer(event.member_id)])
+        return actions + self._hunt_on()
+
+    def _leg_ringing(self, event: LegRinging) -> list[Action]:
+        leg = self._legs.get(event.member_id)
+        if leg is not None and leg.state is LegState.DIALLING:
+            leg.state = LegState.RINGING
+        return []
+
+    def _leg_answered(self, event: LegAnswered) -> list[Action]:
+        member_id = event.member_id
+        leg = self._legs.get(member_id)
+        if leg is None:
+            return []
+        if leg.state is LegState.HANGING_UP and not leg.hung_up_again:
+            # It answered as we hung it up (ring_all race, ring timeout): its result stands.
+            leg.hung_up_again = True
+            return [HangupLeg(member_id)]
+        if self._state is not CallState.HUNTING or leg.state not in _IN_PROGRESS:
+            return []
+        leg.state = LegState.CONNECTED
+        self._state = CallState.CONNECTED
+        self._answered_by = member_id
+        self._answered_at = event.now
+        actions: list[Action] = [RecordAnswer(member_id)]
+        actions += self._cancel_timers(self._timers)
+        actions += self._hang_up_ringing(AttemptResult.CANCELLED)
+        actions.append(Bridge(member_id))
+        return actions
+
+    def _leg_ended(self, event: LegEnded) -> list[Action]:
+        member_id = event.member_id
+        leg = self._legs.get(member_id)
+        if leg is None:
+            return []
+        if leg.state is LegState.HANGING_UP:
+            leg.state = LegState.ENDED  # its result was recorded when we hung it up
+            return []
+        if leg.state is LegState.CONNECTED:
+            leg.state = LegState.ENDED
+            leg.result = AttemptResult.ANSWERED
+            actions: list[Action] = [HangupCaller(), RecordAttempt(member_id, leg.result)]
+            return actions + self._finish(CallOutcome.ANSWERED, event.now)
+        if leg.state not in _IN_PROGRESS:
+            return []
+        # Our ring timer wins over the cause: an end at or after the ring time is a no-answer
+        # whatever the cause says (older Asterisk reports cause 0 when its dial times out).
+        if (event.now - leg.dialled_at).total_seconds() >= leg.ring_time:
+            result = AttemptResult.NO_ANSWER
+        else:
+            result = attempt_result_for_cause(event.cause)
+        leg.state = LegState.ENDED
+        leg.result = result
+        actions = self._cancel_timers([ring_timer(member_id)])
+        actions.append(RecordAttempt(member_id, result))
+        return actions + self._hunt_on()
+
+    def _ring_timeout(self, event: RingTimeout) -> list[Action]:
+        member_id = event.member_id
+        leg = self._legs.get(member_id)
+        name = ring_timer(member_id)
+        if leg is None or leg.state not in _IN_PROGRESS or name not in self._timers:
+            return []
+        self._timers.discard(name)  # it has expired: nothing left to cancel
+        leg.state = LegState.HANGING_UP
+        leg.result = AttemptResult.NO_ANSWER
+        actions: list[Action] = [HangupLeg(member_id), RecordAttempt(member_id, leg.result)]
+        return actions + self._hunt_on()
+
+    def _max_wait_reached(self, event: MaxWaitReached) -> list[Action]:
+        if self._state is not CallState.HUNTING or MAX_WAIT_TIMER not in self._timers:
+            return []
+        self._timers.discard(MAX_WAIT_TIMER)
+        actions = self._hang_up_ringing(AttemptResult.CANCELLED)
+        return actions + self._run_fallback(CallOutcome.TIMED_OUT, event.now)
+
+    def _caller_hung_up(self, event: CallerHungUp) -> list[Action]:
+        actions: list[Action] = []
+        if self._state is CallState.HUNTING:
+            self._hunt_ended_at = event.now
+            actions += self._hang_up_ringing(AttemptResult.CANCELLED)
+            return actions + self._finish(CallOutcome.ABANDONED, event.now)
+        if self._state is CallState.CONNECTED:
+            assert self._answered_by is not None
+            leg = self._legs[self._answered_by]
+            leg.state = LegState.HANGING_UP
+            leg.result = AttemptResult.ANSWERED
+            actions += [HangupLeg(self._answered_by), RecordAttempt(self._answered_by, leg.result)]
+            return actions + self._finish(CallOutcome.ANSWERED, event.now)
+        if self._state is CallState.FALLBACK:
+            assert self._fallback_outcome is not None
+            return self._finish(self._fallback_outcome, event.now)
+        return []
+
+    def _fallback_finished(self, event: FallbackFinished) -> list[Action]:
+        if self._state is not CallState.FALLBACK:
+            return []
+        assert self._fallback_outcome is not None
+        return self._finish(self._fallback_outcome, event.now)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _fetch(self) -> FetchCandidates:
+        self._fetching = True
+        return FetchCandidates(exclude=self.tried)
+
+    def _hunt_on(self) -> list[Action]:
+        """After a leg stopped without an answer: try the next candidates once none rings."""
+        if self._state is not CallState.HUNTING or self._fetching or self.ringing_legs:
+            return []
+        return [self._fetch()]
+
+    def _start_timer(self, name: str, seconds: float) -> StartTimer:
+        self._timers.add(name)
+        return StartTimer(name, seconds)
+
+    def _cancel_timers(self, names: Iterable[str]) -> list[Action]:
+        # Sorted so the actions are deterministic; unknown names are not ours to cancel.
+        running = sorted(n for n in set(names) if n in self._timers)
+        self._timers.difference_update(running)
+        return [CancelTimer(n) for n in running]
+
+    def _hang_up_ringing(self, result: AttemptResult) -> list[Action]:
+        """Hang up every leg still dialling or ringing, recording `result` for each now, so
+        that a FinishCall right after never waits on (or forgets) a channel's end."""
+        actions: list[Action] = []
+        for member_id in sorted(self.ringing_legs):
+            leg = self._legs[member_id]
+            leg.state = LegState.HANGING_UP
+            leg.result = result
+            actions += self._cancel_timers([ring_timer(member_id)])
+            actions += [HangupLeg(member_id), RecordAttempt(member_id, result)]
+        return actions
+
+    def _run_fallback(self, outcome: CallOutcome, now: datetime) -> list[Action]:
+        self._state = CallState.FALLBACK
+        self._fallback_outcome = outcome
+        self._hunt_ended_at = now
+        # The fallback has its own course; the max wait no longer applies.
+        return self._cancel_timers(self._timers) + [RunFallback(outcome)]
+
+    def _finish(self, outcome: CallOutcome, now: datetime) -> list[Action]:
+        assert self._started_at is not None
+        actions = self._cancel_timers(self._timers)
+        self._state = CallState.FINISHED
+        self._outcome = outcome
+        talk_seconds: float | None = None
+        if self._answered_at is not None:
+            waited_until = self._answered_at
+            talk_seconds = (now - self._answered_at).total_seconds()
+        else:
+            waited_until = self._hunt_ended_at or now
+        wait_seconds = (waited_until - self._started_at).total_seconds()
+        actions.append(FinishCall(outcome, self._answered_by, wait_seconds, talk_seconds))
+        return actions
