@@ -1,0 +1,135 @@
+"""The bench's two Asterisk instances on loopback: the PBX (our config as shipped) and the carrier.
+
+The PBX listens on 127.0.0.1 and runs asterisk-config/ unchanged, plus only
+the site files that config includes (the ARI user, the SIP transport and the
+trunk to the carrier) and an RTP port range. The carrier listens on
+127.0.0.2, so each side's PJSIP `identify` tells the other apart by address.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .asterisk_instance import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED_CONFIG = REPO / "asterisk-config"
+CARRIER_CONFIG = Path(__file__).resolve().parent / "carrier-config"
+
+
+@dataclass(frozen=True)
+class Topology:
+    pbx_host: str = "127.0.0.1"
+    carrier_host: str = "127.0.0.2"
+    ari_port: int = 8088  # as shipped in asterisk-config/http.conf
+    pbx_sip_port: int = field(default_factory=lambda: free_port("127.0.0.1"))
+    carrier_sip_port: int = field(default_factory=lambda: free_port("127.0.0.2"))
+    ami_port: int = field(default_factory=lambda: free_port("127.0.0.2"))
+    ari_user: str = "teamfoned"
+    ari_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    ami_user: str = "bench"
+    ami_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    app: str = "teamfoned"
+
+    @property
+    def ari_url(self) -> str:
+        return f"http://{self.pbx_host}:{self.ari_port}"
+
+
+def shipped_files() -> dict[str, str]:
+    """asterisk-config/ exactly as a sysadmin installs it."""
+    return {
+        p.name: p.read_text()
+        for p in sorted(SHIPPED_CONFIG.iterdir())
+        if p.suffix == ".conf" and p.is_file()
+    }
+
+
+def pbx_files(t: Topology) -> dict[str, str]:
+    site = {
+        "ari_users.conf": (
+            f"[{t.ari_user}]\ntype = user\nread_only = no\npassword = {t.ari_password}\n"
+        ),
+        "pjsip_site.conf": f"""
+[transport-udp]
+type = transport
+protocol = udp
+bind = {t.pbx_host}:{t.pbx_sip_port}
+
+[trunk]
+type = endpoint
+transport = transport-udp
+context = from-trunk
+disallow = all
+allow = ulaw
+aors = trunk
+direct_media = no
+send_pai = yes
+trust_id_outbound = yes
+
+[trunk]
+type = aor
+contact = sip:{t.carrier_host}:{t.carrier_sip_port}
+
+[trunk]
+type = identify
+endpoint = trunk
+match = {t.carrier_host}
+""",
+        "rtp.conf": "[general]\nrtpstart = 20000\nrtpend = 20999\n",
+    }
+    files = shipped_files()
+    overlap = set(files) & set(site)
+    assert not overlap, f"test-side files must not replace shipped ones: {overlap}"
+    return files | site
+
+
+def carrier_files(t: Topology) -> dict[str, str]:
+    files = {p.name: p.read_text() for p in CARRIER_CONFIG.iterdir() if p.suffix == ".conf"}
+    files["pjsip.conf"] = f"""
+[global]
+type = global
+user_agent = Carrier
+endpoint_identifier_order = ip
+
+[transport-udp]
+type = transport
+protocol = udp
+bind = {t.carrier_host}:{t.carrier_sip_port}
+
+[pbx]
+type = endpoint
+transport = transport-udp
+context = from-pbx
+disallow = all
+allow = ulaw
+aors = pbx
+direct_media = no
+trust_id_inbound = yes
+
+[pbx]
+type = aor
+contact = sip:{t.pbx_host}:{t.pbx_sip_port}
+
+[pbx]
+type = identify
+endpoint = pbx
+match = {t.pbx_host}
+"""
+    files["manager.conf"] = f"""
+[general]
+enabled = yes
+bindaddr = {t.carrier_host}
+port = {t.ami_port}
+
+[{t.ami_user}]
+secret = {t.ami_secret}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.0/255.0.0.0
+read = all
+write = all
+"""
+    files["rtp.conf"] = "[general]\nrtpstart = 21000\nrtpend = 21999\n"
+    return files
