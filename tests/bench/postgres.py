@@ -1,1 +1,187 @@
-"""PostgreSQL bench fixture: being built."""
+"""PostgreSQL bench: one throw-away cluster per test session on 127.0.0.1, a fresh database per test."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+DATABASE = "teamfoned"
+SUPERUSER = "teamfoned"
+# initdb refuses to run as root; on Debian the packaged `postgres` system user is the natural owner.
+SYSTEM_USER = "postgres"
+
+
+def _missing(reason: str) -> None:
+    # On CI a missing PostgreSQL must not quietly turn the store tests green.
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL bench unavailable on CI: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL bench unavailable: {reason}")
+
+
+def _find_bindir() -> Path | None:
+    on_path = shutil.which("initdb")
+    if on_path and shutil.which("pg_ctl"):
+        return Path(os.path.realpath(on_path)).parent
+    # Debian keeps the server binaries off PATH, one directory per major version.
+    for bindir in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if os.access(os.path.join(bindir, "initdb"), os.X_OK):
+            return Path(bindir)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Cluster:
+    """A cluster in a temporary directory, run as an unprivileged user when we are root."""
+
+    def __init__(self, bindir: Path, root: Path, port: int) -> None:
+        self.bindir = bindir
+        self.root = root
+        self.data = root / "data"
+        self.sockets = root / "sockets"
+        self.log = root / "server.log"
+        self.port = port
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam(SYSTEM_USER)
+            except KeyError:
+                _missing(f"running as root and there is no {SYSTEM_USER!r} user to run initdb as")
+            self.as_user = ["runuser", "-u", SYSTEM_USER, "--"]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.as_user, *args], capture_output=True, text=True, timeout=120, check=False
+        )
+
+    def prepare(self) -> None:
+        self.sockets.mkdir()
+        if self.as_user:
+            entry = pwd.getpwnam(SYSTEM_USER)
+            for path in (self.root, self.sockets):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def initdb(self) -> None:
+        done = self.run(
+            str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER,
+            "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
+
+    def start(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+            f"-c unix_socket_directories={self.sockets} "
+            # Durability is pointless for a throw-away cluster; speed is not.
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        done = self.run(
+            str(self.bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data),
+            "-l", str(self.log), "-o", options,
+        )
+        if done.returncode != 0:
+            log = self.log.read_text(errors="replace") if self.log.exists() else "(no log)"
+            raise RuntimeError(
+                f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n--- server log ---\n{log}"
+            )
+
+    def stop(self) -> None:
+        self.run(str(self.bindir / "pg_ctl"), "stop", "-m", "immediate", "-D", str(self.data))
+
+    def sql(self, statement: str) -> None:
+        done = self.run(
+            str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER,
+            "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", statement,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"psql {statement!r} failed:\n{done.stderr}")
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[_Cluster]:
+    """The running session cluster (skips, or fails on CI, when PostgreSQL is not installed)."""
+    bindir = _find_bindir()
+    if bindir is None:
+        _missing("no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin")
+    root = Path(tempfile.mkdtemp(prefix="teamfoned-pg-"))
+    cluster = _Cluster(bindir, root, _free_port())
+    started = False
+    try:
+        cluster.prepare()
+        try:
+            cluster.initdb()
+            started = True  # pg_ctl stop is harmless if start failed half-way
+            cluster.start()
+            cluster.sql(f"CREATE DATABASE {DATABASE}")
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            _missing(str(exc))
+        yield cluster
+    finally:
+        if started:
+            cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_cluster: _Cluster) -> str:
+    """URL of the session's `teamfoned` database (shared by every test using it)."""
+    return postgres_cluster.url(DATABASE)
+
+
+@pytest.fixture
+def postgres_database(postgres_cluster: _Cluster) -> Iterator[str]:
+    """URL of a brand-new empty database for this test only, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    postgres_cluster.sql(f"CREATE DATABASE {name}")
+    try:
+        yield postgres_cluster.url(name)
+    finally:
+        with contextlib.suppress(RuntimeError):
+            postgres_cluster.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database for this test: a SQLite file, then a fresh PostgreSQL database.
+
+    Not migrated: tests that need the schema apply the migrations (see the `migrated_url`
+    fixture in the store tests), which also exercises them on both databases.
+    """
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'teamfoned.db'}"
+    request.applymarker(pytest.mark.postgres)
+    return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+async def migrated_db_url(db_url: str) -> str:
+    """`db_url` with every migration applied (the schema the daemon runs on)."""
+    from teamfoned.store.engine import create_engine
+    from teamfoned.store.migrate import upgrade
+
+    engine = create_engine(db_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    return db_url

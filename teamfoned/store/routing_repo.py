@@ -1,0 +1,370 @@
+"""What the routing daemon reads and writes: few, indexed statements; a lost claim is `False`, never an error."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from teamfoned.routing.model import Candidate
+from teamfoned.store.engine import create_sessionmaker
+from teamfoned.store.tables import (
+    attempts,
+    availability,
+    calls,
+    members,
+    memberships,
+    team_numbers,
+    teams,
+)
+from teamfoned.store.types import UTCDateTime
+
+# fewest_calls counts answered calls in this window.
+STATISTICS_WINDOW = timedelta(hours=24)
+
+# Attempts a call left open when it finished were never closed by their leg: record that.
+ORPHAN_ATTEMPT_RESULT = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRoute:
+    """Everything the daemon needs to route a call that arrived on a team number."""
+
+    tenant_id: uuid.UUID
+    team_id: uuid.UUID
+    team_name: str
+    label: str
+    strategy: str
+    ring_time: float
+    max_wait: float
+    wrap_up: float
+    confirm_calls: bool
+    fallback_kind: str
+    fallback_target: str | None
+    rr_position: int | None
+
+    @property
+    def policy(self):  # -> teamfoned.routing.model.TeamPolicy
+        from teamfoned.routing.model import TeamPolicy
+
+        return TeamPolicy(
+            strategy=self.strategy,
+            ring_time=self.ring_time,
+            max_wait=self.max_wait,
+            wrap_up=self.wrap_up,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCall:
+    """A call with no outcome yet: in progress, or left behind by a crash."""
+
+    call_id: uuid.UUID
+    tenant_id: uuid.UUID
+    team_id: uuid.UUID | None
+    channel_id: str | None
+    started_at: datetime
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:  # psycopg
+        return sqlstate == "23505"
+    return "UNIQUE constraint failed" in str(orig)  # sqlite3
+
+
+def _number_variants(number: str) -> list[str]:
+    # Asterisk may hand us the DID with or without the leading "+".
+    number = number.strip()
+    if number.startswith("+"):
+        return [number, number[1:]]
+    return [number, "+" + number]
+
+
+class RoutingRepository:
+    """The routing daemon's view of the store. Every method is one short transaction."""
+
+    def __init__(self, engine_or_sessionmaker: AsyncEngine | async_sessionmaker[AsyncSession]):
+        if isinstance(engine_or_sessionmaker, AsyncEngine):
+            self._sessions = create_sessionmaker(engine_or_sessionmaker)
+        else:
+            self._sessions = engine_or_sessionmaker
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def team_for_number(self, number: str) -> TeamRoute | None:
+        stmt = (
+            select(
+                teams.c.tenant_id,
+                teams.c.id,
+                teams.c.name,
+                teams.c.label,
+                teams.c.strategy,
+                teams.c.ring_time_s,
+                teams.c.max_wait_s,
+                teams.c.wrap_up_s,
+                teams.c.confirm_calls,
+                teams.c.fallback_kind,
+                teams.c.fallback_target,
+                teams.c.rr_position,
+            )
+            .join(team_numbers, team_numbers.c.team_id == teams.c.id)
+            .where(team_numbers.c.number.in_(_number_variants(number)))
+            .limit(1)
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(stmt)).first()
+        if row is None:
+            return None
+        return TeamRoute(
+            tenant_id=row[0],
+            team_id=row[1],
+            team_name=row[2],
+            label=row[3],
+            strategy=row[4],
+            ring_time=float(row[5]),
+            max_wait=float(row[6]),
+            wrap_up=float(row[7]),
+            confirm_calls=bool(row[8]),
+            fallback_kind=row[9],
+            fallback_target=row[10],
+            rr_position=row[11],
+        )
+
+    async def candidates(
+        self, team_id: uuid.UUID, *, now: datetime, exclude: Iterable[uuid.UUID] = ()
+    ) -> list[Candidate]:
+        """Members of the team who could be rung now, in priority order.
+
+        One statement: available (no expiry, or expiry after `now`), no open attempt anywhere,
+        not excluded; idle_since and calls_taken come from correlated index probes. Wrap-up is
+        idle_since within the team's wrap-up time, filtered here on the fetched value.
+        """
+        member = memberships.c.member_id
+        open_attempt = exists().where(attempts.c.member_id == member, attempts.c.ended_at.is_(None))
+        idle_since = (
+            select(func.max(attempts.c.ended_at))
+            .where(attempts.c.member_id == member, attempts.c.answered_at.is_not(None))
+            .scalar_subquery()
+        )
+        calls_taken = (
+            select(func.count())
+            .select_from(attempts)
+            .where(
+                attempts.c.member_id == member,
+                attempts.c.answered_at >= now - STATISTICS_WINDOW,
+            )
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                member,
+                memberships.c.priority,
+                idle_since.label("idle_since"),
+                calls_taken.label("calls_taken"),
+                teams.c.wrap_up_s,
+            )
+            .join(teams, teams.c.id == memberships.c.team_id)
+            .join(availability, availability.c.member_id == member)
+            .where(
+                memberships.c.team_id == team_id,
+                availability.c.available.is_(True),
+                or_(availability.c.until.is_(None), availability.c.until > now),
+                ~open_attempt,
+            )
+            .order_by(memberships.c.priority, member)
+        )
+        excluded = list(exclude)
+        if excluded:
+            stmt = stmt.where(member.not_in(excluded))
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt)).all()
+        result = []
+        normalise = UTCDateTime().process_result_value
+        for member_id, priority, idle, taken, wrap_up_s in rows:
+            # max() over a column loses the column type on some drivers: normalise here.
+            if isinstance(idle, str):
+                idle = datetime.fromisoformat(idle)
+            idle = normalise(idle, None) if idle is not None else None
+            if idle is not None and idle > now - timedelta(seconds=wrap_up_s):
+                continue  # in wrap-up
+            result.append(
+                Candidate(member_id=member_id, priority=priority, idle_since=idle,
+                          calls_taken=int(taken))
+            )
+        return result
+
+    async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
+        """(phone_kind, phone) of a member, for building the dial string; None if gone."""
+        stmt = select(members.c.phone_kind, members.c.phone).where(members.c.id == member_id)
+        async with self._sessions() as session:
+            row = (await session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1])
+
+    async def open_calls(self, node: str) -> list[OpenCall]:
+        """Calls this node started that have no outcome yet (crash recovery)."""
+        stmt = (
+            select(calls.c.id, calls.c.tenant_id, calls.c.team_id, calls.c.channel_id,
+                   calls.c.started_at)
+            .where(calls.c.node == node, calls.c.outcome.is_(None))
+            .order_by(calls.c.started_at)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(stmt)).all()
+        return [OpenCall(*row) for row in rows]
+
+    # -- attempts --------------------------------------------------------------------------
+
+    async def claim(
+        self,
+        call_id: uuid.UUID,
+        member_id: uuid.UUID,
+        attempt_id: uuid.UUID,
+        channel_id: str | None,
+        *,
+        now: datetime,
+        node: str,
+    ) -> bool:
+        """Book the member for this call by inserting their open attempt.
+
+        The partial unique index on open attempts decides races, across every daemon sharing
+        the database: the loser gets `False`. The tenant is copied from the call in the same
+        statement.
+        """
+        source = select(
+            literal(attempt_id, attempts.c.id.type),
+            calls.c.id,
+            calls.c.tenant_id,
+            literal(member_id, attempts.c.member_id.type),
+            literal(channel_id, attempts.c.channel_id.type),
+            literal(node, attempts.c.node.type),
+            literal(now, attempts.c.started_at.type),
+        ).where(calls.c.id == call_id)
+        stmt = insert(attempts).from_select(
+            ["id", "call_id", "tenant_id", "member_id", "channel_id", "node", "started_at"],
+            source,
+        ).returning(attempts.c.id)
+        async with self._sessions() as session:
+            try:
+                inserted = (await session.execute(stmt)).scalar_one_or_none()
+                await session.commit()
+            except IntegrityError as exc:
+                await session.rollback()
+                if _is_unique_violation(exc):
+                    return False
+                raise
+        # No row: the call does not exist, so there is nothing to book the member for.
+        return inserted is not None
+
+    async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
+        stmt = (
+            update(attempts)
+            .where(attempts.c.id == attempt_id, attempts.c.answered_at.is_(None),
+                   attempts.c.ended_at.is_(None))
+            .values(answered_at=now)
+        )
+        await self._write(stmt)
+
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+        """Close the attempt and release the member; a second call changes nothing."""
+        stmt = (
+            update(attempts)
+            .where(attempts.c.id == attempt_id, attempts.c.ended_at.is_(None))
+            .values(ended_at=now, result=str(result))
+        )
+        await self._write(stmt)
+
+    # -- calls -----------------------------------------------------------------------------
+
+    async def start_call(
+        self,
+        call_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        team_id: uuid.UUID,
+        *,
+        caller_number: str | None,
+        dialled_number: str | None,
+        channel_id: str | None,
+        node: str,
+        now: datetime,
+    ) -> None:
+        stmt = insert(calls).values(
+            id=call_id,
+            tenant_id=tenant_id,
+            team_id=team_id,
+            caller_number=caller_number,
+            dialled_number=dialled_number,
+            channel_id=channel_id,
+            node=node,
+            started_at=now,
+        )
+        await self._write(stmt)
+
+    async def call_answered(self, call_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime) -> None:
+        stmt = (
+            update(calls)
+            .where(calls.c.id == call_id, calls.c.answered_at.is_(None))
+            .values(answered_at=now, answered_by=member_id)
+        )
+        await self._write(stmt)
+
+    async def finish_call(
+        self,
+        call_id: uuid.UUID,
+        outcome: str,
+        *,
+        now: datetime,
+        wait_seconds: float | None,
+        talk_seconds: float | None,
+    ) -> None:
+        """Record the call's outcome once, and close any attempt of it still open."""
+        close_call = (
+            update(calls)
+            .where(calls.c.id == call_id, calls.c.outcome.is_(None))
+            .values(outcome=str(outcome), ended_at=now, wait_seconds=wait_seconds,
+                    talk_seconds=talk_seconds)
+        )
+        close_attempts = (
+            update(attempts)
+            .where(attempts.c.call_id == call_id, attempts.c.ended_at.is_(None))
+            .values(ended_at=now, result=ORPHAN_ATTEMPT_RESULT)
+        )
+        async with self._sessions() as session, session.begin():
+            await session.execute(close_call)
+            await session.execute(close_attempts)
+
+    async def close_stale(self, node: str, outcome: str, *, now: datetime) -> int:
+        """Finish every open call of `node` with `outcome` and release its members.
+
+        For a daemon restarting after a crash: the channels of those calls are gone with it.
+        Returns how many calls were closed.
+        """
+        open_ids = select(calls.c.id).where(calls.c.node == node, calls.c.outcome.is_(None))
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(attempts)
+                .where(
+                    attempts.c.ended_at.is_(None),
+                    or_(attempts.c.node == node, attempts.c.call_id.in_(open_ids)),
+                )
+                .values(ended_at=now, result=ORPHAN_ATTEMPT_RESULT)
+            )
+            result = await session.execute(
+                update(calls)
+                .where(calls.c.node == node, calls.c.outcome.is_(None))
+                .values(outcome=str(outcome), ended_at=now)
+            )
+        return result.rowcount
+
+    async def save_rr_position(self, team_id: uuid.UUID, pos: int | None) -> None:
+        await self._write(update(teams).where(teams.c.id == team_id).values(rr_position=pos))
+
+    async def _write(self, stmt) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(stmt)

@@ -1,0 +1,221 @@
+"""The database schema: every row belongs to one tenant, and the database itself refuses a double booking."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from teamfoned.store.types import UTCDateTime
+
+# Stable constraint names, so migrations can name what they alter on both databases.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # How long call history is kept before the housekeeping purge removes it.
+    retention_days: Mapped[int] = mapped_column(Integer, default=90)
+    created_at: Mapped[datetime]
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        # Lets tenant-scoped rows point at (tenant_id, id), so a row can never cross tenants.
+        UniqueConstraint("tenant_id", "id"),
+        CheckConstraint("phone_kind IN ('e164', 'sip')", name="phone_kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(64))
+    phone_kind: Mapped[str] = mapped_column(String(8))
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    photo_type: Mapped[str | None] = mapped_column(String(64))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        UniqueConstraint("tenant_id", "id"),
+        CheckConstraint(
+            "fallback_kind IN ('dialplan', 'number', 'announce', 'team')", name="fallback_kind"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(200))
+    strategy: Mapped[str] = mapped_column(String(32))
+    ring_time_s: Mapped[int] = mapped_column(Integer)
+    max_wait_s: Mapped[int] = mapped_column(Integer)
+    wrap_up_s: Mapped[int] = mapped_column(Integer)
+    confirm_calls: Mapped[bool] = mapped_column(Boolean)
+    fallback_kind: Mapped[str] = mapped_column(String(16))
+    fallback_target: Mapped[str | None] = mapped_column(String(200))
+    # round_robin: the priority of the member picked last (None: start at the top).
+    rr_position: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class TeamNumber(Base):
+    __tablename__ = "team_numbers"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "team_id"], ["teams.tenant_id", "teams.id"], ondelete="CASCADE"
+        ),
+    )
+
+    # A DID reaches exactly one team in the whole installation, hence unique across tenants.
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "team_id"], ["teams.tenant_id", "teams.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("team_id", "member_id"),
+        Index("ix_memberships_member_id", "member_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # Lower rings first (linear) and is the member's place in the round_robin order.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Availability(Base):
+    __tablename__ = "availability"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    available: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Available until this time; None: until changed.
+    until: Mapped[datetime | None]
+    changed_at: Mapped[datetime]
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_team_id_started_at", "team_id", "started_at"),
+        Index("ix_calls_tenant_id_started_at", "tenant_id", "started_at"),
+        Index("ix_calls_node_open", "node", sqlite_where=text("outcome IS NULL"),
+              postgresql_where=text("outcome IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # A deleted team keeps its history until retention removes it.
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    node: Mapped[str] = mapped_column(String(64))
+    caller_number: Mapped[str | None] = mapped_column(String(64))
+    dialled_number: Mapped[str | None] = mapped_column(String(64))
+    channel_id: Mapped[str | None] = mapped_column(String(128))
+    started_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    # None while the call is in progress; crash recovery looks for these.
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    wait_seconds: Mapped[float | None]
+    talk_seconds: Mapped[float | None]
+    # Erasing a member keeps the call's statistics but forgets who answered.
+    answered_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        # The double-booking guard: at most one open attempt (ringing or in call) per member.
+        Index(
+            "uq_attempts_member_open",
+            "member_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        # Last answered call's end (idle_since) and wrap-up: one index probe per member.
+        Index(
+            "ix_attempts_member_answered_end",
+            "member_id",
+            "ended_at",
+            sqlite_where=text("answered_at IS NOT NULL"),
+            postgresql_where=text("answered_at IS NOT NULL"),
+        ),
+        # Answered calls in the statistics window (fewest_calls).
+        Index("ix_attempts_member_id_answered_at", "member_id", "answered_at"),
+        Index("ix_attempts_call_id", "call_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    channel_id: Mapped[str | None] = mapped_column(String(128))
+    node: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    # None while open; an AttemptResult value once ended.
+    result: Mapped[str | None] = mapped_column(String(32))
+
+
+tenants = Tenant.__table__
+members = Member.__table__
+teams = Team.__table__
+team_numbers = TeamNumber.__table__
+memberships = Membership.__table__
+availability = Availability.__table__
+calls = Call.__table__
+attempts = Attempt.__table__
