@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import random
@@ -87,7 +88,7 @@ class AriClient:
             raise ValueError(f"request_timeout must be positive, got {request_timeout}")
         self._base = _checked_base_url(base_url, allow_remote=allow_remote)
         self._app = app
-        self._auth_headers = {"Authorization": aiohttp.BasicAuth(username, password).encode()}
+        self._auth_headers = {"Authorization": _basic_auth(username, password)}
         self._external_session = session
         self._own_session: aiohttp.ClientSession | None = None
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
@@ -378,6 +379,14 @@ class AriClient:
             raise error_for_status(status, method, path, body)
         log.debug("ari_request", method=method, path=path, status=status)
         return body
+
+
+def _basic_auth(username: str, password: str) -> str:
+    # RFC 7617: the first colon separates user from password, so a user name cannot hold one.
+    if ":" in username:
+        raise ValueError("ARI username must not contain ':'")
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def _checked_base_url(base_url: str, *, allow_remote: bool) -> yarl.URL:
