@@ -1,4 +1,4 @@
-"""The ARI event WebSocket: read every message into a queue at once, reconnect forever with backoff."""
+"""The ARI event WebSocket: read every message into a queue at once; reconnect with backoff."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -397,7 +396,9 @@ def test_a_remote_host_is_refused_unless_allowed(url):
     AriClient(url, USER, PASSWORD, APP, allow_remote=True)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8088", "http://localhost:8088", "http://[::1]:8088"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8088", "http://localhost:8088", "http://[::1]:8088"]
+)
 def test_loopback_hosts_are_accepted(url):
     AriClient(url, USER, PASSWORD, APP)
 
