@@ -1,0 +1,280 @@
+"""One YAML file becomes frozen, validated settings; every problem is reported at once, named by its key."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from pathlib import Path
+from typing import Any, Literal
+
+import phonenumbers
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+DEFAULT_CONFIG_PATH = "/etc/teamfoned/teamfoned.yaml"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:////var/lib/teamfoned/teamfoned.db"
+NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ConfigError(Exception):
+    """The configuration has problems; `problems` lists each as "dotted.key: reason"."""
+
+    def __init__(self, problems: list[str], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        where = f" in {source}" if source else ""
+        super().__init__(f"{len(problems)} problem(s){where}:\n" + "\n".join(
+            f"  {p}" for p in problems))
+
+
+def check_strategy(name: str) -> str:
+    """Return `name` if the routing core knows the strategy; raise ValueError naming the choices."""
+    # Imported here so loading settings never depends on import order inside the package.
+    from teamfoned.routing.strategies import STRATEGIES
+
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r} (choose from {', '.join(STRATEGIES)})")
+    return name
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AriSettings(_Section):
+    url: str = "http://127.0.0.1:8088"
+    username: str = "teamfoned"
+    # Exactly one of the three password sources; the loader resolves it into `password`.
+    password: SecretStr
+    password_file: Path | None = None
+    password_env: str | None = None
+    app: str = "teamfoned"
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s?#]+/?$", value):
+            raise ValueError(f"{value!r} is not an http(s)://host:port URL without a path")
+        return value.rstrip("/")
+
+    @field_validator("app", "username")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NODE_ID.match(value):
+            raise ValueError(f"{value!r} must be letters, digits, _ . - (at most 64)")
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(DEFAULT_DATABASE_URL, repr=False)
+    url_file: Path | None = None
+    url_env: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        from teamfoned.store.engine import UnsupportedDatabase, check_database_url
+
+        try:
+            check_database_url(value)
+        except UnsupportedDatabase as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def __repr_args__(self):  # the URL may carry a password: show it masked
+        from sqlalchemy.engine import make_url
+
+        yield "url", make_url(self.url).render_as_string(hide_password=True)
+        yield from ((k, v) for k, v in super().__repr_args__() if k != "url")
+
+
+class TelephonySettings(_Section):
+    trunk_dial_template: str = "PJSIP/{number}@trunk"
+    allowed_countries: tuple[str, ...] = ("NL",)
+    # Region for numbers entered in national format (e.g. "06 1234 5678"); None: require +CC.
+    default_region: str | None = None
+    # What a member's phone shows: the caller's number, or the team number that was dialled.
+    caller_id_mode: Literal["caller", "team"] = "caller"
+    originate_timeout: float = Field(30.0, gt=0, le=600)
+
+    @field_validator("trunk_dial_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        from teamfoned.telephony.dialstring import check_trunk_template
+
+        return check_trunk_template(value)
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _countries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("list at least one country (ISO code such as NL)")
+        unknown = [c for c in value if c.upper() not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown country code(s): {', '.join(unknown)}")
+        return tuple(c.upper() for c in value)
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown country code {value!r}")
+        return value.upper() if value else None
+
+
+class RoutingSettings(_Section):
+    """Defaults for new teams (a team's own settings win)."""
+
+    strategy: str = "ring_all"
+    ring_time: int = Field(20, ge=5, le=300)
+    max_wait: int = Field(120, ge=10, le=3600)
+    wrap_up: int = Field(10, ge=0, le=3600)
+    confirm_calls: bool = True
+
+    @field_validator("strategy")
+    @classmethod
+    def _strategy(cls, value: str) -> str:
+        return check_strategy(value)
+
+
+class HttpSettings(_Section):
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
+        return value
+
+
+class LoggingSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # auto: readable on a terminal, JSON lines otherwise (the journal).
+    format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
+class Settings(_Section):
+    node: str = Field(default_factory=lambda: socket.gethostname().split(".")[0] or "teamfoned")
+    ari: AriSettings
+    database: DatabaseSettings = DatabaseSettings()
+    telephony: TelephonySettings = TelephonySettings()
+    routing: RoutingSettings = RoutingSettings()
+    http: HttpSettings = HttpSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @field_validator("node")
+    @classmethod
+    def _node(cls, value: str) -> str:
+        if not NODE_ID.match(value):
+            raise ValueError(f"{value!r} must be letters, digits, _ . - (at most 64)")
+        return value
+
+
+def _resolve_secret(
+    raw: dict[str, Any], section: str, key: str, problems: list[str], *, required: bool
+) -> None:
+    """Replace `key`/`key_file`/`key_env` in raw[section] by the secret value under `key`."""
+    block = raw.get(section)
+    if block is None:
+        block = raw[section] = {}
+    if not isinstance(block, dict):
+        return  # pydantic reports the wrong type
+    sources = [k for k in (key, f"{key}_file", f"{key}_env") if block.get(k) is not None]
+
+    def failed(problem: str) -> None:
+        problems.append(problem)
+        # A stand-in keeps validation from reporting the same key twice.
+        if required:
+            block[key] = "unavailable"
+        else:
+            block.pop(key, None)
+    if len(sources) > 1:
+        failed(f"{section}.{key}: give only one of {', '.join(sources)}")
+        return
+    if not sources:
+        if required:
+            failed(f"{section}.{key}: missing (set {key}, {key}_file or {key}_env)")
+        return
+    source = sources[0]
+    if source == f"{key}_file":
+        try:
+            block[key] = Path(block[source]).read_text().strip()
+        except OSError as exc:
+            failed(f"{section}.{source}: cannot read {block[source]}: {exc.strerror}")
+    elif source == f"{key}_env":
+        value = os.environ.get(str(block[source]))
+        if not value:
+            failed(f"{section}.{source}: environment variable {block[source]} is not set")
+        else:
+            block[key] = value
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(p) for p in error["loc"]) or "(file)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key"
+    if kind == "missing":
+        return f"{key}: missing"
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        message = f"{message} (got {error.get('input')!r})"
+    return f"{key}: {message}"
+
+
+def settings_from_dict(raw: Any, source: str | None = None) -> Settings:
+    """Validate already-parsed YAML; raise ConfigError listing every problem."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(["(file): must be a mapping of sections (ari, database, ...)"], source)
+    raw = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    problems: list[str] = []
+    _resolve_secret(raw, "ari", "password", problems, required=True)
+    _resolve_secret(raw, "database", "url", problems, required=False)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_describe(e) for e in exc.errors(include_url=False))
+        settings = None
+    if problems:
+        # Keep file order, drop repeats (a bad secret source is also a bad value).
+        raise ConfigError(list(dict.fromkeys(problems)), source)
+    assert settings is not None
+    return settings
+
+
+def load_settings(path: str | os.PathLike[str]) -> Settings:
+    """Read and validate the YAML file at `path`."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError([f"(file): cannot read {path}: {exc.strerror}"], str(path)) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"(file): not valid YAML{where}: {problem}"], str(path)) from None
+    return settings_from_dict(raw, str(path))
