@@ -48,9 +48,9 @@ class AriClient:
                            on_connect=resync)
         async with asyncio.TaskGroup() as tg:
             tg.create_task(client.run())
-            async for event in client.events():
-                ...
-        await client.close()
+            tg.create_task(dispatch(client.events()))  # hands each event to its call
+            await shutdown_requested.wait()
+            await client.close()  # run() returns and events() ends, so the group can exit
 
     Credentials travel only in the Authorization header (REST and WebSocket upgrade), never
     in a URL. Non-2xx answers raise `AriError` (`AriNotFound` for 404, `AriConflict` for 409);

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -48,6 +49,7 @@ class FakeAri:
     replies: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
     refuse_websocket: int | None = None  # a status to answer upgrades with, instead of accepting
     ws_attempts: int = 0
+    deaf_connections: int = 0  # this many connections, from the first, never answer pings
     sockets: asyncio.Queue[web.WebSocketResponse] = field(default_factory=asyncio.Queue)
 
     async def events_ws(self, request: web.Request) -> web.StreamResponse:
@@ -57,7 +59,9 @@ class FakeAri:
             return web.Response(status=401)
         if self.refuse_websocket is not None:
             return web.Response(status=self.refuse_websocket)
-        ws = web.WebSocketResponse()
+        deaf = self.deaf_connections > 0
+        self.deaf_connections -= 1
+        ws = web.WebSocketResponse(autoping=not deaf)
         await ws.prepare(request)
         self.sockets.put_nowait(ws)
         async for _ in ws:  # keep reading so close frames and pings are answered
@@ -242,6 +246,30 @@ async def test_a_failed_resync_drops_the_connection_and_retries(fake, client):
         assert calls == 2
         assert client.reconnects == 1
         await client.close()
+
+
+async def test_heartbeat_notices_a_peer_that_stopped_answering(fake):
+    fake.deaf_connections = 1
+    ari = AriClient(
+        fake.url, USER, PASSWORD, APP, heartbeat=0.1, reconnect_min=0.01, reconnect_max=0.02
+    )
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(ari.run())
+        async with asyncio.timeout(1):
+            await fake.sockets.get()  # the deaf one: the client must give up on it by itself
+            await fake.sockets.get()
+            await ari.wait_connected()
+        assert ari.reconnects == 1
+        await ari.close()
+
+
+async def test_a_session_passed_in_is_used_and_left_open(fake):
+    async with aiohttp.ClientSession() as session:
+        ari = AriClient(fake.url, USER, PASSWORD, APP, session=session)
+        await ari.answer("c1")
+        await ari.close()
+        assert not session.closed
+        assert fake.seen[-1].authorization == AUTH  # per request, not a session default
 
 
 def test_backoff_grows_and_is_capped():
