@@ -78,8 +78,9 @@ class AriClient:
 
         `on_connect` is awaited after every successful (re)connect, before any event of that
         connection is delivered: resync there (`get_application()`). If it raises, the
-        connection is dropped and retried after backoff. ARI is unencrypted HTTP with basic
-        auth, so a host other than loopback is refused unless `allow_remote=True`.
+        connection is dropped and retried after backoff; it must not call `close()`.
+        ARI is unencrypted HTTP with basic auth, so a host other than loopback is refused
+        unless `allow_remote=True`.
         `session` is used but not closed by `close()`; without one the client makes its own.
         """
         if not app:
@@ -162,8 +163,8 @@ class AriClient:
 
     async def close(self) -> None:
         """Stop `run()` and wait for it, end `events()`, close the session the client made."""
+        await self._stream.close()  # first: it refuses a call from on_connect, leaving all open
         self._closed = True
-        await self._stream.close()
         if self._own_session is not None:
             await self._own_session.close()
             self._own_session = None

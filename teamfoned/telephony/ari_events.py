@@ -77,6 +77,7 @@ class EventStream:
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._connected = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self._hook_task: asyncio.Task[None] | None = None
         self._closing = False
         self.reconnects = 0
         self.on_connect: OnConnect | None = None
@@ -125,7 +126,13 @@ class EventStream:
             self._connected.clear()
 
     async def close(self) -> None:
-        """Stop `run()` and wait until it has returned; end the `events()` iterators."""
+        """Stop `run()` and wait until it has returned; end the `events()` iterators.
+
+        Not from within `on_connect`: that hook belongs to `run()`, which close() waits for.
+        """
+        current = asyncio.current_task()
+        if current is not None and current is self._hook_task:
+            raise RuntimeError("close() called from on_connect would wait for itself")
         if not self._closing:
             self._closing = True
             self._queue.put_nowait(_CLOSED)
@@ -133,7 +140,7 @@ class EventStream:
         if runner is None or runner.done():
             return
         runner.cancel()
-        if runner is not asyncio.current_task():  # close() from within on_connect: cannot wait
+        if runner is not current:
             await asyncio.wait({runner})
 
     async def _reconnect_forever(self) -> None:
@@ -190,7 +197,7 @@ class EventStream:
         async with asyncio.TaskGroup() as tg:
             # The hook runs beside the reader, not before it: reading must start at once even
             # while the daemon resyncs, and the gate holds the new events back meanwhile.
-            hook = tg.create_task(self._resync(ws, gate))
+            hook = self._hook_task = tg.create_task(self._resync(ws, gate))
             await self._read(ws, gate)
             # The connection is gone; a resync still running is moot (the next one redoes it).
             hook.cancel()

@@ -450,3 +450,21 @@ async def test_close_leaves_no_pending_tasks(fake, client):
     await asyncio.sleep(0.05)  # let the fake server's handler see the close
     assert asyncio.all_tasks() - before == set()
     await client.close()  # twice is fine
+
+
+async def test_close_from_the_resync_hook_is_refused(fake, client):
+    refused: list[Exception] = []
+
+    async def on_connect() -> None:
+        if not refused:
+            try:
+                await client.close()
+            except RuntimeError as exc:
+                refused.append(exc)
+                raise
+
+    client.on_connect = on_connect
+    async with asyncio.TaskGroup() as tg:
+        await start(client, tg)  # the refusal counted as a failed resync; the retry worked
+        assert len(refused) == 1
+        await client.close()
