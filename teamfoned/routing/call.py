@@ -76,13 +76,16 @@ class LegState(StrEnum):
     DIALLING = "dialling"  # Dial sent: claim and originate under way
     RINGING = "ringing"
     CONNECTED = "connected"  # answered and bridged with the caller
-    HANGING_UP = "hanging_up"  # we hung it up; its result is recorded, its LegEnded not seen yet
+    # We hung it up and recorded its result; its LegEnded has not arrived yet.
+    HANGING_UP = "hanging_up"
     ENDED = "ended"  # its channel is gone and its result recorded
     NOT_CLAIMED = "not_claimed"  # LegClaimFailed: never dialled, nothing to record
 
 
 _IN_PROGRESS = frozenset({LegState.DIALLING, LegState.RINGING})
-_LIVE = frozenset({LegState.DIALLING, LegState.RINGING, LegState.CONNECTED, LegState.HANGING_UP})
+_LIVE = frozenset(
+    {LegState.DIALLING, LegState.RINGING, LegState.CONNECTED, LegState.HANGING_UP}
+)
 
 
 @dataclass(slots=True)
@@ -174,7 +177,9 @@ class CallMachine:
     @property
     def ringing_legs(self) -> frozenset[uuid.UUID]:
         """Legs still being dialled or ringing, with no result yet."""
-        return frozenset(m for m, leg in self._legs.items() if leg.state in _IN_PROGRESS)
+        return frozenset(
+            m for m, leg in self._legs.items() if leg.state in _IN_PROGRESS
+        )
 
     @property
     def legs(self) -> Mapping[uuid.UUID, LegView]:
@@ -249,9 +254,13 @@ class CallMachine:
         actions: list[Action] = []
         ring_time = self.policy.ring_time
         for candidate in wave.members:
-            self._legs[candidate.member_id] = _Leg(dialled_at=event.now, ring_time=ring_time)
+            self._legs[candidate.member_id] = _Leg(
+                dialled_at=event.now, ring_time=ring_time
+            )
             actions.append(Dial(candidate.member_id, ring_time))
-            actions.append(self._start_timer(ring_timer(candidate.member_id), ring_time))
+            actions.append(
+                self._start_timer(ring_timer(candidate.member_id), ring_time)
+            )
         if wave.rr_position is not None and wave.rr_position != self._rr_position:
             self._rr_position = wave.rr_position
             actions.append(SaveRoundRobin(wave.rr_position))
@@ -304,7 +313,10 @@ class CallMachine:
         if leg.state is LegState.CONNECTED:
             leg.state = LegState.ENDED
             leg.result = AttemptResult.ANSWERED
-            actions: list[Action] = [HangupCaller(), RecordAttempt(member_id, leg.result)]
+            actions: list[Action] = [
+                HangupCaller(),
+                RecordAttempt(member_id, leg.result),
+            ]
             return actions + self._finish(CallOutcome.ANSWERED, event.now)
         if leg.state not in _IN_PROGRESS:
             return []
@@ -329,7 +341,10 @@ class CallMachine:
         self._timers.discard(name)  # it has expired: nothing left to cancel
         leg.state = LegState.HANGING_UP
         leg.result = AttemptResult.NO_ANSWER
-        actions: list[Action] = [HangupLeg(member_id), RecordAttempt(member_id, leg.result)]
+        actions: list[Action] = [
+            HangupLeg(member_id),
+            RecordAttempt(member_id, leg.result),
+        ]
         return actions + self._hunt_on()
 
     def _max_wait_reached(self, event: MaxWaitReached) -> list[Action]:
@@ -350,7 +365,10 @@ class CallMachine:
             leg = self._legs[self._answered_by]
             leg.state = LegState.HANGING_UP
             leg.result = AttemptResult.ANSWERED
-            actions += [HangupLeg(self._answered_by), RecordAttempt(self._answered_by, leg.result)]
+            actions += [
+                HangupLeg(self._answered_by),
+                RecordAttempt(self._answered_by, leg.result),
+            ]
             return actions + self._finish(CallOutcome.ANSWERED, event.now)
         if self._state is CallState.FALLBACK:
             assert self._fallback_outcome is not None
@@ -416,5 +434,7 @@ class CallMachine:
         else:
             waited_until = self._hunt_ended_at or now
         wait_seconds = (waited_until - self._started_at).total_seconds()
-        actions.append(FinishCall(outcome, self._answered_by, wait_seconds, talk_seconds))
+        actions.append(
+            FinishCall(outcome, self._answered_by, wait_seconds, talk_seconds)
+        )
         return actions

@@ -49,8 +49,10 @@ class CallOutcome(StrEnum):
     ABANDONED = "abandoned"  # the caller hung up first
     NO_ONE_AVAILABLE = "no_one_available"  # candidates ran out before anyone answered
     TIMED_OUT = "timed_out"  # the team's maximum wait passed
-    FALLBACK = "fallback"  # set outside the routing core (the fallback took the call over)
-    FAILED = "failed"  # set outside the routing core (the runner could not go on)
+    # The last two are set outside the routing core: the fallback took the call over,
+    # or the runner could not go on.
+    FALLBACK = "fallback"
+    FAILED = "failed"
 
 
 class AttemptResult(StrEnum):
@@ -61,7 +63,8 @@ class AttemptResult(StrEnum):
     BUSY = "busy"
     REJECTED = "rejected"
     UNREACHABLE = "unreachable"
-    CANCELLED = "cancelled"  # another member answered, the caller left, or max wait passed
+    # Another member answered, the caller left, or the maximum wait passed.
+    CANCELLED = "cancelled"
     CONFIRM_TIMEOUT = "confirm_timeout"
     DECLINED = "declined"
     TOO_LATE = "too_late"

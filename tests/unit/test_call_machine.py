@@ -10,6 +10,7 @@ import pytest
 
 from teamfoned.routing import (
     MAX_WAIT_TIMER,
+    Action,
     AttemptResult,
     Bridge,
     CallerEntered,
@@ -56,12 +57,16 @@ def at(seconds: float) -> datetime:
 
 
 def cand(member_id: uuid.UUID, priority: int | None = None) -> Candidate:
-    return Candidate(member_id, member_id.int if priority is None else priority, None, 0)
+    return Candidate(
+        member_id, member_id.int if priority is None else priority, None, 0
+    )
 
 
 def machine(strategy: str = "linear", rr_position: int | None = None) -> CallMachine:
     policy = TeamPolicy(strategy=strategy, ring_time=20, max_wait=120, wrap_up=10)
-    return CallMachine(uuid.uuid4(), policy, rng=random.Random(1), rr_position=rr_position)
+    return CallMachine(
+        uuid.uuid4(), policy, rng=random.Random(1), rr_position=rr_position
+    )
 
 
 def entered(strategy: str = "linear", rr_position: int | None = None) -> CallMachine:
@@ -85,7 +90,7 @@ def connected(*members: uuid.UUID, answer: uuid.UUID, now: float = 5) -> CallMac
     return m
 
 
-def attempts(actions: list[object]) -> list[RecordAttempt]:
+def attempts(actions: list[Action]) -> list[RecordAttempt]:
     return [a for a in actions if isinstance(a, RecordAttempt)]
 
 
@@ -173,7 +178,10 @@ def test_already_tried_candidates_are_never_dialled_again() -> None:
 def test_no_candidates_at_all_runs_fallback_no_one_available() -> None:
     m = entered()
     actions = m.handle(CandidatesFetched((), now=at(1)))
-    assert actions == [CancelTimer(MAX_WAIT_TIMER), RunFallback(CallOutcome.NO_ONE_AVAILABLE)]
+    assert actions == [
+        CancelTimer(MAX_WAIT_TIMER),
+        RunFallback(CallOutcome.NO_ONE_AVAILABLE),
+    ]
     assert m.state is CallState.FALLBACK
     assert m.timers == frozenset()
 
@@ -217,7 +225,10 @@ def test_candidates_running_out_after_failures_is_no_one_available() -> None:
 def test_lost_claim_records_nothing_and_fetches_again() -> None:
     m = ringing(A, strategy="linear")
     actions = m.handle(LegClaimFailed(A, now=at(1)))
-    assert actions == [CancelTimer(ring_timer(A)), FetchCandidates(exclude=frozenset({A}))]
+    assert actions == [
+        CancelTimer(ring_timer(A)),
+        FetchCandidates(exclude=frozenset({A})),
+    ]
     assert attempts(actions) == []
     assert m.legs[A].state is LegState.NOT_CLAIMED
     assert m.live_legs == frozenset()
@@ -331,7 +342,9 @@ def test_max_wait_after_answer_is_ignored() -> None:
         (None, AttemptResult.FAILED),
     ],
 )
-def test_leg_ended_records_the_result_of_its_cause(cause: int | None, result: AttemptResult) -> None:
+def test_leg_ended_records_the_result_of_its_cause(
+    cause: int | None, result: AttemptResult
+) -> None:
     assert attempt_result_for_cause(cause) is result
     m = ringing(A, strategy="linear", now=1)
     actions = m.handle(LegEnded(A, cause, now=at(4)))

@@ -33,11 +33,17 @@ def cand(
     idle_since: datetime | None = None,
     calls_taken: int = 0,
 ) -> Candidate:
-    return Candidate(member(n), n if priority is None else priority, idle_since, calls_taken)
+    return Candidate(
+        member(n), n if priority is None else priority, idle_since, calls_taken
+    )
 
 
-def pick(strategy: str, candidates: list[Candidate], rr_position: int | None = None) -> Wave:
-    return next_wave(strategy, candidates, rr_position=rr_position, rng=random.Random(7))
+def pick(
+    strategy: str, candidates: list[Candidate], rr_position: int | None = None
+) -> Wave:
+    return next_wave(
+        strategy, candidates, rr_position=rr_position, rng=random.Random(7)
+    )
 
 
 def ids(wave: Wave) -> list[int]:
@@ -100,7 +106,9 @@ def test_linear_tie_breaks_on_member_id() -> None:
 
 
 def test_round_robin_without_position_starts_at_lowest_priority() -> None:
-    wave = pick("round_robin", [cand(1, 30), cand(2, 10), cand(3, 20)], rr_position=None)
+    wave = pick(
+        "round_robin", [cand(1, 30), cand(2, 10), cand(3, 20)], rr_position=None
+    )
     assert ids(wave) == [2]
     assert wave.rr_position == 10
 
@@ -125,7 +133,9 @@ def test_round_robin_wraps_around() -> None:
 
 
 def test_round_robin_position_beyond_everyone_wraps() -> None:
-    assert pick("round_robin", [cand(1, 5), cand(2, 6)], rr_position=99).rr_position == 5
+    assert (
+        pick("round_robin", [cand(1, 5), cand(2, 6)], rr_position=99).rr_position == 5
+    )
 
 
 def test_longest_idle_prefers_never_called_then_oldest() -> None:
@@ -145,7 +155,11 @@ def test_longest_idle_tie_breaks_on_priority() -> None:
 
 
 def test_fewest_calls_picks_fewest_then_priority() -> None:
-    candidates = [cand(1, calls_taken=4), cand(2, calls_taken=1), cand(3, calls_taken=1)]
+    candidates = [
+        cand(1, calls_taken=4),
+        cand(2, calls_taken=1),
+        cand(3, calls_taken=1),
+    ]
     assert ids(pick("fewest_calls", candidates)) == [2]
 
 
@@ -163,7 +177,9 @@ def test_random_uses_the_passed_rng() -> None:
 def test_random_is_independent_of_input_order_for_a_seeded_rng() -> None:
     candidates = [cand(n) for n in range(1, 9)]
     forward = next_wave("random", candidates, rr_position=None, rng=random.Random(42))
-    backward = next_wave("random", candidates[::-1], rr_position=None, rng=random.Random(42))
+    backward = next_wave(
+        "random", candidates[::-1], rr_position=None, rng=random.Random(42)
+    )
     assert forward == backward
 
 
@@ -176,11 +192,17 @@ datetimes = st.one_of(
 
 
 @st.composite
-def candidate_lists(draw: st.DrawFn, *, distinct_priorities: bool = False) -> list[Candidate]:
+def candidate_lists(
+    draw: st.DrawFn, *, distinct_priorities: bool = False
+) -> list[Candidate]:
     numbers = draw(st.lists(st.integers(1, 10_000), unique=True, max_size=8))
     priority = st.integers(0, 20)
     priorities = (
-        draw(st.lists(priority, unique=True, min_size=len(numbers), max_size=len(numbers)))
+        draw(
+            st.lists(
+                priority, unique=True, min_size=len(numbers), max_size=len(numbers)
+            )
+        )
         if distinct_priorities
         else [draw(priority) for _ in numbers]
     )
@@ -203,7 +225,9 @@ positions = st.one_of(st.none(), st.integers(-1, 21))
 def test_wave_is_a_subset_of_the_candidates_without_repeats(
     strategy: str, candidates: list[Candidate], rr_position: int | None, seed: int
 ) -> None:
-    wave = next_wave(strategy, candidates, rr_position=rr_position, rng=random.Random(seed))
+    wave = next_wave(
+        strategy, candidates, rr_position=rr_position, rng=random.Random(seed)
+    )
     assert len(set(wave.members)) == len(wave.members)
     assert set(wave.members) <= set(candidates)
     if strategy == "ring_all":
@@ -234,8 +258,12 @@ def test_wave_is_deterministic_for_equal_inputs(
     # Equal inputs, even in another order, give equal waves: every key ends in a tie-break.
     shuffled = list(candidates)
     random.Random(shuffle_seed).shuffle(shuffled)
-    first = next_wave(strategy, candidates, rr_position=rr_position, rng=random.Random(seed))
-    second = next_wave(strategy, shuffled, rr_position=rr_position, rng=random.Random(seed))
+    first = next_wave(
+        strategy, candidates, rr_position=rr_position, rng=random.Random(seed)
+    )
+    second = next_wave(
+        strategy, shuffled, rr_position=rr_position, rng=random.Random(seed)
+    )
     assert first == second
 
 
@@ -244,10 +272,12 @@ def test_wave_is_deterministic_for_equal_inputs(
 def test_round_robin_visits_every_member_once_in_n_calls(
     candidates: list[Candidate], rr_position: int | None
 ) -> None:
-    visited = []
+    visited: list[Candidate] = []
     position = rr_position
     for _ in candidates:
-        wave = next_wave("round_robin", candidates, rr_position=position, rng=random.Random(0))
+        wave = next_wave(
+            "round_robin", candidates, rr_position=position, rng=random.Random(0)
+        )
         visited.extend(wave.members)
         position = wave.rr_position
     assert sorted(visited, key=id) == sorted(candidates, key=id)

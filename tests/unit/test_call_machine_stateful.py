@@ -1,0 +1,232 @@
+"""Arbitrary event sequences against the call machine: its promises hold whatever arrives.
+
+Events come duplicated, late, reordered and naming members never dialled; the test keeps its
+own ledger of what the machine asked for and checks it after every step.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from teamfoned.routing import (
+    MAX_WAIT_TIMER,
+    STRATEGIES,
+    Action,
+    Bridge,
+    CallerEntered,
+    CallerHungUp,
+    CallMachine,
+    CancelTimer,
+    Candidate,
+    CandidatesFetched,
+    Dial,
+    Event,
+    FallbackFinished,
+    FinishCall,
+    HangupLeg,
+    LegAnswered,
+    LegClaimFailed,
+    LegEnded,
+    LegRinging,
+    LegState,
+    MaxWaitReached,
+    RecordAnswer,
+    RecordAttempt,
+    RingTimeout,
+    StartTimer,
+    TeamPolicy,
+    ring_timer,
+)
+
+T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+TEAM = [uuid.UUID(int=n) for n in range(1, 5)]
+STRANGER = uuid.UUID(int=99)  # never a candidate
+members = st.sampled_from([*TEAM, STRANGER])
+causes = st.sampled_from([None, 0, 1, 3, 16, 17, 18, 19, 21, 27, 34, 38, 127])
+
+
+class CallMachineUnderAbuse(RuleBasedStateMachine):
+    @initialize(
+        strategy=st.sampled_from(STRATEGIES),
+        rr_position=st.one_of(st.none(), st.integers(0, 5)),
+        seed=st.integers(0, 1000),
+    )
+    def build(self, strategy: str, rr_position: int | None, seed: int) -> None:
+        policy = TeamPolicy(strategy=strategy, ring_time=20, max_wait=120, wrap_up=0)
+        self.machine = CallMachine(
+            uuid.uuid4(), policy, rng=random.Random(seed), rr_position=rr_position
+        )
+        self.now = T0
+        self.entered = False
+        self.dialled: Counter[uuid.UUID] = Counter()
+        self.recorded: Counter[uuid.UUID] = Counter()
+        self.hung_up: set[uuid.UUID] = set()
+        self.ended_by_event: set[uuid.UUID] = set()
+        self.claim_failures_sent: set[uuid.UUID] = set()
+        self.answers_recorded: list[uuid.UUID] = []
+        self.bridged: list[uuid.UUID] = []
+        self.finishes: list[FinishCall] = []
+        self.timers: set[str] = set()
+
+    # -- feeding events, keeping the ledger --------------------------------------------------
+
+    def send(self, event: Event) -> list[Action]:
+        finished_before = bool(self.finishes)
+        actions = self.machine.handle(event)  # must never raise
+        if finished_before:
+            assert actions == [], f"actions after FinishCall: {actions}"
+        for index, action in enumerate(actions):
+            match action:
+                case Dial(member_id=m):
+                    self.dialled[m] += 1
+                case RecordAttempt(member_id=m):
+                    assert self.dialled[m], f"RecordAttempt for {m}, never dialled"
+                    self.recorded[m] += 1
+                case HangupLeg(member_id=m):
+                    assert self.dialled[m], f"HangupLeg for {m}, never dialled"
+                    self.hung_up.add(m)
+                case RecordAnswer(member_id=m):
+                    self.answers_recorded.append(m)
+                case Bridge(member_id=m):
+                    self.bridged.append(m)
+                case StartTimer(name=name):
+                    self.timers.add(name)
+                case CancelTimer(name=name):
+                    assert name in self.timers, f"cancelling {name}, not running"
+                    self.timers.discard(name)
+                case FinishCall():
+                    assert index == len(actions) - 1, (
+                        "FinishCall is not the last action"
+                    )
+                    self.finishes.append(action)
+        return actions
+
+    def tick(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+    gaps = st.floats(min_value=0, max_value=30)
+
+    @rule(gap=gaps)
+    def caller_entered(self, gap: float) -> None:
+        self.send(CallerEntered(now=self.tick(gap)))
+        self.entered = True
+
+    @rule(
+        gap=gaps,
+        offered=st.lists(st.sampled_from(TEAM), max_size=5),
+        priorities=st.randoms(),
+    )
+    def candidates_fetched(
+        self, gap: float, offered: list[uuid.UUID], priorities: random.Random
+    ) -> None:
+        candidates = tuple(
+            Candidate(m, priorities.randint(0, 3), None, priorities.randint(0, 2))
+            for m in offered
+        )
+        self.send(CandidatesFetched(candidates, now=self.tick(gap)))
+
+    @rule(gap=gaps, member=members)
+    def leg_claim_failed(self, gap: float, member: uuid.UUID) -> None:
+        self.claim_failures_sent.add(member)
+        self.send(LegClaimFailed(member, now=self.tick(gap)))
+
+    @rule(gap=gaps, member=members)
+    def leg_ringing(self, gap: float, member: uuid.UUID) -> None:
+        self.send(LegRinging(member, now=self.tick(gap)))
+
+    @rule(gap=gaps, member=members)
+    def leg_answered(self, gap: float, member: uuid.UUID) -> None:
+        self.send(LegAnswered(member, now=self.tick(gap)))
+
+    @rule(gap=gaps, member=members, cause=causes)
+    def leg_ended(self, gap: float, member: uuid.UUID, cause: int | None) -> None:
+        self.ended_by_event.add(member)
+        self.send(LegEnded(member, cause, now=self.tick(gap)))
+
+    @rule(gap=gaps, member=members)
+    def ring_timeout(self, gap: float, member: uuid.UUID) -> None:
+        # Timers also fire late, after being cancelled: the machine must shrug those off.
+        self.timers.discard(ring_timer(member))
+        self.send(RingTimeout(member, now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def max_wait_reached(self, gap: float) -> None:
+        self.timers.discard(MAX_WAIT_TIMER)
+        self.send(MaxWaitReached(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def caller_hung_up(self, gap: float) -> None:
+        self.send(CallerHungUp(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def fallback_finished(self, gap: float) -> None:
+        self.send(FallbackFinished(now=self.tick(gap)))
+
+    # -- promises ----------------------------------------------------------------------------
+
+    @invariant()
+    def each_member_dialled_at_most_once(self) -> None:
+        assert all(count == 1 for count in self.dialled.values())
+        assert STRANGER not in self.dialled
+
+    @invariant()
+    def at_most_one_record_per_leg(self) -> None:
+        assert all(count <= 1 for count in self.recorded.values())
+
+    @invariant()
+    def at_most_one_finish_and_answer(self) -> None:
+        assert len(self.finishes) <= 1
+        assert len(self.answers_recorded) <= 1
+        assert self.bridged == self.answers_recorded
+
+    @invariant()
+    def view_agrees_with_ledger(self) -> None:
+        assert self.machine.finished == bool(self.finishes)
+        assert self.machine.timers == self.timers
+        if self.finishes:
+            assert self.machine.outcome == self.finishes[0].outcome
+
+    @invariant()
+    def a_finished_call_left_everything_tidy(self) -> None:
+        if not self.finishes:
+            return
+        finish = self.finishes[0]
+        assert self.timers == set(), f"timers left running: {self.timers}"
+        assert finish.wait_seconds >= 0
+        assert (finish.talk_seconds is None) == (finish.answered_by is None)
+        answered_by = self.answers_recorded[0] if self.answers_recorded else None
+        assert finish.answered_by == answered_by
+        assert (finish.outcome == "answered") == (answered_by is not None)
+        for member in self.dialled:
+            leg = self.machine.legs[member]
+            if leg.state is LegState.NOT_CLAIMED:
+                # Only a claim the runner reported lost is exempt from recording.
+                assert member in self.claim_failures_sent
+                assert self.recorded[member] == 0
+                continue
+            assert self.recorded[member] == 1, (
+                f"{member} recorded {self.recorded[member]}x"
+            )
+            # No leg keeps ringing: we hung it up, or its channel was already gone.
+            assert member in self.hung_up or member in self.ended_by_event
+
+    def teardown(self) -> None:
+        # Whatever happened, a caller hanging up ends a call that is not in its fallback.
+        if self.entered and not self.finishes and self.machine.state != "fallback":
+            self.send(CallerHungUp(now=self.tick(1)))
+            assert len(self.finishes) == 1
+            self.a_finished_call_left_everything_tidy()
+
+
+CallMachineUnderAbuse.TestCase.settings = settings(
+    max_examples=300, stateful_step_count=40, deadline=None
+)
+TestCallMachineUnderAbuse = CallMachineUnderAbuse.TestCase
