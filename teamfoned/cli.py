@@ -1,0 +1,413 @@
+"""The `teamfoned` console script: each subcommand is one small function; user mistakes exit 2 with a clear message."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from teamfoned.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
+
+EXIT_USER_ERROR = 2
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: list[Callable[[Any], None]] = []
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed without a traceback."""
+
+
+def command(register: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Register a function that adds one subcommand to the parser."""
+    COMMANDS.append(register)
+    return register
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def run_db(args: argparse.Namespace, work: Callable[[Any, Settings], Awaitable[int]]) -> int:
+    """Run `work(session, settings)` in one transaction on the configured database."""
+    settings = settings_of(args)
+
+    async def main() -> int:
+        from teamfoned.store.engine import create_engine, create_sessionmaker
+
+        engine = create_engine(settings.database.url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await work(session, settings)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def phone_policy(settings: Settings):
+    from teamfoned.admin import PhonePolicy
+
+    return PhonePolicy(settings.telephony.allowed_countries, settings.telephony.default_region)
+
+
+def rfc3339(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a timezone offset, e.g. +01:00 or Z")
+    return value
+
+
+def on_off(text: str) -> bool:
+    if text.lower() in ("on", "yes", "true", "1"):
+        return True
+    if text.lower() in ("off", "no", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: say on or off")
+
+
+def show(rows: list[list[Any]]) -> None:
+    for row in rows:
+        print("\t".join("" if v is None else str(v) for v in row))
+
+
+# -- check-config, db ----------------------------------------------------------------------------
+
+@command
+def _check_config(sub: Any) -> None:
+    p = sub.add_parser("check-config", help="validate the configuration file")
+    p.add_argument("file", nargs="?", help="config file (default: --config)")
+
+    def handle(args: argparse.Namespace) -> int:
+        path = args.file or args.config
+        try:
+            load_settings(path)
+        except ConfigError as exc:
+            print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        print(f"{path}: OK")
+        return 0
+
+    p.set_defaults(handler=handle)
+
+
+@command
+def _db(sub: Any) -> None:
+    p = sub.add_parser("db", help="database schema")
+    actions = p.add_subparsers(dest="db_action", required=True)
+    up = actions.add_parser("upgrade", help="apply the schema migrations")
+
+    def handle(args: argparse.Namespace) -> int:
+        settings = settings_of(args)
+
+        async def main() -> str | None:
+            from teamfoned.store.engine import create_engine
+            from teamfoned.store.migrate import current_revision, upgrade
+
+            engine = create_engine(settings.database.url)
+            try:
+                await upgrade(engine)
+                return await current_revision(engine)
+            finally:
+                await engine.dispose()
+
+        print(f"database at revision {asyncio.run(main())}")
+        return 0
+
+    up.set_defaults(handler=handle)
+
+
+# -- administration ------------------------------------------------------------------------------
+
+@command
+def _tenant(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("tenant", help="customer environments")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add")
+    add.add_argument("name")
+    add.add_argument("--retention-days", type=int, default=90)
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: _print_id(
+        admin.add_tenant(s, a.name, retention_days=a.retention_days))))
+    ls = actions.add_parser("list")
+
+    async def list_(session: Any, _: Settings) -> int:
+        show([[r.id, r.name, r.retention_days] for r in await admin.list_tenants(session)])
+        return 0
+
+    ls.set_defaults(handler=lambda a: run_db(a, list_))
+
+
+async def _print_id(created: Awaitable[Any]) -> int:
+    print(await created)
+    return 0
+
+
+def _team_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label")
+    p.add_argument("--strategy")
+    p.add_argument("--ring-time", type=int)
+    p.add_argument("--max-wait", type=int)
+    p.add_argument("--wrap-up", type=int)
+    p.add_argument("--confirm-calls", type=on_off, metavar="on|off")
+    p.add_argument("--fallback", choices=("dialplan", "number", "announce", "team"))
+    p.add_argument("--fallback-target")
+
+
+def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
+    return {"label": a.label, "strategy": a.strategy, "ring_time": a.ring_time,
+            "max_wait": a.max_wait, "wrap_up": a.wrap_up, "confirm_calls": a.confirm_calls,
+            "fallback_kind": a.fallback, "fallback_target": a.fallback_target}
+
+
+@command
+def _team(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("team", help="teams and their routing settings")
+    actions = p.add_subparsers(dest="action", required=True)
+    for name in ("add", "set"):
+        q = actions.add_parser(name)
+        q.add_argument("--tenant", required=True)
+        q.add_argument("name")
+        _team_options(q)
+
+    async def add(session: Any, settings: Settings, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        team = admin.TeamSettings.defaults(settings.routing, a.label or a.name).with_changes(
+            **_team_changes(a))
+        print(await admin.add_team(session, tenant, a.name, team))
+        return 0
+
+    async def set_(session: Any, _: Settings, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        print(await admin.set_team(session, tenant, a.name, **_team_changes(a)))
+        return 0
+
+    actions.choices["add"].set_defaults(handler=lambda a: run_db(a, lambda s, c: add(s, c, a)))
+    actions.choices["set"].set_defaults(handler=lambda a: run_db(a, lambda s, c: set_(s, c, a)))
+    ls = actions.add_parser("list")
+    ls.add_argument("--tenant", required=True)
+
+    async def list_(session: Any, _: Settings, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        for r in await admin.list_teams(session, tenant):
+            numbers = ",".join(await admin.team_numbers_of(session, r.id))
+            show([[r.id, r.name, r.strategy, r.ring_time_s, r.max_wait_s, r.wrap_up_s,
+                   r.fallback_kind, numbers]])
+        return 0
+
+    ls.set_defaults(handler=lambda a: run_db(a, lambda s, c: list_(s, c, a)))
+
+
+@command
+def _number(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("number", help="team numbers (DIDs)")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add")
+    add.add_argument("--tenant", required=True)
+    add.add_argument("--team", required=True)
+    add.add_argument("number")
+    rm = actions.add_parser("remove")
+    rm.add_argument("--tenant", required=True)
+    rm.add_argument("number")
+
+    async def add_(session: Any, a: argparse.Namespace) -> int:
+        await admin.add_number(session, await admin.tenant_id(session, a.tenant), a.team, a.number)
+        return 0
+
+    async def rm_(session: Any, a: argparse.Namespace) -> int:
+        await admin.remove_number(session, await admin.tenant_id(session, a.tenant), a.number)
+        return 0
+
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+
+
+@command
+def _member(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("member", help="team members")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add")
+    add.add_argument("--tenant", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--phone", required=True, help="+CC number, or a SIP endpoint name")
+    add.add_argument("--admin", action="store_true", help="tenant administrator")
+    ls = actions.add_parser("list")
+    ls.add_argument("--tenant", required=True)
+    rm = actions.add_parser("remove", help="erase a member and their personal data")
+    rm.add_argument("--tenant", required=True)
+    rm.add_argument("member", help="member id or unique name")
+
+    async def add_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
+        phone = phone_policy(settings).check(a.phone)  # refused before anything is written
+        tenant = await admin.tenant_id(session, a.tenant)
+        print(await admin.add_member(session, tenant, a.name, phone, is_admin=a.admin))
+        return 0
+
+    async def list_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        show([[r.id, r.name, r.phone_kind, r.phone, "admin" if r.is_admin else "",
+               "available" if r.available else "unavailable", r.until]
+              for r in await admin.list_members(session, tenant)])
+        return 0
+
+    async def rm_(session: Any, a: argparse.Namespace) -> int:
+        await admin.remove_member(session, await admin.tenant_id(session, a.tenant), a.member)
+        return 0
+
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, c: add_(s, c, a)))
+    ls.set_defaults(handler=lambda a: run_db(a, lambda s, _: list_(s, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+
+
+@command
+def _membership(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("membership", help="who is in which team, at which priority")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add a member to a team, or change their priority")
+    rm = actions.add_parser("remove")
+    for q in (add, rm):
+        q.add_argument("--tenant", required=True)
+        q.add_argument("--team", required=True)
+        q.add_argument("member", help="member id or unique name")
+    add.add_argument("--priority", type=int, default=0, help="lower rings first")
+
+    async def add_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        await admin.add_membership(session, tenant, a.team, a.member, a.priority)
+        return 0
+
+    async def rm_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        await admin.remove_membership(session, tenant, a.team, a.member)
+        return 0
+
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+
+
+@command
+def _availability(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("availability", help="set a member's availability")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("set")
+    q.add_argument("--tenant", required=True)
+    q.add_argument("member", help="member id or unique name")
+    q.add_argument("state", type=on_off, metavar="on|off")
+    q.add_argument("--until", type=rfc3339, help="RFC 3339 time the availability ends")
+
+    async def set_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        await admin.set_availability(session, tenant, a.member, a.state, a.until)
+        return 0
+
+    q.set_defaults(handler=lambda a: run_db(a, lambda s, _: set_(s, a)))
+
+
+@command
+def _import(sub: Any) -> None:
+    p = sub.add_parser("import", help="make the directory match a YAML file (idempotent)")
+    p.add_argument("file", type=Path)
+
+    def handle(args: argparse.Namespace) -> int:
+        from teamfoned.directory import import_directory
+
+        try:
+            raw = yaml.safe_load(args.file.read_text())
+        except OSError as exc:
+            raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise UserError(f"{args.file} is not valid YAML: {exc}") from None
+
+        async def work(session: Any, settings: Settings) -> int:
+            changes = await import_directory(session, raw, phones=phone_policy(settings),
+                                             defaults=settings.routing)
+            print("\n".join(changes) if changes else "no changes")
+            return 0
+
+        return run_db(args, work)
+
+    p.set_defaults(handler=handle)
+
+
+# -- entry point -------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="teamfoned", description=__doc__)
+    parser.add_argument(
+        "--config",
+        default=os.environ.get("TEAMFONED_CONFIG", DEFAULT_CONFIG_PATH),
+        help="configuration file (env TEAMFONED_CONFIG; default %(default)s)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in COMMANDS:
+        register(sub)
+    return parser
+
+
+def _hoist_config(argv: list[str]) -> list[str]:
+    """Accept --config anywhere on the line, as every subcommand documents it."""
+    front, rest, i = [], [], 0
+    while i < len(argv):
+        if argv[i] == "--config" and i + 1 < len(argv):
+            front += argv[i:i + 2]
+            i += 2
+            continue
+        if argv[i].startswith("--config="):
+            front.append(argv[i])
+        else:
+            rest.append(argv[i])
+        i += 1
+    return front + rest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(_hoist_config(list(sys.argv[1:] if argv is None else argv)))
+    from sqlalchemy.exc import DBAPIError
+    from teamfoned.admin import AdminError
+    from teamfoned.directory import DirectoryError
+
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"teamfoned: {exc}", file=sys.stderr)
+    except DirectoryError as exc:
+        print(f"teamfoned: the directory file has {len(exc.problems)} problem(s); "
+              "nothing was changed:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+    except (AdminError, UserError) as exc:
+        print(f"teamfoned: {exc}", file=sys.stderr)
+    except DBAPIError as exc:
+        print(f"teamfoned: database error: {exc.orig}", file=sys.stderr)
+        if "no such table" in str(exc.orig) or "does not exist" in str(exc.orig):
+            print("teamfoned: has the schema been created? run: teamfoned db upgrade",
+                  file=sys.stderr)
+    return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
