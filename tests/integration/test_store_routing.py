@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate
 from teamfoned.store.engine import create_engine
+from teamfoned.store.migrate import upgrade
 from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.store.tables import (
     attempts,
@@ -204,12 +205,15 @@ async def test_close_stale_finishes_a_crashed_nodes_calls(engine: AsyncEngine) -
     assert len(await repo.candidates(s.team_id, now=NOW, exclude=())) == 3
 
 
-async def test_concurrent_claims_never_double_book(migrated_db_url: str) -> None:
-    """100 claims on one team's few members from separate engines: every member wins once."""
-    if not migrated_db_url.startswith("postgresql"):
-        pytest.skip("true concurrency is tested on PostgreSQL; SQLite serialises writers")
-    engines = [create_engine(migrated_db_url, pool_size=5) for _ in range(4)]
+@pytest.mark.postgres
+async def test_concurrent_claims_never_double_book(postgres_database: str) -> None:
+    """100 claims on one team's few members from separate engines: every member wins once.
+
+    PostgreSQL only: SQLite serialises writers, so it cannot race.
+    """
+    engines = [create_engine(postgres_database, pool_size=5) for _ in range(4)]
     try:
+        await upgrade(engines[0])
         s = await seed(engines[0], n_members=5)
         repos = [RoutingRepository(e) for e in engines]
         call_ids = [await open_call(repos[0], s) for _ in range(100)]
