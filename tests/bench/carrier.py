@@ -195,7 +195,9 @@ class Carrier:
     # -- AMI plumbing -------------------------------------------------------------
 
     async def _action(self, action: dict) -> None:
-        reply = await self._manager.send_action(action)
+        # as_list=False: take the first reply. Otherwise panoramisk holds an async Originate
+        # until its OriginateResponse, that is until the call is answered or gives up.
+        reply = await self._manager.send_action(action, as_list=False)
         replies = reply if isinstance(reply, list) else [reply]
         if any(r.get("Response") == "Error" for r in replies):
             raise RuntimeError(f"carrier AMI {action['Action']} failed: {replies}")

@@ -1,0 +1,137 @@
+"""The bench end to end: real SIP calls between the carrier and the PBX, seen through our ARI client."""
+
+import asyncio
+import time
+import uuid
+
+import pytest
+import pytest_asyncio
+
+from teamfoned.telephony.ari import AriClient
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ari(pbx):
+    client = AriClient(pbx.ari_url, pbx.ari_user, pbx.ari_password, pbx.app,
+                       heartbeat=1.0, reconnect_min=0.2, reconnect_max=1.0)
+    runner = asyncio.create_task(client.run())
+    await asyncio.wait_for(client.wait_connected(), 10)
+    try:
+        yield client
+    finally:
+        await client.close()
+        await runner
+
+
+async def next_event(ari, kind, timeout=10.0, **match):
+    async def find():
+        async for event in ari.events():
+            if event.get("type") == kind and all(
+                _dig(event, key) == value for key, value in match.items()
+            ):
+                return event
+    return await asyncio.wait_for(find(), timeout)
+
+
+def _dig(event, dotted):
+    value = event
+    for part in dotted.split("__"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+async def test_incoming_call_enters_stasis_is_answered_and_hung_up(ari, carrier):
+    leg = await carrier.call("3120555001", caller_id="+31612345678")
+    start = await next_event(ari, "StasisStart")
+    channel = start["channel"]
+    assert start["args"] == ["3120555001"]
+    assert channel["caller"]["number"] == "+31612345678"
+
+    await ari.answer(channel["id"])
+    await carrier.wait_for(lambda: leg.answered, 5, "the caller leg to be answered")
+    await asyncio.sleep(0.5)
+    await ari.hangup(channel["id"])
+    await next_event(ari, "StasisEnd", channel__id=channel["id"])
+    await carrier.wait_for(lambda: leg.ended_at is not None, 5, "the caller leg to end")
+    assert leg.connected_seconds >= 0.4
+    await carrier.wait_idle()
+    assert (await ari.get_application())["channel_ids"] == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "options", "answered", "causes"),
+    [
+        ("answer", {"delay": 1}, True, {16}),
+        ("busy", {}, False, {17}),
+        ("decline", {}, False, {21}),
+        ("unreachable", {}, False, {1}),
+        ("hangup", {"delay": 0, "after": 1}, True, {16}),
+        ("voicemail", {}, True, {16}),
+    ],
+)
+async def test_scripted_phones_behave_as_told(ari, carrier, mode, options, answered, causes):
+    number = f"316{uuid.uuid4().int % 10**8:08d}"
+    await carrier.set_phone(number, mode, **options)
+    channel_id = str(uuid.uuid4())
+    await ari.originate(f"PJSIP/{number}@trunk", channel_id=channel_id, timeout=10)
+    call = await carrier.wait_rung(number)
+    if answered:
+        await next_event(ari, "StasisStart", channel__id=channel_id)
+        # The phone's AMI report may trail the SIP 200 OK that ARI reported.
+        await carrier.wait_for(lambda: call.answered, 5, f"{number} to report its answer")
+        if mode == "hangup":
+            end = await next_event(ari, "ChannelDestroyed", timeout=5, channel__id=channel_id)
+        else:
+            await asyncio.sleep(0.3)
+            await ari.hangup(channel_id)
+            end = await next_event(ari, "ChannelDestroyed", channel__id=channel_id)
+    else:
+        end = await next_event(ari, "ChannelDestroyed", channel__id=channel_id)
+        assert not call.answered
+    assert end["cause"] in causes, end
+    await carrier.wait_idle()
+
+
+async def test_phone_that_never_answers_rings_until_we_stop(ari, carrier):
+    number = "31699990000"
+    await carrier.set_phone(number, "never")
+    channel_id = str(uuid.uuid4())
+    await ari.originate(f"PJSIP/{number}@trunk", channel_id=channel_id, timeout=30)
+    call = await carrier.wait_rung(number)
+    await asyncio.sleep(1.0)
+    await ari.hangup(channel_id)
+    await carrier.wait_for(lambda: call.ended, 5, "the phone to stop ringing")
+    assert not call.answered and call.ring_seconds >= 0.9
+
+
+async def test_phone_sends_dtmf_after_answering(ari, carrier):
+    number = "31699990001"
+    await carrier.set_phone(number, "dtmf", delay=0, after=0.5, digit="1")
+    channel_id = str(uuid.uuid4())
+    await ari.originate(f"PJSIP/{number}@trunk", channel_id=channel_id, timeout=10)
+    await next_event(ari, "StasisStart", channel__id=channel_id)
+    dtmf = await next_event(ari, "ChannelDtmfReceived", channel__id=channel_id)
+    assert dtmf["digit"] == "1"
+    await ari.hangup(channel_id)
+    await carrier.wait_idle()
+
+
+async def test_client_reconnects_by_itself_after_pbx_restart(ari, pbx, carrier):
+    before = ari.reconnects
+    started = time.monotonic()
+    await asyncio.to_thread(pbx.instance.restart)
+    await asyncio.wait_for(_until(lambda: ari.reconnects > before and ari.is_connected), 20)
+    reconnect_seconds = time.monotonic() - started
+    print(f"ARI reconnected {reconnect_seconds:.2f} s after the PBX restart began")
+    # And it works: a new call reaches the app on the new connection.
+    leg = await carrier.call("3120555002")
+    start = await next_event(ari, "StasisStart")
+    await ari.hangup(start["channel"]["id"])
+    await carrier.wait_for(lambda: leg.ended_at is not None, 5, "the caller leg to end")
+
+
+async def _until(predicate, interval=0.05):
+    while not predicate():
+        await asyncio.sleep(interval)
