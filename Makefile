@@ -1,0 +1,32 @@
+# teamfoned: the two commands a person needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test provision venv bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Asterisk (system 20+, or a cached Debian sid root) and PostgreSQL server binaries.
+provision:
+	bash scripts/provision.sh
+
+test: venv provision
+	mkdir -p build/test-results
+	$(PY) -m pytest --junitxml=build/test-results/junit.xml -p no:cacheprovider
+
+demo: venv provision
+	$(PY) -m teamfoned.demo
+
+bench: venv provision
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf build .pytest_cache
