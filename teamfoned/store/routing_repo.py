@@ -137,6 +137,18 @@ class RoutingRepository:
             rr_position=row[11],
         )
 
+    async def team_number(self, tenant_id: uuid.UUID, team_name: str) -> str | None:
+        """A number of the named team in the tenant (for overflow): the lowest, for stability."""
+        stmt = (
+            select(team_numbers.c.number)
+            .join(teams, team_numbers.c.team_id == teams.c.id)
+            .where(teams.c.tenant_id == tenant_id, teams.c.name == team_name)
+            .order_by(team_numbers.c.number)
+            .limit(1)
+        )
+        async with self._sessions() as session:
+            return (await session.execute(stmt)).scalar_one_or_none()
+
     async def candidates(
         self, team_id: uuid.UUID, *, now: datetime, exclude: Iterable[uuid.UUID] = ()
     ) -> list[Candidate]:

@@ -1,0 +1,63 @@
+"""Where a call goes when the hunt ends without an answer: always somewhere in the dialplan, never silence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from teamfoned.store.routing_repo import TeamRoute
+
+# Contexts shipped in asterisk-config/extensions.conf.
+DEFAULT_CONTEXT = "teamfoned-fallback"
+DIAL_CONTEXT = "teamfoned-dial"
+ANNOUNCE_CONTEXT = "teamfoned-announce"
+UNKNOWN_NUMBER_CONTEXT = "teamfoned-unknown"
+TRUNK_CONTEXT = "from-trunk"
+DEFAULT_SOUND = "ss-noservice"
+
+# The same shapes the administration accepts (teamfoned.admin); checked again here because
+# these values reach Asterisk.
+_DIALPLAN_TARGET = re.compile(r"^([A-Za-z0-9_-]+)(?:,([A-Za-z0-9_+*#-]+)(?:,([0-9]+))?)?$")
+_DID = re.compile(r"^\+?[0-9]{2,20}$")
+_SOUND = re.compile(r"^[A-Za-z0-9_/-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class FallbackPlan:
+    """A place in the dialplan to continue the caller at, and channel variables to set first."""
+
+    kind: str
+    context: str
+    extension: str
+    priority: int = 1
+    variables: tuple[tuple[str, str], ...] = ()
+    # A number to dial (`number` kind): the runner turns it into a validated dial string.
+    dial_number: str | None = None
+    # Another team's name (`team` kind): the runner finds its number and the caller re-enters.
+    overflow_team: str | None = None
+
+
+def plan_fallback(route: TeamRoute, dialled: str) -> FallbackPlan:
+    """The team's configured fallback.
+
+    `dialplan`: continue at context[,extension[,priority]] (default: teamfoned-fallback at the
+    dialled number), so voicemail or an operator stays the sysadmin's choice. `number`: dial
+    one number through the trunk. `team`: overflow into another team of the tenant.
+    `announce`: play a sound (default ss-noservice) and hang up. A stored value that does not
+    fit goes to the shipped fallback context, never to silence.
+    """
+    kind, target = route.fallback_kind or "dialplan", (route.fallback_target or "").strip()
+    if kind == "dialplan":
+        match = _DIALPLAN_TARGET.match(target) if target else None
+        if match:
+            context, extension, priority = match.groups()
+            return FallbackPlan(kind, context, extension or dialled, int(priority or 1))
+        return FallbackPlan(kind, DEFAULT_CONTEXT, dialled)
+    if kind == "number" and _DID.match(target):
+        return FallbackPlan(kind, DIAL_CONTEXT, "s", dial_number=target if target.startswith("+") else f"+{target}")
+    if kind == "team" and target:
+        return FallbackPlan(kind, TRUNK_CONTEXT, "", overflow_team=target)
+    if kind == "announce" and (not target or _SOUND.match(target)):
+        return FallbackPlan(kind, ANNOUNCE_CONTEXT, "s",
+                            variables=(("TEAMFONED_SOUND", target or DEFAULT_SOUND),))
+    return FallbackPlan("dialplan", DEFAULT_CONTEXT, dialled)

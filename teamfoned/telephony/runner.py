@@ -1,0 +1,346 @@
+"""One call's runner: turns ARI events into call-machine events and carries out the machine's actions.
+
+The decisions are the machine's (teamfoned.routing); this file only does I/O.
+Each call has one runner task that handles its inbox strictly in order, so
+the machine never sees two events at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from teamfoned.routing import (
+    Bridge,
+    CallerEntered,
+    CallerHungUp,
+    CallMachine,
+    CancelTimer,
+    CandidatesFetched,
+    Dial,
+    FallbackFinished,
+    FetchCandidates,
+    FinishCall,
+    HangupCaller,
+    HangupLeg,
+    LegAnswered,
+    LegClaimFailed,
+    LegEnded,
+    LegRinging,
+    RecordAnswer,
+    RecordAttempt,
+    RunFallback,
+    SaveRoundRobin,
+    StartRinging,
+    StartTimer,
+)
+from teamfoned.routing.events import Event, timer_fired
+from teamfoned.store.routing_repo import RoutingRepository, TeamRoute
+from teamfoned.telephony.ari import AriClient
+from teamfoned.telephony.ari_errors import AriError
+from teamfoned.telephony.dialstring import PhoneRejected, dial_target
+from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
+
+log = structlog.get_logger(__name__)
+
+# Asterisk's own originate timeout is a safety net only: our ring timer decides
+# (older Asterisk reports cause 0 on its own timeout), so give Asterisk a little longer.
+ORIGINATE_GRACE_SECONDS = 5
+# ARI's app argument that marks a channel as one of our member legs.
+LEG_ARG = "teamfoned-leg"
+
+
+@dataclass
+class Leg:
+    member_id: uuid.UUID
+    attempt_id: uuid.UUID
+    channel_id: str
+    claimed: bool = False
+
+
+@dataclass(frozen=True)
+class RunnerContext:
+    """What every call runner shares: built once by the daemon."""
+
+    ari: AriClient
+    repo: RoutingRepository
+    clock: Callable[[], datetime]
+    node: str
+    trunk_template: str
+    caller_id_mode: str
+    register_leg: Callable[[str, "CallRunner"], None]
+    forget_channel: Callable[[str], None]
+    rng: random.Random
+
+
+class TimerExpired:
+    """Inbox item: a machine timer ran out."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class CallRunner:
+    """Owns one caller's journey: its machine, its legs, its timers and its bridge."""
+
+    def __init__(self, ctx: RunnerContext, channel: dict, dialled: str, route: TeamRoute,
+                 inbox: asyncio.Queue) -> None:
+        self.ctx = ctx
+        self.call_id = uuid.uuid4()
+        self.caller_channel_id: str = channel["id"]
+        self.caller_number: str = channel.get("caller", {}).get("number") or ""
+        self.dialled = dialled
+        self.route = route
+        self.machine = CallMachine(
+            self.call_id, route.policy, rng=ctx.rng, rr_position=route.rr_position
+        )
+        # The dispatcher created the inbox when the caller arrived: nothing sent since is lost.
+        self.inbox = inbox
+        self.legs: dict[uuid.UUID, Leg] = {}
+        self.legs_by_channel: dict[str, Leg] = {}
+        self.bridge_id: str | None = None
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._caller_gone = False
+        self.log = log.bind(call_id=str(self.call_id), team=route.team_name)
+
+    # -- inbox --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Handle the call from its first event until the machine finishes."""
+        try:
+            await self.ctx.repo.start_call(
+                self.call_id, self.route.tenant_id, self.route.team_id,
+                caller_number=self.caller_number or None, dialled_number=self.dialled,
+                channel_id=self.caller_channel_id, node=self.ctx.node, now=self.ctx.clock(),
+            )
+            self.log.info("call_started", dialled=self.dialled, strategy=self.route.strategy)
+            await self._feed(CallerEntered(now=self.ctx.clock()))
+            while not self.machine.finished:
+                item = await self.inbox.get()
+                event = self._translate(item)
+                if event is not None:
+                    await self._feed(event)
+        except asyncio.CancelledError:
+            # The daemon is stopping: end the call's legs; the caller goes to the fallback.
+            await self._abandon("daemon_stopping")
+            raise
+        except Exception:
+            self.log.exception("call_runner_failed")
+            await self._abandon("runner_failed")
+        finally:
+            await self._cleanup()
+
+    def _translate(self, item) -> Event | None:
+        now = self.ctx.clock()
+        if isinstance(item, TimerExpired):
+            self._timers.pop(item.name, None)
+            return timer_fired(item.name, now=now)
+        kind = item.get("type")
+        channel = item.get("channel") or {}
+        channel_id = channel.get("id")
+        if channel_id == self.caller_channel_id:
+            if kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"):
+                self._caller_gone = kind != "ChannelHangupRequest" or self._caller_gone
+                if kind == "StasisEnd" and self._in_fallback_dialplan:
+                    return FallbackFinished(now=now)
+                return CallerHungUp(now=now)
+            return None
+        leg = self.legs_by_channel.get(channel_id)
+        if leg is None:
+            return None
+        if kind == "ChannelStateChange" and channel.get("state") == "Ringing":
+            return LegRinging(leg.member_id, now=now)
+        if kind == "StasisStart":
+            return LegAnswered(leg.member_id, now=now)
+        if kind == "ChannelDestroyed":
+            return LegEnded(leg.member_id, item.get("cause"), now=now)
+        return None
+
+    # -- the machine --------------------------------------------------------------------
+
+    async def _feed(self, first: Event) -> None:
+        pending: deque[Event] = deque([first])
+        while pending:
+            event = pending.popleft()
+            for action in self.machine.handle(event):
+                follow_up = await self._carry_out(action)
+                if follow_up is not None:
+                    pending.append(follow_up)
+
+    _in_fallback_dialplan = False
+
+    async def _carry_out(self, action) -> Event | None:
+        ari, repo, now = self.ctx.ari, self.ctx.repo, self.ctx.clock
+        match action:
+            case StartRinging():
+                await self._quietly(ari.ring(self.caller_channel_id))
+            case FetchCandidates(exclude=exclude):
+                found = await repo.candidates(self.route.team_id, now=now(), exclude=exclude)
+                return CandidatesFetched(tuple(found), now=now())
+            case Dial(member_id=member_id, ring_time=ring_time):
+                return await self._dial(member_id, ring_time)
+            case HangupLeg(member_id=member_id):
+                leg = self.legs.get(member_id)
+                if leg is not None and leg.claimed:
+                    await self._quietly(ari.hangup(leg.channel_id))
+            case Bridge(member_id=member_id):
+                await self._bridge(self.legs[member_id])
+            case HangupCaller():
+                await self._quietly(ari.hangup(self.caller_channel_id))
+            case StartTimer(name=name, seconds=seconds):
+                self._cancel_timer(name)
+                loop = asyncio.get_running_loop()
+                self._timers[name] = loop.call_later(seconds, self.inbox.put_nowait, TimerExpired(name))
+            case CancelTimer(name=name):
+                self._cancel_timer(name)
+            case RecordAttempt(member_id=member_id, result=result):
+                leg = self.legs.get(member_id)
+                if leg is not None and leg.claimed:
+                    await repo.attempt_ended(leg.attempt_id, str(result), now=now())
+                    self.log.info("attempt_ended", member=str(member_id), result=str(result))
+            case RecordAnswer(member_id=member_id):
+                leg = self.legs[member_id]
+                await repo.attempt_answered(leg.attempt_id, now=now())
+                await repo.call_answered(self.call_id, member_id, now=now())
+                self.log.info("call_answered", member=str(member_id))
+            case RunFallback(outcome=outcome):
+                return await self._fallback(outcome)
+            case FinishCall(outcome=outcome, wait_seconds=wait, talk_seconds=talk):
+                await repo.finish_call(self.call_id, str(outcome), now=now(),
+                                       wait_seconds=wait, talk_seconds=talk)
+                self.log.info("call_finished", outcome=str(outcome), wait_seconds=round(wait, 3),
+                              talk_seconds=None if talk is None else round(talk, 3))
+            case SaveRoundRobin(position=position):
+                await repo.save_rr_position(self.route.team_id, position)
+        return None
+
+    async def _dial(self, member_id: uuid.UUID, ring_time: float) -> Event | None:
+        ctx = self.ctx
+        leg = Leg(member_id, uuid.uuid4(), str(uuid.uuid4()))
+        self.legs[member_id] = leg
+        # Claim first: the database refuses a member who is already booked by any call on any node.
+        if not await ctx.repo.claim(self.call_id, member_id, leg.attempt_id, leg.channel_id,
+                                    now=ctx.clock(), node=ctx.node):
+            self.log.info("member_busy_elsewhere", member=str(member_id))
+            return LegClaimFailed(member_id, now=ctx.clock())
+        leg.claimed = True
+        phone = await ctx.repo.member_phone(member_id)
+        try:
+            if phone is None:
+                raise PhoneRejected("member has no phone")
+            endpoint = dial_target(phone[0], phone[1], trunk_template=ctx.trunk_template)
+        except PhoneRejected as exc:
+            self.log.warning("member_phone_rejected", member=str(member_id), reason=str(exc))
+            return LegEnded(member_id, None, now=ctx.clock())
+        # Registered before the POST: the leg's first events can arrive before it returns.
+        self.legs_by_channel[leg.channel_id] = leg
+        ctx.register_leg(leg.channel_id, self)
+        caller_id = self.caller_number if ctx.caller_id_mode == "caller" else self.dialled
+        try:
+            await ctx.ari.originate(
+                endpoint, channel_id=leg.channel_id, app_args=LEG_ARG,
+                timeout=math.ceil(ring_time) + ORIGINATE_GRACE_SECONDS,
+                caller_id=caller_id or None,
+            )
+        except AriError as exc:
+            self.log.warning("originate_failed", member=str(member_id), error=str(exc))
+            return LegEnded(member_id, None, now=ctx.clock())
+        self.log.info("member_dialled", member=str(member_id), attempt=len(self.legs))
+        return None
+
+    async def _bridge(self, leg: Leg) -> None:
+        ari = self.ctx.ari
+        self.bridge_id = f"teamfoned-{self.call_id}"
+        try:
+            await ari.answer(self.caller_channel_id)
+            await ari.create_bridge(self.bridge_id, type="mixing", name=f"teamfoned call {self.call_id}")
+            await ari.add_to_bridge(self.bridge_id, [self.caller_channel_id, leg.channel_id])
+        except AriError as exc:
+            # Either side hung up in the same instant: its hang-up event follows and ends the
+            # call through the machine, so this is no failure of the call.
+            self.log.warning("bridge_failed", member=str(leg.member_id), error=str(exc))
+            return
+        self.log.info("call_bridged", member=str(leg.member_id))
+
+    async def _fallback(self, outcome) -> Event | None:
+        plan: FallbackPlan = plan_fallback(self.route, self.dialled)
+        self.log.info("fallback", kind=plan.kind, outcome=str(outcome))
+        if self._caller_gone:
+            return FallbackFinished(now=self.ctx.clock())
+        ari = self.ctx.ari
+        try:
+            extension = plan.extension
+            if plan.overflow_team is not None:
+                extension = await self.ctx.repo.team_number(self.route.tenant_id, plan.overflow_team)
+                if extension is None:
+                    raise PhoneRejected(f"overflow team {plan.overflow_team!r} has no number")
+                extension = extension.lstrip("+")
+            variables = list(plan.variables)
+            if plan.dial_number is not None:
+                variables.append(("TEAMFONED_DIAL", dial_target(
+                    "e164", plan.dial_number, trunk_template=self.ctx.trunk_template)))
+            for name, value in variables:
+                await ari.set_variable(self.caller_channel_id, name, value)
+            self._in_fallback_dialplan = True
+            await ari.continue_in_dialplan(self.caller_channel_id, context=plan.context,
+                                           extension=extension, priority=plan.priority)
+        except (AriError, PhoneRejected) as exc:
+            # The configured fallback cannot run: the shipped fallback context still can.
+            self.log.warning("fallback_failed", error=str(exc))
+            try:
+                await ari.continue_in_dialplan(self.caller_channel_id, context=DEFAULT_CONTEXT,
+                                               extension=self.dialled, priority=1)
+            except AriError:
+                await self._quietly(ari.hangup(self.caller_channel_id))
+                return FallbackFinished(now=self.ctx.clock())
+        return None  # FallbackFinished comes with the caller's StasisEnd
+
+    # -- clean-up -------------------------------------------------------------------------
+
+    async def _abandon(self, reason: str) -> None:
+        """End what this call holds when the runner cannot go on."""
+        ari = self.ctx.ari
+        for leg in self.legs.values():
+            if leg.claimed:
+                await self._quietly(ari.hangup(leg.channel_id))
+                await self._quietly(self.ctx.repo.attempt_ended(leg.attempt_id, "failed", now=self.ctx.clock()))
+        if not self.machine.finished:
+            if not self._caller_gone and self.bridge_id is None:
+                # Never leave the caller in silence: the shipped dialplan fallback takes over.
+                self._in_fallback_dialplan = True
+                await self._quietly(ari.continue_in_dialplan(
+                    self.caller_channel_id, context=DEFAULT_CONTEXT, extension=self.dialled, priority=1))
+            await self._quietly(self.ctx.repo.finish_call(
+                self.call_id, "failed", now=self.ctx.clock(), wait_seconds=None, talk_seconds=None))
+        self.log.warning("call_abandoned", reason=reason)
+
+    async def _cleanup(self) -> None:
+        for name in list(self._timers):
+            self._cancel_timer(name)
+        for channel_id in self.legs_by_channel:
+            self.ctx.forget_channel(channel_id)
+        self.ctx.forget_channel(self.caller_channel_id)
+        if self.bridge_id is not None:
+            await self._quietly(self.ctx.ari.destroy_bridge(self.bridge_id))
+
+    def _cancel_timer(self, name: str) -> None:
+        handle = self._timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    async def _quietly(self, coro) -> None:
+        """Best-effort ARI call: a channel that is already gone is not an error for us."""
+        try:
+            await coro
+        except AriError as exc:
+            self.log.info("ari_call_ignored", error=str(exc))
