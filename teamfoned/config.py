@@ -147,8 +147,19 @@ class RoutingSettings(_Section):
 
 
 class HttpSettings(_Section):
+    """The members' HTTP API: HTTPS when given a certificate, plain HTTP only on loopback or behind a proxy."""
+
     listen: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = Field(None, validate_default=True)
+    # Says a TLS-terminating proxy is in front: plain HTTP is then allowed on any address,
+    # and the client address is taken from X-Forwarded-For sent by `proxy_addresses`.
+    behind_proxy: bool = Field(False, validate_default=True)
+    proxy_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Failed authentications per client address per minute before answering 429.
+    auth_failures_per_minute: int = Field(10, ge=1, le=10000)
+    photo_max_bytes: int = Field(1_000_000, ge=1024, le=20_000_000)
 
     @field_validator("listen")
     @classmethod
@@ -158,6 +169,51 @@ class HttpSettings(_Section):
         except ValueError:
             raise ValueError(f"{value!r} is not an IP address") from None
         return value
+
+    @field_validator("proxy_addresses")
+    @classmethod
+    def _proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"{address!r} is not an IP address") from None
+        return value
+
+    @field_validator("tls_cert_file", "tls_key_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not os.access(value, os.R_OK):
+            raise ValueError(f"cannot read {value}")
+        return value
+
+    @field_validator("tls_key_file")
+    @classmethod
+    def _pair(cls, value: Path | None, info: Any) -> Path | None:
+        if "tls_cert_file" not in info.data:
+            return value  # the certificate itself was refused; said once is enough
+        cert = info.data.get("tls_cert_file")
+        if (value is None) != (cert is None):
+            raise ValueError("tls_cert_file and tls_key_file go together: give both or neither")
+        return value
+
+    @field_validator("behind_proxy")
+    @classmethod
+    def _plain_http_only_on_loopback(cls, value: bool, info: Any) -> bool:
+        listen = info.data.get("listen")
+        tls = info.data.get("tls_cert_file") is not None
+        # Tokens travel in every request: never send them in clear text over a network.
+        if listen is not None and not tls and not value and not ipaddress.ip_address(
+                listen).is_loopback:
+            raise ValueError(
+                f"http.listen {listen} is not a loopback address: set http.tls_cert_file and "
+                "http.tls_key_file, or behind_proxy: true if a TLS-terminating proxy is in front"
+            )
+        return value
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert_file is not None
 
 
 class LoggingSettings(_Section):

@@ -211,6 +211,29 @@ class Attempt(Base):
     result: Mapped[str | None] = mapped_column(String(32))
 
 
+class ApiToken(Base):
+    """A member's bearer token for the HTTP API, kept only as its SHA-256 hash."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        # The token dies with its member (erasure), and never points across tenants.
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+        Index("ix_api_tokens_member_id", "member_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # Hex SHA-256 of the whole token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+
 tenants = Tenant.__table__
 members = Member.__table__
 teams = Team.__table__
@@ -219,3 +242,4 @@ memberships = Membership.__table__
 availability = Availability.__table__
 calls = Call.__table__
 attempts = Attempt.__table__
+api_tokens = ApiToken.__table__

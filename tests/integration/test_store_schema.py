@@ -15,7 +15,7 @@ async def test_migrations_apply_and_match_the_tables(db_url: str) -> None:
     try:
         assert await current_revision(engine) is None
         await upgrade(engine)
-        assert await current_revision(engine) == head_revision() == "0001"
+        assert await current_revision(engine) == head_revision() is not None
         await upgrade(engine)  # a second upgrade is a no-op
 
         def diff(connection):

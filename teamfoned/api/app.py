@@ -1,0 +1,53 @@
+"""create_app builds the members' HTTP API from a sessionmaker and the settings; nothing global, nothing started."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import teamfoned
+from teamfoned.api import errors
+from teamfoned.api.access_log import AccessLog
+from teamfoned.api.context import ApiContext, Clock, DaemonStatus, system_clock
+from teamfoned.api.rate_limit import FailureLimiter
+from teamfoned.api.routes_admin import export_router
+from teamfoned.api.routes_admin import router as admin_router
+from teamfoned.api.routes_me import router as me_router
+from teamfoned.api.routes_ops import router as ops_router
+from teamfoned.api.routes_teams import router as teams_router
+from teamfoned.config import Settings
+
+DESCRIPTION = """Members set their availability, see their teammates and their team's calls,
+and manage their personal data; tenant administrators manage teams, numbers and members.
+
+Authenticate with `Authorization: Bearer <token>`. Every error has the shape
+`{"error": {"code", "message", "fields": [{"field", "message"}]}}`. An object of another
+tenant, or a team you are not in, is `404`, the same as one that does not exist."""
+
+
+def create_app(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    status: DaemonStatus | None = None,
+) -> FastAPI:
+    """The API app. `status.ari_connected` feeds /readyz; without it readiness is the database alone."""
+    app = FastAPI(
+        title="teamfoned members API",
+        version=getattr(teamfoned, "__version__", "0.1.0"),
+        description=DESCRIPTION,
+        # The interactive docs pages load scripts from a third party: not on a privacy-first API.
+        docs_url=None,
+        redoc_url=None,
+    )
+    api = ApiContext(
+        sessions=sessionmaker, settings=settings, clock=clock or system_clock, status=status,
+        limiter=FailureLimiter(settings.http.auth_failures_per_minute),
+    )
+    app.state.api = api
+    errors.install(app)
+    for router in (me_router, teams_router, admin_router, export_router, ops_router):
+        app.include_router(router)
+    app.add_middleware(AccessLog, metrics=api.metrics)
+    return app

@@ -1,0 +1,63 @@
+"""What every request handler shares, gathered in one small class: sessions, settings, clock, daemon status."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from teamfoned.api.metrics import Metrics
+from teamfoned.api.rate_limit import FailureLimiter
+from teamfoned.config import Settings
+from teamfoned.telephony.dialstring import MemberPhone, validate_phone
+
+Clock = Callable[[], datetime]
+
+
+class DaemonStatus(Protocol):
+    """What /readyz asks the routing daemon."""
+
+    ari_connected: bool
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ApiContext:
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    clock: Clock = system_clock
+    status: DaemonStatus | None = None
+    limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction per request: committed when the handler returns, else rolled back.
+
+        Committing here, inside the handler, means a failed commit is an error response,
+        never a success the database did not keep.
+        """
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    def check_phone(self, raw: str) -> MemberPhone:
+        telephony = self.settings.telephony
+        return validate_phone(raw, allowed_countries=telephony.allowed_countries,
+                              default_region=telephony.default_region)
+
+
+def context(request: Request) -> ApiContext:
+    return request.app.state.api
+
+
+def client_address(request: Request) -> str:
+    # Behind a trusted proxy uvicorn has already put the forwarded address here.
+    return request.client.host if request.client else "unknown"

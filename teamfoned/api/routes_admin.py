@@ -1,0 +1,210 @@
+"""Tenant administration: teams, numbers, members, memberships, tokens, export; admins of that tenant only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from teamfoned.admin import TeamSettings
+from teamfoned.api.auth import AdminDep, ApiDep
+from teamfoned.api.errors import COMMON, responses
+from teamfoned.api.export import export_document
+from teamfoned.api.schemas import (
+    MemberAdminPatch,
+    MemberCreate,
+    MemberOut,
+    MembershipIn,
+    TeamAdminOut,
+    TeamCreate,
+    TeamSettingsPatch,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+)
+from teamfoned.api.views import member_out, team_admin_out
+from teamfoned.store import directory_repo, members_repo, tokens_repo
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"],
+                   responses=responses(*COMMON, "forbidden", "conflict"))
+export_router = APIRouter(tags=["admin"], responses=responses(*COMMON, "forbidden"))
+
+Number = Annotated[str, Path(min_length=2, max_length=32, pattern=r"^\+?[0-9]+$",
+                             description="the DID, digits with an optional leading +")]
+
+
+def _changes(body: TeamSettingsPatch) -> dict[str, Any]:
+    return body.model_dump(exclude_unset=True, exclude={"name"})
+
+
+# -- teams -------------------------------------------------------------------------------------
+
+@router.get("/teams", response_model=list[TeamAdminOut], summary="Every team of the tenant")
+async def list_teams(caller: AdminDep, api: ApiDep) -> list[TeamAdminOut]:
+    async with api.transaction() as session:
+        return [team_admin_out(t) for t in await directory_repo.list_teams(session, caller.tenant_id)]
+
+
+@router.post("/teams", response_model=TeamAdminOut, status_code=201, summary="Create a team")
+async def create_team(body: TeamCreate, caller: AdminDep, api: ApiDep) -> TeamAdminOut:
+    settings = TeamSettings.defaults(api.settings.routing, body.label or body.name)
+    changes = {k: v for k, v in _changes(body).items() if v is not None}
+    async with api.transaction() as session:
+        team_id = await directory_repo.create_team(
+            session, caller.tenant_id, body.name, settings.with_changes(**changes),
+            now=api.clock())
+        return team_admin_out(await directory_repo.team_admin_view(session, caller.tenant_id,
+                                                                   team_id))
+
+
+@router.get("/teams/{team_id}", response_model=TeamAdminOut, summary="A team, with its settings")
+async def get_team(team_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> TeamAdminOut:
+    async with api.transaction() as session:
+        return team_admin_out(await directory_repo.team_admin_view(session, caller.tenant_id,
+                                                                   team_id))
+
+
+@router.patch("/teams/{team_id}", response_model=TeamAdminOut, summary="Change team settings")
+async def patch_team(team_id: uuid.UUID, body: TeamSettingsPatch, caller: AdminDep,
+                     api: ApiDep) -> TeamAdminOut:
+    changes = _changes(body)
+    async with api.transaction() as session:
+        # fallback_target may be cleared with null; other settings keep their value on null.
+        await directory_repo.update_team(session, caller.tenant_id, team_id, changes)
+        return team_admin_out(await directory_repo.team_admin_view(session, caller.tenant_id,
+                                                                   team_id))
+
+
+@router.delete("/teams/{team_id}", status_code=204,
+               summary="Delete a team (its call history stays until retention)")
+async def delete_team(team_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await directory_repo.delete_team(session, caller.tenant_id, team_id)
+    return Response(status_code=204)
+
+
+@router.put("/teams/{team_id}/numbers/{number}", status_code=204,
+            summary="Give the team a number (idempotent)")
+async def put_number(team_id: uuid.UUID, number: Number, caller: AdminDep,
+                     api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await directory_repo.add_number(session, caller.tenant_id, team_id, number)
+    return Response(status_code=204)
+
+
+@router.delete("/teams/{team_id}/numbers/{number}", status_code=204,
+               summary="Take a number from the team")
+async def delete_number(team_id: uuid.UUID, number: Number, caller: AdminDep,
+                        api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await directory_repo.remove_number(session, caller.tenant_id, team_id, number)
+    return Response(status_code=204)
+
+
+@router.put("/teams/{team_id}/members/{member_id}", status_code=204,
+            summary="Put a member in the team, or change their priority")
+async def put_membership(team_id: uuid.UUID, member_id: uuid.UUID, body: MembershipIn,
+                         caller: AdminDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await directory_repo.put_membership(session, caller.tenant_id, team_id, member_id,
+                                            body.priority)
+    return Response(status_code=204)
+
+
+@router.delete("/teams/{team_id}/members/{member_id}", status_code=204,
+               summary="Take a member out of the team")
+async def delete_membership(team_id: uuid.UUID, member_id: uuid.UUID, caller: AdminDep,
+                            api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await directory_repo.remove_membership(session, caller.tenant_id, team_id, member_id)
+    return Response(status_code=204)
+
+
+# -- members -----------------------------------------------------------------------------------
+
+@router.get("/members", response_model=list[MemberOut], summary="Every member of the tenant")
+async def list_members(caller: AdminDep, api: ApiDep) -> list[MemberOut]:
+    now = api.clock()
+    async with api.transaction() as session:
+        found = await directory_repo.list_members(session, caller.tenant_id)
+    return [member_out(p, now) for p in found]
+
+
+@router.post("/members", response_model=MemberOut, status_code=201, summary="Add a member")
+async def create_member(body: MemberCreate, caller: AdminDep, api: ApiDep) -> MemberOut:
+    phone = api.check_phone(body.phone)
+    now = api.clock()
+    async with api.transaction() as session:
+        member_id = await directory_repo.create_member(session, caller.tenant_id, body.name,
+                                                       phone, is_admin=body.is_admin, now=now)
+        found = await members_repo.profile(session, caller.tenant_id, member_id)
+    return member_out(found, now)
+
+
+@router.get("/members/{member_id}", response_model=MemberOut, summary="A member")
+async def get_member(member_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> MemberOut:
+    async with api.transaction() as session:
+        found = await members_repo.profile(session, caller.tenant_id, member_id)
+    return member_out(found, api.clock())
+
+
+@router.patch("/members/{member_id}", response_model=MemberOut,
+              summary="Change a member's name, phone or admin role")
+async def patch_member(member_id: uuid.UUID, body: MemberAdminPatch, caller: AdminDep,
+                       api: ApiDep) -> MemberOut:
+    phone = api.check_phone(body.phone) if body.phone is not None else None
+    async with api.transaction() as session:
+        await members_repo.update_member(session, caller.tenant_id, member_id, name=body.name,
+                                         phone=phone, is_admin=body.is_admin)
+        found = await members_repo.profile(session, caller.tenant_id, member_id)
+    return member_out(found, api.clock())
+
+
+@router.delete("/members/{member_id}", status_code=204,
+               summary="Erase a member: no name, number or photo remains; calls stay anonymous")
+async def erase_member(member_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await members_repo.erase_member(session, caller.tenant_id, member_id)
+    return Response(status_code=204)
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+@router.post("/members/{member_id}/tokens", response_model=TokenCreated, status_code=201,
+             summary="Create an API token for a member (shown once)")
+async def create_token(member_id: uuid.UUID, body: TokenCreate, caller: AdminDep,
+                       api: ApiDep) -> TokenCreated:
+    async with api.transaction() as session:
+        token_id, token = await tokens_repo.create_token(
+            session, caller.tenant_id, member_id, now=api.clock(), expires_at=body.expires_at,
+            label=body.label)
+    return TokenCreated(id=token_id, member_id=member_id, token=token,
+                        expires_at=body.expires_at)
+
+
+@router.get("/tokens", response_model=list[TokenOut],
+            summary="The tenant's tokens: whose data each could read (never the token)")
+async def list_tokens(caller: AdminDep, api: ApiDep) -> list[TokenOut]:
+    async with api.transaction() as session:
+        found = await tokens_repo.list_tokens(session, tenant_id=caller.tenant_id)
+    return [TokenOut(id=t.id, member_id=t.member_id, member_name=t.member_name, label=t.label,
+                     created_at=t.created_at, last_used_at=t.last_used_at,
+                     expires_at=t.expires_at) for t in found]
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
+async def revoke_token(token_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await tokens_repo.revoke_token(session, token_id, tenant_id=caller.tenant_id)
+    return Response(status_code=204)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+@export_router.get("/v1/export", summary="Every personal datum of the tenant as one JSON document",
+                   description="Validates against the JSON Schema `urn:teamfoned:export:v1` "
+                               "shipped as teamfoned/api/export.schema.json.")
+async def export(caller: AdminDep, api: ApiDep) -> dict[str, Any]:
+    async with api.transaction() as session:
+        return await export_document(session, caller.tenant_id, now=api.clock())

@@ -1,0 +1,74 @@
+"""The caller's own data: profile, availability, photo, erasure; nobody else's."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from teamfoned.api.auth import ApiDep, CallerDep
+from teamfoned.api.errors import COMMON, responses
+from teamfoned.api.photo_upload import PHOTO_BODY, PHOTO_RESPONSE, read_photo
+from teamfoned.api.schemas import AvailabilityIn, MemberOut, MePatch
+from teamfoned.api.views import member_out
+from teamfoned.store import members_repo
+
+router = APIRouter(prefix="/v1/me", tags=["me"], responses=responses(*COMMON))
+
+
+@router.get("", response_model=MemberOut, summary="Own profile, availability and teams")
+async def get_me(caller: CallerDep, api: ApiDep) -> MemberOut:
+    async with api.transaction() as session:
+        found = await members_repo.profile(session, caller.tenant_id, caller.member_id)
+    return member_out(found, api.clock())
+
+
+@router.patch("", response_model=MemberOut, summary="Edit own name or phone")
+async def patch_me(body: MePatch, caller: CallerDep, api: ApiDep) -> MemberOut:
+    # Checked before the transaction opens: a refused phone writes nothing.
+    phone = api.check_phone(body.phone) if body.phone is not None else None
+    async with api.transaction() as session:
+        await members_repo.update_member(session, caller.tenant_id, caller.member_id,
+                                         name=body.name, phone=phone)
+        found = await members_repo.profile(session, caller.tenant_id, caller.member_id)
+    return member_out(found, api.clock())
+
+
+@router.delete("", status_code=204, summary="Erase own personal data (the account goes too)")
+async def delete_me(caller: CallerDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await members_repo.erase_member(session, caller.tenant_id, caller.member_id)
+    return Response(status_code=204)
+
+
+@router.put("/availability", response_model=MemberOut, summary="Set own availability")
+async def put_availability(body: AvailabilityIn, caller: CallerDep, api: ApiDep) -> MemberOut:
+    async with api.transaction() as session:
+        await members_repo.set_availability(session, caller.tenant_id, caller.member_id,
+                                            body.available, body.until, now=api.clock())
+        found = await members_repo.profile(session, caller.tenant_id, caller.member_id)
+    return member_out(found, api.clock())
+
+
+
+
+@router.get("/photo", response_class=Response, responses=PHOTO_RESPONSE, summary="Own photo")
+async def get_photo(caller: CallerDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        data, kind = await members_repo.photo(session, caller.tenant_id, caller.member_id)
+    return Response(data, media_type=kind)
+
+
+@router.put("/photo", status_code=204, openapi_extra=PHOTO_BODY,
+            responses=responses("too_large", "unsupported_media_type"),
+            summary="Upload own photo (JPEG or PNG, raw body)")
+async def put_photo(request: Request, caller: CallerDep, api: ApiDep) -> Response:
+    data, kind = await read_photo(request, api.settings.http.photo_max_bytes)
+    async with api.transaction() as session:
+        await members_repo.set_photo(session, caller.tenant_id, caller.member_id, data, kind)
+    return Response(status_code=204)
+
+
+@router.delete("/photo", status_code=204, summary="Remove own photo")
+async def delete_photo(caller: CallerDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await members_repo.set_photo(session, caller.tenant_id, caller.member_id, None, None)
+    return Response(status_code=204)

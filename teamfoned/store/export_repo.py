@@ -1,0 +1,124 @@
+"""A tenant's personal data, all of it, as plain JSON values: what a customer who leaves takes with them."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamfoned.store.errors import NotFound
+from teamfoned.store.tables import (
+    api_tokens,
+    attempts,
+    availability,
+    calls,
+    members,
+    memberships,
+    team_numbers,
+    teams,
+    tenants,
+)
+
+FORMAT = "teamfoned-export"
+VERSION = 1
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _id(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
+                        now: datetime) -> dict[str, Any]:
+    tenant = (await session.execute(select(tenants).where(tenants.c.id == tenant_id))).first()
+    if tenant is None:
+        raise NotFound("tenant")
+
+    tokens: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for t in (await session.execute(
+            select(api_tokens).where(api_tokens.c.tenant_id == tenant_id)
+            .order_by(api_tokens.c.created_at, api_tokens.c.id))).all():
+        # The token's hash is not personal data and would only help an attacker: left out.
+        tokens[t.member_id].append({
+            "id": str(t.id), "label": t.label, "created_at": _time(t.created_at),
+            "last_used_at": _time(t.last_used_at), "expires_at": _time(t.expires_at)})
+
+    people = []
+    for m in (await session.execute(
+            select(members, availability.c.available, availability.c.until,
+                   availability.c.changed_at)
+            .outerjoin(availability, availability.c.member_id == members.c.id)
+            .where(members.c.tenant_id == tenant_id)
+            .order_by(members.c.name, members.c.id))).all():
+        people.append({
+            "id": str(m.id), "name": m.name, "phone": m.phone, "phone_kind": m.phone_kind,
+            "is_admin": bool(m.is_admin), "created_at": _time(m.created_at),
+            "photo": None if m.photo is None else {
+                "content_type": m.photo_type,
+                "data_base64": base64.b64encode(m.photo).decode("ascii")},
+            "availability": None if m.available is None else {
+                "available": bool(m.available), "until": _time(m.until),
+                "changed_at": _time(m.changed_at)},
+            "tokens": tokens.get(m.id, []),
+        })
+
+    numbers: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for number, team_id in (await session.execute(
+            select(team_numbers.c.number, team_numbers.c.team_id)
+            .where(team_numbers.c.tenant_id == tenant_id)
+            .order_by(team_numbers.c.number))).all():
+        numbers[team_id].append(number)
+    team_list = [{
+        "id": str(t.id), "name": t.name, "label": t.label, "strategy": t.strategy,
+        "ring_time_s": t.ring_time_s, "max_wait_s": t.max_wait_s, "wrap_up_s": t.wrap_up_s,
+        "confirm_calls": bool(t.confirm_calls), "fallback_kind": t.fallback_kind,
+        "fallback_target": t.fallback_target, "numbers": numbers.get(t.id, []),
+        "created_at": _time(t.created_at),
+    } for t in (await session.execute(select(teams).where(teams.c.tenant_id == tenant_id)
+                                      .order_by(teams.c.name))).all()]
+
+    member_of = [{"team_id": str(r.team_id), "member_id": str(r.member_id),
+                  "priority": r.priority}
+                 for r in (await session.execute(
+                     select(memberships).where(memberships.c.tenant_id == tenant_id)
+                     .order_by(memberships.c.team_id, memberships.c.priority,
+                               memberships.c.member_id))).all()]
+
+    legs: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for a in (await session.execute(
+            select(attempts).where(attempts.c.tenant_id == tenant_id)
+            .order_by(attempts.c.started_at, attempts.c.id))).all():
+        legs[a.call_id].append({
+            "id": str(a.id), "member_id": _id(a.member_id), "node": a.node,
+            "started_at": _time(a.started_at), "answered_at": _time(a.answered_at),
+            "ended_at": _time(a.ended_at), "result": a.result})
+    history = [{
+        "id": str(c.id), "team_id": _id(c.team_id), "node": c.node,
+        "caller_number": c.caller_number, "dialled_number": c.dialled_number,
+        "started_at": _time(c.started_at), "answered_at": _time(c.answered_at),
+        "ended_at": _time(c.ended_at), "outcome": c.outcome, "wait_seconds": c.wait_seconds,
+        "talk_seconds": c.talk_seconds, "answered_by": _id(c.answered_by),
+        "attempts": legs.get(c.id, []),
+    } for c in (await session.execute(select(calls).where(calls.c.tenant_id == tenant_id)
+                                      .order_by(calls.c.started_at, calls.c.id))).all()]
+
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": now.isoformat(),
+        "tenant": {"id": str(tenant.id), "name": tenant.name,
+                   "retention_days": tenant.retention_days,
+                   "created_at": _time(tenant.created_at)},
+        "members": people,
+        "teams": team_list,
+        "memberships": member_of,
+        "calls": history,
+    }

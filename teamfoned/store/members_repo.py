@@ -1,0 +1,153 @@
+"""A member's own data as the API reads and changes it; every statement is scoped to the caller's tenant."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamfoned.store.errors import Invalid, NotFound
+from teamfoned.store.tables import availability, calls, members, memberships, teams
+from teamfoned.telephony.dialstring import MemberPhone
+
+NAME_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRef:
+    id: uuid.UUID
+    name: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    phone: str
+    phone_kind: str
+    is_admin: bool
+    has_photo: bool
+    available: bool
+    until: datetime | None
+    changed_at: datetime | None
+    teams: list[TeamRef]
+
+
+def check_member_name(name: str) -> str:
+    name = name.strip()
+    if not 0 < len(name) <= NAME_MAX or any(ord(c) < 32 for c in name):
+        raise Invalid([("name", f"must be 1 to {NAME_MAX} printable characters")])
+    return name
+
+
+async def teams_of(session: AsyncSession, tenant_id: uuid.UUID,
+                   member_id: uuid.UUID) -> list[TeamRef]:
+    rows = (await session.execute(
+        select(teams.c.id, teams.c.name, teams.c.label)
+        .join(memberships, memberships.c.team_id == teams.c.id)
+        .where(memberships.c.member_id == member_id, memberships.c.tenant_id == tenant_id,
+               teams.c.tenant_id == tenant_id)
+        .order_by(teams.c.name))).all()
+    return [TeamRef(*row) for row in rows]
+
+
+async def profile(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Profile:
+    row = (await session.execute(
+        select(members.c.id, members.c.tenant_id, members.c.name, members.c.phone,
+               members.c.phone_kind, members.c.is_admin,
+               members.c.photo.is_not(None).label("has_photo"),
+               availability.c.available, availability.c.until, availability.c.changed_at)
+        .outerjoin(availability, availability.c.member_id == members.c.id)
+        .where(members.c.tenant_id == tenant_id, members.c.id == member_id))).first()
+    if row is None:
+        raise NotFound("member")
+    return Profile(id=row.id, tenant_id=row.tenant_id, name=row.name, phone=row.phone,
+                   phone_kind=row.phone_kind, is_admin=bool(row.is_admin),
+                   has_photo=bool(row.has_photo), available=bool(row.available),
+                   until=row.until, changed_at=row.changed_at,
+                   teams=await teams_of(session, tenant_id, member_id))
+
+
+async def update_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID, *,
+                        name: str | None = None, phone: MemberPhone | None = None,
+                        is_admin: bool | None = None) -> None:
+    values: dict[str, object] = {}
+    if name is not None:
+        values["name"] = check_member_name(name)
+    if phone is not None:
+        values.update(phone=phone.phone, phone_kind=phone.kind)
+    if is_admin is not None:
+        values["is_admin"] = is_admin
+    found = await session.scalar(select(members.c.id).where(
+        members.c.tenant_id == tenant_id, members.c.id == member_id))
+    if found is None:
+        raise NotFound("member")
+    if values:
+        await session.execute(update(members).where(members.c.id == member_id).values(**values))
+
+
+async def set_availability(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID,
+                           available: bool, until: datetime | None, *, now: datetime) -> None:
+    if until is not None and until <= now:
+        raise Invalid([("until", "must be in the future")])
+    exists = await session.scalar(select(members.c.id).where(
+        members.c.tenant_id == tenant_id, members.c.id == member_id))
+    if exists is None:
+        raise NotFound("member")
+    # `until` only limits availability; for "unavailable" it has no meaning, so it is dropped.
+    values = {"available": available, "until": until if available else None, "changed_at": now}
+    done = await session.execute(update(availability).where(
+        availability.c.member_id == member_id).values(**values))
+    if done.rowcount == 0:
+        await session.execute(insert(availability).values(member_id=member_id, **values))
+
+
+async def photo(session: AsyncSession, tenant_id: uuid.UUID,
+                member_id: uuid.UUID) -> tuple[bytes, str]:
+    row = (await session.execute(select(members.c.photo, members.c.photo_type).where(
+        members.c.tenant_id == tenant_id, members.c.id == member_id))).first()
+    if row is None or row.photo is None:
+        raise NotFound("photo")
+    return row.photo, row.photo_type
+
+
+async def set_photo(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID,
+                    data: bytes | None, content_type: str | None) -> None:
+    """Store (or with None, remove) the member's photo."""
+    done = await session.execute(
+        update(members).where(members.c.tenant_id == tenant_id, members.c.id == member_id)
+        .values(photo=data, photo_type=content_type))
+    if done.rowcount == 0:
+        raise NotFound("member")
+
+
+def _number_forms(phone: str) -> list[str]:
+    # Asterisk hands over caller ids with or without "+", and sometimes with "00".
+    digits = phone.lstrip("+")
+    return [phone, digits, "+" + digits, "00" + digits]
+
+
+async def erase_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    """Erase a member: no name, number or photo of theirs remains in any table.
+
+    Memberships, availability and tokens go with the row (ON DELETE CASCADE); calls and
+    attempts keep their statistics but forget who it was (ON DELETE SET NULL). Calls the
+    member made to a team number carried their number as caller id: that goes too.
+    """
+    row = (await session.execute(select(members.c.phone, members.c.phone_kind).where(
+        members.c.tenant_id == tenant_id, members.c.id == member_id))).first()
+    if row is None:
+        raise NotFound("member")
+    forms = _number_forms(row.phone) if row.phone_kind == "e164" else [row.phone]
+    await session.execute(
+        update(calls).where(calls.c.tenant_id == tenant_id,
+                            or_(calls.c.caller_number.in_(forms),
+                                func.lower(calls.c.caller_number) == row.phone.lower()))
+        .values(caller_number=None))
+    await session.execute(delete(members).where(members.c.tenant_id == tenant_id,
+                                                 members.c.id == member_id))

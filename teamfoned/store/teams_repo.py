@@ -1,0 +1,255 @@
+"""What a member sees of their teams: teammates and line states, call history, statistics; only teams they are in."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamfoned.store.errors import Invalid, NotFound
+from teamfoned.store.line_state import LineState, is_available, line_state
+from teamfoned.store.tables import (
+    attempts,
+    availability,
+    calls,
+    members,
+    memberships,
+    team_numbers,
+    teams,
+)
+from teamfoned.store.types import UTCDateTime
+
+# Outcomes that count as neither answered nor abandoned by the caller: the team missed them.
+ANSWERED = "answered"
+ABANDONED = "abandoned"
+
+
+@dataclass(frozen=True, slots=True)
+class Teammate:
+    id: uuid.UUID
+    name: str
+    priority: int
+    has_photo: bool
+    available: bool
+    until: datetime | None
+    line_state: LineState
+
+
+@dataclass(frozen=True, slots=True)
+class TeamView:
+    id: uuid.UUID
+    name: str
+    label: str
+    strategy: str
+    ring_time_s: int
+    max_wait_s: int
+    wrap_up_s: int
+    numbers: list[str]
+    members: list[Teammate]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    id: uuid.UUID
+    member_id: uuid.UUID | None
+    member_name: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    result: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    id: uuid.UUID
+    caller_number: str | None
+    dialled_number: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: str | None
+    wait_seconds: float | None
+    talk_seconds: float | None
+    answered_by: uuid.UUID | None
+    node: str
+    attempts: list[AttemptView]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamStats:
+    received: int
+    answered: int
+    abandoned: int
+    missed: int
+    average_wait_s: float | None
+    p90_wait_s: float | None
+
+
+def _aware(value: object) -> datetime | None:
+    # Aggregates lose the column type on SQLite (a string comes back): normalise here.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
+
+
+async def _team_row(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
+                    viewer: uuid.UUID):
+    """The team, if the viewer is in it; a team they are not in does not exist for them."""
+    row = (await session.execute(
+        select(teams).join(memberships, memberships.c.team_id == teams.c.id)
+        .where(teams.c.id == team_id, teams.c.tenant_id == tenant_id,
+               memberships.c.member_id == viewer, memberships.c.tenant_id == tenant_id))).first()
+    if row is None:
+        raise NotFound("team")
+    return row
+
+
+async def team_view(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
+                    viewer: uuid.UUID, *, now: datetime) -> TeamView:
+    team = await _team_row(session, tenant_id, team_id, viewer)
+    rows = (await session.execute(
+        select(members.c.id, members.c.name, memberships.c.priority,
+               members.c.photo.is_not(None).label("has_photo"),
+               availability.c.available, availability.c.until)
+        .join(memberships, memberships.c.member_id == members.c.id)
+        .outerjoin(availability, availability.c.member_id == members.c.id)
+        .where(memberships.c.team_id == team_id, members.c.tenant_id == tenant_id)
+        .order_by(memberships.c.priority, members.c.name, members.c.id))).all()
+    ids = [r.id for r in rows]
+    open_attempts: dict[uuid.UUID, bool] = {}
+    last_end: dict[uuid.UUID, datetime | None] = {}
+    if ids:
+        for member_id, answered_at in (await session.execute(
+                select(attempts.c.member_id, attempts.c.answered_at)
+                .where(attempts.c.member_id.in_(ids), attempts.c.ended_at.is_(None)))).all():
+            open_attempts[member_id] = answered_at is not None
+        for member_id, ended in (await session.execute(
+                select(attempts.c.member_id, func.max(attempts.c.ended_at))
+                .where(attempts.c.member_id.in_(ids), attempts.c.answered_at.is_not(None))
+                .group_by(attempts.c.member_id))).all():
+            last_end[member_id] = _aware(ended)
+    numbers = await _numbers(session, tenant_id, team_id)
+    mates = [
+        Teammate(
+            id=r.id, name=r.name, priority=r.priority, has_photo=bool(r.has_photo),
+            available=is_available(r.available, r.until, now), until=r.until,
+            line_state=line_state(available=r.available, until=r.until,
+                                  open_attempt_answered=open_attempts.get(r.id),
+                                  last_answered_end=last_end.get(r.id),
+                                  wrap_up_s=team.wrap_up_s, now=now))
+        for r in rows
+    ]
+    return TeamView(id=team.id, name=team.name, label=team.label, strategy=team.strategy,
+                    ring_time_s=team.ring_time_s, max_wait_s=team.max_wait_s,
+                    wrap_up_s=team.wrap_up_s, numbers=numbers, members=mates)
+
+
+async def _numbers(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID) -> list[str]:
+    return list((await session.scalars(
+        select(team_numbers.c.number).where(team_numbers.c.tenant_id == tenant_id,
+                                            team_numbers.c.team_id == team_id)
+        .order_by(team_numbers.c.number))).all())
+
+
+# -- call history ------------------------------------------------------------------------------
+
+def encode_cursor(started_at: datetime, call_id: uuid.UUID) -> str:
+    raw = f"{started_at.isoformat()}|{call_id.hex}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position after which the next page starts; a mangled cursor is the caller's mistake."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, _, call = raw.partition("|")
+        started_at = datetime.fromisoformat(when)
+        if started_at.tzinfo is None:
+            raise ValueError("naive")
+        return started_at, uuid.UUID(hex=call)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid([("cursor", "not a cursor this API handed out")]) from None
+
+
+async def calls_page(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
+                     viewer: uuid.UUID, *, cursor: str | None,
+                     limit: int) -> tuple[list[CallView], str | None]:
+    """One page of the team's calls, newest first, and the cursor of the next page (or None).
+
+    Keyset pagination on (started_at, id): stable while new calls arrive, one index range scan.
+    """
+    await _team_row(session, tenant_id, team_id, viewer)
+    stmt = (select(calls).where(calls.c.tenant_id == tenant_id, calls.c.team_id == team_id)
+            .order_by(calls.c.started_at.desc(), calls.c.id.desc()).limit(limit + 1))
+    if cursor is not None:
+        started_at, call_id = decode_cursor(cursor)
+        stmt = stmt.where(or_(calls.c.started_at < started_at,
+                              and_(calls.c.started_at == started_at, calls.c.id < call_id)))
+    rows = (await session.execute(stmt)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    by_call: dict[uuid.UUID, list[AttemptView]] = {r.id: [] for r in rows}
+    if rows:
+        for a in (await session.execute(
+                select(attempts.c.id, attempts.c.call_id, attempts.c.member_id, members.c.name,
+                       attempts.c.started_at, attempts.c.answered_at, attempts.c.ended_at,
+                       attempts.c.result)
+                .outerjoin(members, members.c.id == attempts.c.member_id)
+                .where(attempts.c.tenant_id == tenant_id, attempts.c.call_id.in_(list(by_call)))
+                .order_by(attempts.c.started_at, attempts.c.id))).all():
+            by_call[a.call_id].append(AttemptView(
+                id=a.id, member_id=a.member_id, member_name=a.name, started_at=a.started_at,
+                answered_at=a.answered_at, ended_at=a.ended_at, result=a.result))
+    page = [CallView(id=r.id, caller_number=r.caller_number, dialled_number=r.dialled_number,
+                     started_at=r.started_at, answered_at=r.answered_at, ended_at=r.ended_at,
+                     outcome=r.outcome, wait_seconds=r.wait_seconds, talk_seconds=r.talk_seconds,
+                     answered_by=r.answered_by, node=r.node, attempts=by_call[r.id])
+            for r in rows]
+    next_cursor = encode_cursor(rows[-1].started_at, rows[-1].id) if more else None
+    return page, next_cursor
+
+
+# -- statistics --------------------------------------------------------------------------------
+
+def p90(values: list[float]) -> float | None:
+    """The 90th percentile by the nearest-rank method (a value that really occurred)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def summarise(outcomes: list[tuple[str, float | None]]) -> TeamStats:
+    """Statistics over finished calls: (outcome, wait seconds) pairs.
+
+    Waits are those of answered calls: how long a caller who got through waited.
+    """
+    answered = [w for o, w in outcomes if o == ANSWERED]
+    waits = [w for w in answered if w is not None]
+    abandoned = sum(1 for o, _ in outcomes if o == ABANDONED)
+    return TeamStats(
+        received=len(outcomes), answered=len(answered), abandoned=abandoned,
+        missed=len(outcomes) - len(answered) - abandoned,
+        average_wait_s=round(sum(waits) / len(waits), 3) if waits else None,
+        p90_wait_s=p90(waits))
+
+
+async def team_stats(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
+                     viewer: uuid.UUID, *, start: datetime, end: datetime) -> TeamStats:
+    if end <= start:
+        raise Invalid([("to", "must be after from")])
+    await _team_row(session, tenant_id, team_id, viewer)
+    rows = (await session.execute(
+        select(calls.c.outcome, calls.c.wait_seconds)
+        .where(calls.c.tenant_id == tenant_id, calls.c.team_id == team_id,
+               calls.c.started_at >= start, calls.c.started_at < end,
+               calls.c.outcome.is_not(None)))).all()
+    return summarise([(r.outcome, r.wait_seconds) for r in rows])
