@@ -99,6 +99,8 @@ class RoutingBench:
             self.tenant_id = await admin.tenant_id(session, "acme")
 
     async def start(self, **daemon_kwargs) -> None:
+        # A short drain: a test that failed mid-call should not hold the teardown for long.
+        daemon_kwargs.setdefault("drain_seconds", 3.0)
         self.daemon = Daemon(self.settings(), **daemon_kwargs)
         self._task = asyncio.create_task(self.daemon.run())
         started = asyncio.create_task(self.daemon.started.wait())
