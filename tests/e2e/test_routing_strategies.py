@@ -1,0 +1,72 @@
+"""Strategies, wrap-up and concurrent calls, observed over several real calls."""
+
+import asyncio
+
+import pytest
+
+from .routing_bench import PHONES, TEAM_NUMBER, directory
+
+pytestmark = pytest.mark.e2e
+
+
+async def answered_call(routing, carrier):
+    """Place one call, let it be answered and talk briefly, hang up; return who answered."""
+    before = len(await routing.calls())
+    leg = await carrier.call(TEAM_NUMBER)
+    await routing.wait_bridged()
+    await carrier.hangup_caller(leg)
+    records = await routing.wait_calls_finished(before + 1)
+    await routing.assert_clean()
+    return records[-1].answered_by
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"),
+    [
+        ("linear", ["alice", "alice", "alice"]),
+        ("round_robin", ["alice", "bob", "carol", "alice"]),
+        ("longest_idle", ["alice", "bob", "carol", "alice"]),
+        ("fewest_calls", ["alice", "bob", "carol"]),
+    ],
+)
+async def test_strategy_orders_members_as_documented(routing, carrier, strategy, expected):
+    await routing.setup(directory(strategy=strategy))
+    for name in ("alice", "bob", "carol"):
+        await carrier.set_phone(PHONES[name], "answer")
+    seen = [await answered_call(routing, carrier) for _ in expected]
+    assert seen == expected
+
+
+async def test_wrap_up_keeps_a_member_out_of_the_next_call(routing, carrier):
+    await routing.setup(directory(strategy="linear", wrap_up=5))
+    for name in ("alice", "bob"):
+        await carrier.set_phone(PHONES[name], "answer")
+    assert await answered_call(routing, carrier) == "alice"
+    # Within alice's 5 s of wrap-up the next call goes to bob ...
+    assert await answered_call(routing, carrier) == "bob"
+    await asyncio.sleep(5)
+    # ... and after it, linear order holds again.
+    assert await answered_call(routing, carrier) == "alice"
+
+
+async def test_concurrent_calls_never_ring_a_busy_member(routing, carrier):
+    await routing.setup(directory(strategy="linear", available=("alice", "bob")))
+    for name in ("alice", "bob"):
+        await carrier.set_phone(PHONES[name], "answer", delay=1)
+    legs = [await carrier.call(TEAM_NUMBER, caller_id=f"+3120123450{i}") for i in range(3)]
+    await carrier.wait_for(lambda: sum(leg.answered for leg in legs) >= 2, 10, "two callers connected")
+    # The third caller found nobody free: the fallback answers and ends the call.
+    await carrier.wait_for(lambda: any(leg.ended_at for leg in legs), 15, "the third call to end")
+    assert len(carrier.phone(PHONES["alice"])) == 1
+    assert len(carrier.phone(PHONES["bob"])) == 1
+    for leg in legs:
+        if leg.ended_at is None:
+            await carrier.hangup_caller(leg)
+    records = await routing.wait_calls_finished(3)
+    outcomes = sorted(r.outcome for r in records)
+    assert outcomes == ["answered", "answered", "no_one_available"]
+    assert sorted(r.answered_by for r in records if r.answered_by) == ["alice", "bob"]
+    # Every attempt that rang a phone was the only one on that member at the time.
+    rang = [a for r in records for a in r.attempts if a[1] != "failed"]
+    assert sorted(rang) == [("alice", "answered"), ("bob", "answered")]
+    await routing.assert_clean()
