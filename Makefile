@@ -23,7 +23,7 @@ test: venv provision
 	$(PY) -m pytest --junitxml=build/test-results/junit.xml -p no:cacheprovider
 
 demo: venv provision
-	$(PY) -m teamfoned.demo
+	$(PY) scripts/demo.py
 
 bench: venv provision
 	$(PY) -m benchmarks.run

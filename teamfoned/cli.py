@@ -483,6 +483,33 @@ def _export(sub: Any) -> None:
 # -- entry point -------------------------------------------------------------------------------
 
 @command
+def _calls(sub: Any) -> None:
+    p = sub.add_parser("calls", help="a team's recent calls with every attempt, newest first")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--team", required=True)
+    p.add_argument("--limit", type=int, default=20)
+
+    async def list_(session: Any, _: Settings, a: argparse.Namespace) -> int:
+        from teamfoned import admin
+        from teamfoned.store.call_history import recent_calls
+
+        tenant = await admin.tenant_id(session, a.tenant)
+        team = await admin.team_row(session, tenant, a.team)
+        for call in await recent_calls(session, team.id, a.limit):
+            wait = "-" if call.wait_seconds is None else f"{call.wait_seconds:.1f}s"
+            talk = "-" if call.talk_seconds is None else f"{call.talk_seconds:.1f}s"
+            print(f"{call.started_at:%Y-%m-%d %H:%M:%S} call {call.id} from {call.caller_number or '?'} "
+                  f"to {call.dialled_number}: {call.outcome or 'in progress'}"
+                  f"{' by ' + call.answered_by if call.answered_by else ''} (wait {wait}, talk {talk}, "
+                  f"node {call.node})")
+            for n, attempt in enumerate(call.attempts, 1):
+                print(f"    attempt {n}: {attempt.member or '(erased member)'}: {attempt.result or 'open'}")
+        return 0
+
+    p.set_defaults(handler=lambda a: run_db(a, lambda s, settings: list_(s, settings, a)))
+
+
+@command
 def _run(sub: Any) -> None:
     p = sub.add_parser("run", help="run the daemon (ARI call routing) until SIGTERM")
 
