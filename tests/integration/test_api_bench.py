@@ -141,10 +141,10 @@ async def seed(sessions: Any, settings: Settings, now: datetime) -> World:
                 outcome=outcome, wait_seconds=wait,
                 talk_seconds=30.0 if outcome == "answered" else None,
                 answered_by=next((people[w].id for w, _, a, _ in legs if a), None)))
-            for who, result, was_answered, ended_ago in legs:
+            for leg, (who, result, was_answered, ended_ago) in enumerate(legs):
                 await session.execute(insert(attempts).values(
                     id=uuid.uuid4(), call_id=cid, tenant_id=tenant, member_id=people[who].id,
-                    node="node-a", started_at=start,
+                    node="node-a", started_at=start + timedelta(seconds=leg),
                     answered_at=start + timedelta(seconds=1) if was_answered else None,
                     ended_at=None if ended_ago is None else now - timedelta(seconds=ended_ago),
                     result=result))
