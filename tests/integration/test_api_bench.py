@@ -190,6 +190,7 @@ class LiveApi:
     clock: FakeClock
     client: httpx.AsyncClient
     settings: Settings
+    app_openapi: dict[str, Any]
 
     async def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table: equal before and after means nothing was written."""
@@ -236,7 +237,7 @@ async def live(url: str, settings: Settings | None = None, *, status: Any = None
         app = create_app(sessions, settings, clock=clock, status=status)
         async with serving(app, settings) as base_url, httpx.AsyncClient(
                 base_url=base_url, timeout=10) as client:
-            yield LiveApi(base_url, world, sessions, clock, client, settings)
+            yield LiveApi(base_url, world, sessions, clock, client, settings, app.openapi())
     finally:
         await engine.dispose()
 
