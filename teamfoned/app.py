@@ -58,6 +58,11 @@ class Daemon:
         self._stop = asyncio.Event()
         self.started = asyncio.Event()
 
+    @property
+    def ari_connected(self) -> bool:
+        """For readiness: the event stream is up and resynced."""
+        return self.ari.is_connected
+
     def stop(self) -> None:
         """Ask for a graceful stop (signal-safe: it only sets a flag)."""
         self._stop.set()
@@ -69,10 +74,12 @@ class Daemon:
                 f"database schema is at {revision or 'nothing'}, this version needs {head}: "
                 "run `teamfoned db upgrade`"
             )
-        # Calls this node left open when it last stopped: their channels went with it.
-        closed = await self.repo.close_stale(self.settings.node, "failed", now=self.clock())
-        if closed:
-            log.warning("stale_calls_closed", count=closed, node=self.settings.node)
+        # Calls this node left open when it last stopped are not closed here: Asterisk may still
+        # hold them (a bridged pair talks on). The resync on the first ARI connection adopts them
+        # or ends them with the right outcome (telephony.resync).
+        left_open = await self.repo.open_calls(self.settings.node)
+        if left_open:
+            log.warning("calls_left_open", count=len(left_open), node=self.settings.node)
 
     async def run(self) -> None:
         await self.startup()

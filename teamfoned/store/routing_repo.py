@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, insert, literal, or_, select, update
@@ -69,6 +69,29 @@ class OpenCall:
     team_id: uuid.UUID | None
     channel_id: str | None
     started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAttempt:
+    attempt_id: uuid.UUID
+    member_id: uuid.UUID
+    channel_id: str | None
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCallState:
+    """A call of this node with no outcome, and its attempts that are still open."""
+
+    call_id: uuid.UUID
+    tenant_id: uuid.UUID
+    team_id: uuid.UUID | None
+    channel_id: str | None
+    dialled_number: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    attempts: tuple[OpenAttempt, ...] = field(default_factory=tuple)
+
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
@@ -230,6 +253,29 @@ class RoutingRepository:
         async with self._sessions() as session:
             rows = (await session.execute(stmt)).all()
         return [OpenCall(*row) for row in rows]
+
+    async def open_call_states(self, node: str) -> list[OpenCallState]:
+        """Open calls of `node` with their open attempts, for adoption after a restart."""
+        open_call = select(calls.c.id, calls.c.tenant_id, calls.c.team_id, calls.c.channel_id,
+                           calls.c.dialled_number, calls.c.started_at, calls.c.answered_at).where(
+            calls.c.node == node, calls.c.outcome.is_(None)).order_by(calls.c.started_at)
+        async with self._sessions() as session:
+            call_rows = (await session.execute(open_call)).all()
+            ids = [row[0] for row in call_rows]
+            attempt_rows = []
+            if ids:
+                attempt_rows = (await session.execute(
+                    select(attempts.c.call_id, attempts.c.id, attempts.c.member_id,
+                           attempts.c.channel_id, attempts.c.answered_at)
+                    .where(attempts.c.call_id.in_(ids), attempts.c.ended_at.is_(None))
+                    .order_by(attempts.c.started_at)
+                )).all()
+        by_call: dict[uuid.UUID, list[OpenAttempt]] = {}
+        for call_id, attempt_id, member_id, channel_id, answered_at in attempt_rows:
+            by_call.setdefault(call_id, []).append(
+                OpenAttempt(attempt_id, member_id, channel_id, answered_at))
+        return [OpenCallState(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                              tuple(by_call.get(row[0], ()))) for row in call_rows]
 
     # -- attempts --------------------------------------------------------------------------
 

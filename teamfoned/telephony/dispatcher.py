@@ -13,11 +13,23 @@ from datetime import datetime
 
 import structlog
 
+from teamfoned.metrics import Metrics
 from teamfoned.store.routing_repo import RoutingRepository
+from teamfoned.telephony.adopted import AdoptedCall
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, UNKNOWN_NUMBER_CONTEXT
-from teamfoned.telephony.runner import LEG_ARG, CallRunner, RunnerContext
+from teamfoned.telephony.resync import (
+    Adopt,
+    CallerToFallback,
+    CloseAttempt,
+    CloseCall,
+    DestroyBridge,
+    HangupChannel,
+    ResyncAction,
+    plan_resync,
+)
+from teamfoned.telephony.runner import BRIDGE_PREFIX, LEG_ARG, CallRunner, RunnerContext
 
 log = structlog.get_logger(__name__)
 
@@ -33,17 +45,20 @@ class CallDispatcher:
         trunk_template: str,
         caller_id_mode: str = "caller",
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.ari = ari
         self.repo = repo
         self._inboxes: dict[str, asyncio.Queue] = {}
+        self._callers: set[str] = set()  # caller channel ids of running calls
+        self._ready = asyncio.Event()  # run() owns a task group: resync may spawn
         self._calls: set[asyncio.Task] = set()
         self._tasks: asyncio.TaskGroup | None = None
         self.accepting = True
         self.ctx = RunnerContext(
             ari=ari, repo=repo, clock=clock, node=node, trunk_template=trunk_template,
             caller_id_mode=caller_id_mode, register_leg=self._register, forget_channel=self._forget,
-            rng=rng or random.Random(),
+            rng=rng or random.Random(), metrics=metrics or Metrics(),
         )
 
     @property
@@ -54,11 +69,13 @@ class CallDispatcher:
         """Dispatch events until the ARI client closes; every call task is owned here."""
         async with asyncio.TaskGroup() as tasks:
             self._tasks = tasks
+            self._ready.set()
             async for event in self.ari.events():
                 self.dispatch(event)
             # The event stream ended (the daemon is stopping): calls still running are cancelled
             # by our owner; nothing is left unowned.
         self._tasks = None
+        self._ready.clear()
 
     def dispatch(self, event: dict) -> None:
         kind = event.get("type")
@@ -78,6 +95,7 @@ class CallDispatcher:
         dialled = args[0] if args else channel.get("dialplan", {}).get("exten", "")
         inbox = asyncio.Queue()
         self._inboxes[channel_id] = inbox
+        self._callers.add(channel_id)
         self._spawn(self._start_call(channel, dialled, inbox))
 
     def cancel_calls(self) -> int:
@@ -92,20 +110,37 @@ class CallDispatcher:
             await asyncio.wait(set(self._calls))
 
     async def resync(self) -> None:
-        """After every (re)connect: compare what Asterisk holds in our app with what we track.
+        """After every (re)connect: put every call of this node back under control, or end it.
 
-        Channels we track that are gone were missed while disconnected: their calls hear of it
-        as a destroyed channel. Channels we do not track belong to no call of ours: a caller
-        goes to the dialplan fallback, anything else is hung up.
+        Runs as the ARI client's on_connect hook, before any event of the new connection is
+        delivered. Calls with a running runner hear about what they missed (a channel that is
+        gone: ChannelDestroyed; a caller that left the app: StasisEnd). Open calls of this node
+        that nothing runs (the daemon restarted) are planned by `plan_resync`: adopted, sent to
+        the fallback, or closed. Channels in our app that nobody owns are released.
         """
+        await self._ready.wait()
         app = await self.ari.get_application()
-        present = set(app.get("channel_ids") or [])
+        in_app = set(app.get("channel_ids") or [])
+        channels = {c["id"] for c in await self.ari.list_channels()}
+        bridges = {b["id"]: list(b.get("channels") or []) for b in await self.ari.list_bridges()
+                   if str(b.get("id", "")).startswith(BRIDGE_PREFIX)}
         for channel_id, inbox in list(self._inboxes.items()):
-            if channel_id not in present:
+            if channel_id not in channels:
                 inbox.put_nowait({"type": "ChannelDestroyed", "channel": {"id": channel_id}, "cause": None})
-        for channel_id in present - set(self._inboxes):
+            elif channel_id in self._callers and channel_id not in in_app:
+                inbox.put_nowait({"type": "StasisEnd", "channel": {"id": channel_id}})
+        open_calls = await self.repo.open_call_states(self.ctx.node)
+        known = {c.channel_id for c in open_calls} | {
+            a.channel_id for c in open_calls for a in c.attempts}
+        actions = plan_resync(open_calls, channels=channels, in_app=in_app, bridges=bridges,
+                              tracked=set(self._inboxes), now=self.ctx.clock())
+        for action in actions:
+            await self._apply(action)
+        orphans = in_app - set(self._inboxes) - known
+        for channel_id in orphans:
             self._spawn(self._release_orphan(channel_id))
-        log.info("ari_resynced", tracked=len(self._inboxes), in_app=len(present))
+        log.info("ari_resynced", tracked=len(self._inboxes), in_app=len(in_app), channels=len(channels),
+                 open_calls=len(open_calls), actions=len(actions), orphans=len(orphans))
 
     # -- internals ------------------------------------------------------------------------
 
@@ -122,6 +157,7 @@ class CallDispatcher:
 
     def _forget(self, channel_id: str) -> None:
         self._inboxes.pop(channel_id, None)
+        self._callers.discard(channel_id)
 
     async def _start_call(self, channel: dict, dialled: str, inbox: asyncio.Queue) -> None:
         channel_id = channel["id"]
@@ -144,6 +180,30 @@ class CallDispatcher:
             await runner.run()
         finally:
             self._forget(channel_id)
+
+    async def _apply(self, action: ResyncAction) -> None:
+        """Carry out one resync decision; a channel that vanished meanwhile is no error."""
+        repo, now = self.repo, self.ctx.clock()
+        match action:
+            case Adopt(call=call, attempt=attempt, bridge_id=bridge_id):
+                inbox: asyncio.Queue = asyncio.Queue()
+                for channel_id in (call.channel_id, attempt.channel_id):
+                    self._inboxes[channel_id] = inbox
+                self._spawn(AdoptedCall(self.ctx, call, attempt, bridge_id, inbox).run())
+            case HangupChannel(channel_id=channel_id, reason=reason):
+                log.warning("resync_hangup", channel=channel_id, reason=reason)
+                await self._quietly(self.ari.hangup(channel_id))
+            case CallerToFallback(channel_id=channel_id, extension=extension):
+                log.warning("resync_caller_to_fallback", channel=channel_id)
+                await self._quietly(self.ari.continue_in_dialplan(
+                    channel_id, context=DEFAULT_CONTEXT, extension=extension, priority=1))
+            case DestroyBridge(bridge_id=bridge_id):
+                await self._quietly(self.ari.destroy_bridge(bridge_id))
+            case CloseAttempt(attempt_id=attempt_id, result=result):
+                await repo.attempt_ended(attempt_id, result, now=now)
+            case CloseCall(call_id=call_id, outcome=outcome, wait_seconds=wait, talk_seconds=talk):
+                await repo.finish_call(call_id, outcome, now=now, wait_seconds=wait, talk_seconds=talk)
+                log.warning("resync_call_closed", call_id=str(call_id), outcome=outcome)
 
     async def _hangup_stray(self, channel_id: str) -> None:
         log.info("stray_leg_hung_up", channel=channel_id)

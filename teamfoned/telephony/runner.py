@@ -13,11 +13,12 @@ import random
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
 
+from teamfoned.metrics import Metrics
 from teamfoned.routing import (
     Bridge,
     CallerEntered,
@@ -56,6 +57,8 @@ log = structlog.get_logger(__name__)
 ORIGINATE_GRACE_SECONDS = 5
 # ARI's app argument that marks a channel as one of our member legs.
 LEG_ARG = "teamfoned-leg"
+# Our bridges are named with this prefix and the call id, so a restarted daemon can find them.
+BRIDGE_PREFIX = "teamfoned-"
 
 
 @dataclass
@@ -64,6 +67,8 @@ class Leg:
     attempt_id: uuid.UUID
     channel_id: str
     claimed: bool = False
+    dialled_at: datetime | None = None
+    rang_for: float | None = None  # seconds from dialling to the answer
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class RunnerContext:
     register_leg: Callable[[str, "CallRunner"], None]
     forget_channel: Callable[[str], None]
     rng: random.Random
+    # The daemon passes its own; a default keeps tests that build a context short.
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 class TimerExpired:
@@ -117,6 +124,7 @@ class CallRunner:
 
     async def run(self) -> None:
         """Handle the call from its first event until the machine finishes."""
+        self.ctx.metrics.calls_in_progress.inc()
         try:
             await self.ctx.repo.start_call(
                 self.call_id, self.route.tenant_id, self.route.team_id,
@@ -138,6 +146,7 @@ class CallRunner:
             self.log.exception("call_runner_failed")
             await self._abandon("runner_failed")
         finally:
+            self.ctx.metrics.calls_in_progress.dec()
             await self._cleanup()
 
     def _translate(self, item) -> Event | None:
@@ -207,9 +216,11 @@ class CallRunner:
                 leg = self.legs.get(member_id)
                 if leg is not None and leg.claimed:
                     await repo.attempt_ended(leg.attempt_id, str(result), now=now())
+                    self.ctx.metrics.attempt_ended(str(result), self._ring_seconds(leg))
                     self.log.info("attempt_ended", member=str(member_id), result=str(result))
             case RecordAnswer(member_id=member_id):
                 leg = self.legs[member_id]
+                leg.rang_for = self._ring_seconds(leg)
                 await repo.attempt_answered(leg.attempt_id, now=now())
                 await repo.call_answered(self.call_id, member_id, now=now())
                 self.log.info("call_answered", member=str(member_id))
@@ -218,6 +229,7 @@ class CallRunner:
             case FinishCall(outcome=outcome, wait_seconds=wait, talk_seconds=talk):
                 await repo.finish_call(self.call_id, str(outcome), now=now(),
                                        wait_seconds=wait, talk_seconds=talk)
+                self.ctx.metrics.call_finished(str(outcome), wait)
                 self.log.info("call_finished", outcome=str(outcome), wait_seconds=round(wait, 3),
                               talk_seconds=None if talk is None else round(talk, 3))
             case SaveRoundRobin(position=position):
@@ -234,6 +246,7 @@ class CallRunner:
             self.log.info("member_busy_elsewhere", member=str(member_id))
             return LegClaimFailed(member_id, now=ctx.clock())
         leg.claimed = True
+        leg.dialled_at = ctx.clock()
         phone = await ctx.repo.member_phone(member_id)
         try:
             if phone is None:
@@ -260,7 +273,7 @@ class CallRunner:
 
     async def _bridge(self, leg: Leg) -> None:
         ari = self.ctx.ari
-        self.bridge_id = f"teamfoned-{self.call_id}"
+        self.bridge_id = f"{BRIDGE_PREFIX}{self.call_id}"
         try:
             await ari.answer(self.caller_channel_id)
             await ari.create_bridge(self.bridge_id, type="mixing", name=f"teamfoned call {self.call_id}")
@@ -322,6 +335,7 @@ class CallRunner:
                     self.caller_channel_id, context=DEFAULT_CONTEXT, extension=self.dialled, priority=1))
             await self._quietly(self.ctx.repo.finish_call(
                 self.call_id, "failed", now=self.ctx.clock(), wait_seconds=None, talk_seconds=None))
+            self.ctx.metrics.call_finished("failed", None)
         self.log.warning("call_abandoned", reason=reason)
 
     async def _cleanup(self) -> None:
@@ -332,6 +346,13 @@ class CallRunner:
         self.ctx.forget_channel(self.caller_channel_id)
         if self.bridge_id is not None:
             await self._quietly(self.ctx.ari.destroy_bridge(self.bridge_id))
+
+    def _ring_seconds(self, leg: Leg) -> float | None:
+        if leg.rang_for is not None:
+            return leg.rang_for
+        if leg.dialled_at is None:
+            return None
+        return max(0.0, (self.ctx.clock() - leg.dialled_at).total_seconds())
 
     def _cancel_timer(self, name: str) -> None:
         handle = self._timers.pop(name, None)

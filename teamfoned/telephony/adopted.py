@@ -1,0 +1,68 @@
+"""A call adopted after a restart: caller and member still talk in our bridge; wait for its end, then record it.
+
+No routing is left to do, so there is no machine: the first sign that either
+side left (StasisEnd, ChannelDestroyed or ChannelLeftBridge, in whatever
+order they come) ends the other side, the bridge and the record, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from teamfoned.store.routing_repo import OpenAttempt, OpenCallState
+from teamfoned.telephony.ari_errors import AriError
+
+log = structlog.get_logger(__name__)
+
+_ENDING = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelLeftBridge", "ChannelHangupRequest"})
+
+
+class AdoptedCall:
+    """Owns one adopted conversation until either party leaves."""
+
+    def __init__(self, ctx, call: OpenCallState, attempt: OpenAttempt, bridge_id: str,
+                 inbox: asyncio.Queue) -> None:
+        self.ctx = ctx
+        self.call = call
+        self.attempt = attempt
+        self.bridge_id = bridge_id
+        self.inbox = inbox
+        self.channels = {call.channel_id, attempt.channel_id}
+        self.log = log.bind(call_id=str(call.call_id), adopted=True)
+
+    async def run(self) -> None:
+        self.log.info("call_adopted", bridge=self.bridge_id, member=str(self.attempt.member_id))
+        reason = "daemon_stopping"
+        try:
+            while True:
+                event = await self.inbox.get()
+                if event.get("type") in _ENDING and (event.get("channel") or {}).get("id") in self.channels:
+                    reason = event["type"]
+                    break
+        finally:
+            # Also on cancellation (drain limit): a call we cannot watch any more is ended
+            # with its record, never left talking unrecorded.
+            await asyncio.shield(self._finish(reason))
+
+    async def _finish(self, reason: str) -> None:
+        ari, repo, now = self.ctx.ari, self.ctx.repo, self.ctx.clock()
+        for channel_id in self.channels:
+            await self._quietly(ari.hangup(channel_id))
+        await self._quietly(ari.destroy_bridge(self.bridge_id))
+        answered_at = self.call.answered_at or self.attempt.answered_at
+        talk = max(0.0, (now - answered_at).total_seconds()) if answered_at else None
+        wait = max(0.0, (answered_at - self.call.started_at).total_seconds()) if answered_at else None
+        await repo.attempt_ended(self.attempt.attempt_id, "answered", now=now)
+        await repo.finish_call(self.call.call_id, "answered", now=now, wait_seconds=wait, talk_seconds=talk)
+        for channel_id in self.channels:
+            self.ctx.forget_channel(channel_id)
+        self.log.info("call_finished", outcome="answered", reason=reason,
+                      talk_seconds=None if talk is None else round(talk, 3))
+
+    async def _quietly(self, coro) -> None:
+        try:
+            await coro
+        except AriError as exc:
+            self.log.info("ari_call_ignored", error=str(exc))
