@@ -5,6 +5,8 @@ This package imports nothing else of teamfoned; the outer layers import it.
 
 from teamfoned.routing.actions import (
     Action,
+    AskConfirmation,
+    TellTooLate,
     Bridge,
     CallAction,
     CancelTimer,
@@ -27,7 +29,10 @@ from teamfoned.routing.events import (
     CallerHungUp,
     CallEvent,
     CandidatesFetched,
+    ConfirmTimeout,
     Event,
+    LegDigit,
+    confirm_timer,
     FallbackFinished,
     LegAnswered,
     LegClaimFailed,
@@ -55,6 +60,11 @@ from teamfoned.routing.strategies import (
 
 __all__ = [
     "MAX_WAIT_TIMER",
+    "AskConfirmation",
+    "ConfirmTimeout",
+    "LegDigit",
+    "TellTooLate",
+    "confirm_timer",
     "STRATEGIES",
     "Action",
     "AttemptResult",

@@ -9,6 +9,8 @@ from teamfoned.routing.model import AttemptResult, CallOutcome
 
 __all__ = [
     "Action",
+    "AskConfirmation",
+    "TellTooLate",
     "Bridge",
     "CallAction",
     "CancelTimer",
@@ -130,6 +132,20 @@ class SaveRoundRobin(Action):
     position: int
 
 
+@dataclass(frozen=True, slots=True)
+class AskConfirmation(Action):
+    """Tell the member who answered which team the call is for, and listen for their key."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class TellTooLate(Action):
+    """Tell the member that a teammate took the call first, then hang up their leg."""
+
+    member_id: uuid.UUID
+
+
 CallAction = (
     StartRinging
     | FetchCandidates
@@ -144,4 +160,6 @@ CallAction = (
     | RunFallback
     | FinishCall
     | SaveRoundRobin
+    | AskConfirmation
+    | TellTooLate
 )

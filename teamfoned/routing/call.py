@@ -19,6 +19,8 @@ from types import MappingProxyType
 
 from teamfoned.routing.actions import (
     Action,
+    AskConfirmation,
+    TellTooLate,
     Bridge,
     CancelTimer,
     Dial,
@@ -38,7 +40,10 @@ from teamfoned.routing.events import (
     CallerEntered,
     CallerHungUp,
     CandidatesFetched,
+    ConfirmTimeout,
     Event,
+    LegDigit,
+    confirm_timer,
     FallbackFinished,
     LegAnswered,
     LegClaimFailed,
@@ -75,6 +80,8 @@ class LegState(StrEnum):
 
     DIALLING = "dialling"  # Dial sent: claim and originate under way
     RINGING = "ringing"
+    # Answered, asked to confirm with the accept key; the caller is not bridged yet.
+    CONFIRMING = "confirming"
     CONNECTED = "connected"  # answered and bridged with the caller
     # We hung it up and recorded its result; its LegEnded has not arrived yet.
     HANGING_UP = "hanging_up"
@@ -82,16 +89,17 @@ class LegState(StrEnum):
     NOT_CLAIMED = "not_claimed"  # LegClaimFailed: never dialled, nothing to record
 
 
-_IN_PROGRESS = frozenset({LegState.DIALLING, LegState.RINGING})
-_LIVE = frozenset(
-    {LegState.DIALLING, LegState.RINGING, LegState.CONNECTED, LegState.HANGING_UP}
-)
+_RINGING = frozenset({LegState.DIALLING, LegState.RINGING})
+# A confirming leg has no result yet: the hunt waits for it like for a ringing one.
+_IN_PROGRESS = _RINGING | {LegState.CONFIRMING}
+_LIVE = _IN_PROGRESS | {LegState.CONNECTED, LegState.HANGING_UP}
 
 
 @dataclass(slots=True)
 class _Leg:
     dialled_at: datetime
     ring_time: float
+    external: bool = True
     state: LegState = LegState.DIALLING
     result: AttemptResult | None = None
     # A leg we hung up that answers anyway is hung up once more, once.
@@ -219,6 +227,10 @@ class CallMachine:
                 return self._caller_hung_up(event)
             case FallbackFinished():
                 return self._fallback_finished(event)
+            case LegDigit():
+                return self._leg_digit(event)
+            case ConfirmTimeout():
+                return self._confirm_timeout(event)
         return []
 
     def _caller_entered(self, event: CallerEntered) -> list[Action]:
@@ -255,7 +267,7 @@ class CallMachine:
         ring_time = self.policy.ring_time
         for candidate in wave.members:
             self._legs[candidate.member_id] = _Leg(
-                dialled_at=event.now, ring_time=ring_time
+                dialled_at=event.now, ring_time=ring_time, external=candidate.external
             )
             actions.append(Dial(candidate.member_id, ring_time))
             actions.append(
@@ -290,14 +302,58 @@ class CallMachine:
             # It answered as we hung it up (ring_all race, ring timeout): its result stands.
             leg.hung_up_again = True
             return [HangupLeg(member_id)]
-        if self._state is not CallState.HUNTING or leg.state not in _IN_PROGRESS:
+        if self._state is not CallState.HUNTING or leg.state not in _RINGING:
             return []
+        if self.policy.confirm_calls and leg.external:
+            # A voicemail box answers too: the caller waits until a person presses the key.
+            leg.state = LegState.CONFIRMING
+            actions: list[Action] = self._cancel_timers([ring_timer(member_id)])
+            actions.append(self._start_timer(confirm_timer(member_id), self.policy.confirm_time))
+            actions.append(AskConfirmation(member_id))
+            return actions
+        return self._accept(member_id, event.now)
+
+    def _leg_digit(self, event: LegDigit) -> list[Action]:
+        member_id = event.member_id
+        leg = self._legs.get(member_id)
+        if leg is None or leg.state is not LegState.CONFIRMING:
+            return []
+        if event.digit == self.policy.accept_key:
+            return self._accept(member_id, event.now)
+        return self._end_confirmation(member_id, AttemptResult.DECLINED)
+
+    def _confirm_timeout(self, event: ConfirmTimeout) -> list[Action]:
+        member_id = event.member_id
+        leg = self._legs.get(member_id)
+        name = confirm_timer(member_id)
+        if leg is None or leg.state is not LegState.CONFIRMING or name not in self._timers:
+            return []
+        self._timers.discard(name)
+        return self._end_confirmation(member_id, AttemptResult.CONFIRM_TIMEOUT)
+
+    def _end_confirmation(self, member_id: uuid.UUID, result: AttemptResult) -> list[Action]:
+        leg = self._legs[member_id]
+        leg.state = LegState.HANGING_UP
+        leg.result = result
+        actions = self._cancel_timers([confirm_timer(member_id)])
+        actions += [HangupLeg(member_id), RecordAttempt(member_id, result)]
+        return actions + self._hunt_on()
+
+    def _accept(self, member_id: uuid.UUID, now: datetime) -> list[Action]:
+        """The member takes the call: bridge them; every other leg stops at once."""
+        leg = self._legs[member_id]
         leg.state = LegState.CONNECTED
         self._state = CallState.CONNECTED
         self._answered_by = member_id
-        self._answered_at = event.now
+        self._answered_at = now
         actions: list[Action] = [RecordAnswer(member_id)]
         actions += self._cancel_timers(self._timers)
+        # Teammates still confirming pressed too late: they are told so, not just cut off.
+        for other in sorted(m for m, o in self._legs.items() if o.state is LegState.CONFIRMING):
+            other_leg = self._legs[other]
+            other_leg.state = LegState.HANGING_UP
+            other_leg.result = AttemptResult.TOO_LATE
+            actions += [TellTooLate(other), RecordAttempt(other, AttemptResult.TOO_LATE)]
         actions += self._hang_up_ringing(AttemptResult.CANCELLED)
         actions.append(Bridge(member_id))
         return actions
@@ -318,6 +374,13 @@ class CallMachine:
                 RecordAttempt(member_id, leg.result),
             ]
             return actions + self._finish(CallOutcome.ANSWERED, event.now)
+        if leg.state is LegState.CONFIRMING:
+            # The member hung up during the confirmation prompt: a refusal, not a no-answer.
+            leg.state = LegState.ENDED
+            leg.result = AttemptResult.DECLINED
+            actions = self._cancel_timers([confirm_timer(member_id)])
+            actions.append(RecordAttempt(member_id, leg.result))
+            return actions + self._hunt_on()
         if leg.state not in _IN_PROGRESS:
             return []
         # Our ring timer wins over the cause: an end at or after the ring time is a no-answer
@@ -411,7 +474,7 @@ class CallMachine:
             leg = self._legs[member_id]
             leg.state = LegState.HANGING_UP
             leg.result = result
-            actions += self._cancel_timers([ring_timer(member_id)])
+            actions += self._cancel_timers([ring_timer(member_id), confirm_timer(member_id)])
             actions += [HangupLeg(member_id), RecordAttempt(member_id, result)]
         return actions
 

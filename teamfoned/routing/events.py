@@ -10,6 +10,9 @@ from teamfoned.routing.model import Candidate
 
 __all__ = [
     "MAX_WAIT_TIMER",
+    "ConfirmTimeout",
+    "LegDigit",
+    "confirm_timer",
     "CallEvent",
     "CallerEntered",
     "CallerHungUp",
@@ -30,6 +33,7 @@ __all__ = [
 # an event with `timer_fired`.
 MAX_WAIT_TIMER = "max_wait"
 _RING_TIMER_PREFIX = "ring:"
+_CONFIRM_TIMER_PREFIX = "confirm:"
 
 
 def ring_timer(member_id: uuid.UUID) -> str:
@@ -108,6 +112,21 @@ class FallbackFinished(Event):
     """The runner has carried out RunFallback (or handed the caller to the dialplan)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LegDigit(Event):
+    """The member pressed a key on their answered leg (call confirmation)."""
+
+    member_id: uuid.UUID
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmTimeout(Event):
+    """The member's confirmation time ran out without the accept key."""
+
+    member_id: uuid.UUID
+
+
 CallEvent = (
     CallerEntered
     | CandidatesFetched
@@ -119,13 +138,27 @@ CallEvent = (
     | MaxWaitReached
     | CallerHungUp
     | FallbackFinished
+    | LegDigit
+    | ConfirmTimeout
 )
 
 
-def timer_fired(name: str, *, now: datetime) -> MaxWaitReached | RingTimeout | None:
+def confirm_timer(member_id: uuid.UUID) -> str:
+    """The name of the timer that limits a member's call confirmation."""
+    return f"{_CONFIRM_TIMER_PREFIX}{member_id}"
+
+
+def timer_fired(
+    name: str, *, now: datetime
+) -> MaxWaitReached | RingTimeout | ConfirmTimeout | None:
     """The event for an expired timer that the machine started; None for a name it never uses."""
     if name == MAX_WAIT_TIMER:
         return MaxWaitReached(now=now)
+    if name.startswith(_CONFIRM_TIMER_PREFIX):
+        try:
+            return ConfirmTimeout(uuid.UUID(name[len(_CONFIRM_TIMER_PREFIX) :]), now=now)
+        except ValueError:
+            return None
     if name.startswith(_RING_TIMER_PREFIX):
         try:
             member_id = uuid.UUID(name[len(_RING_TIMER_PREFIX) :])

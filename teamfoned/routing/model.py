@@ -30,6 +30,9 @@ class Candidate:
     priority: int
     idle_since: datetime | None
     calls_taken: int
+    # An external number (a mobile over the trunk), as opposed to a SIP desk phone: only
+    # external legs ask for call confirmation, since only they can reach a voicemail box.
+    external: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,11 @@ class TeamPolicy:
     ring_time: float
     max_wait: float
     wrap_up: float
+    # Call confirmation: an answered external leg must press `accept_key` within
+    # `confirm_time` seconds before the caller is bridged to it.
+    confirm_calls: bool = False
+    confirm_time: float = 10.0
+    accept_key: str = "1"
 
 
 class CallOutcome(StrEnum):

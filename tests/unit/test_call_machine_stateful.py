@@ -26,6 +26,7 @@ from teamfoned.routing import (
     CancelTimer,
     Candidate,
     CandidatesFetched,
+    ConfirmTimeout,
     Dial,
     Event,
     FallbackFinished,
@@ -33,6 +34,7 @@ from teamfoned.routing import (
     HangupLeg,
     LegAnswered,
     LegClaimFailed,
+    LegDigit,
     LegEnded,
     LegRinging,
     LegState,
@@ -42,6 +44,8 @@ from teamfoned.routing import (
     RingTimeout,
     StartTimer,
     TeamPolicy,
+    TellTooLate,
+    confirm_timer,
     ring_timer,
 )
 
@@ -57,9 +61,12 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         strategy=st.sampled_from(STRATEGIES),
         rr_position=st.one_of(st.none(), st.integers(0, 5)),
         seed=st.integers(0, 1000),
+        confirm=st.booleans(),
     )
-    def build(self, strategy: str, rr_position: int | None, seed: int) -> None:
-        policy = TeamPolicy(strategy=strategy, ring_time=20, max_wait=120, wrap_up=0)
+    def build(self, strategy: str, rr_position: int | None, seed: int, confirm: bool) -> None:
+        policy = TeamPolicy(
+            strategy=strategy, ring_time=20, max_wait=120, wrap_up=0, confirm_calls=confirm
+        )
         self.machine = CallMachine(
             uuid.uuid4(), policy, rng=random.Random(seed), rr_position=rr_position
         )
@@ -89,8 +96,8 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
                 case RecordAttempt(member_id=m):
                     assert self.dialled[m], f"RecordAttempt for {m}, never dialled"
                     self.recorded[m] += 1
-                case HangupLeg(member_id=m):
-                    assert self.dialled[m], f"HangupLeg for {m}, never dialled"
+                case HangupLeg(member_id=m) | TellTooLate(member_id=m):
+                    assert self.dialled[m], f"hang-up for {m}, never dialled"
                     self.hung_up.add(m)
                 case RecordAnswer(member_id=m):
                     self.answers_recorded.append(m)
@@ -128,7 +135,10 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         self, gap: float, offered: list[uuid.UUID], priorities: random.Random
     ) -> None:
         candidates = tuple(
-            Candidate(m, priorities.randint(0, 3), None, priorities.randint(0, 2))
+            Candidate(
+                m, priorities.randint(0, 3), None, priorities.randint(0, 2),
+                external=priorities.random() < 0.8,
+            )
             for m in offered
         )
         self.send(CandidatesFetched(candidates, now=self.tick(gap)))
@@ -156,6 +166,15 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         # Timers also fire late, after being cancelled: the machine must shrug those off.
         self.timers.discard(ring_timer(member))
         self.send(RingTimeout(member, now=self.tick(gap)))
+
+    @rule(gap=gaps, member=members, digit=st.sampled_from("12#"))
+    def leg_digit(self, gap: float, member: uuid.UUID, digit: str) -> None:
+        self.send(LegDigit(member, digit, now=self.tick(gap)))
+
+    @rule(gap=gaps, member=members)
+    def confirm_timeout(self, gap: float, member: uuid.UUID) -> None:
+        self.timers.discard(confirm_timer(member))
+        self.send(ConfirmTimeout(member, now=self.tick(gap)))
 
     @rule(gap=gaps)
     def max_wait_reached(self, gap: float) -> None:
