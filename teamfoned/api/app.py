@@ -16,6 +16,7 @@ from teamfoned.api.routes_me import router as me_router
 from teamfoned.api.routes_ops import router as ops_router
 from teamfoned.api.routes_teams import router as teams_router
 from teamfoned.config import Settings
+from teamfoned.metrics import Metrics
 
 DESCRIPTION = """Members set their availability, see their teammates and their team's calls,
 and manage their personal data; tenant administrators manage teams, numbers and members.
@@ -31,6 +32,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     status: DaemonStatus | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     """The API app. `status.ari_connected` feeds /readyz; without it readiness is the database alone."""
     app = FastAPI(
@@ -44,6 +46,8 @@ def create_app(
     api = ApiContext(
         sessions=sessionmaker, settings=settings, clock=clock or system_clock, status=status,
         limiter=FailureLimiter(settings.http.auth_failures_per_minute),
+        # Inside the daemon, the daemon's registry: /metrics then shows calls and requests.
+        metrics=metrics or Metrics(),
     )
     app.state.api = api
     errors.install(app)
