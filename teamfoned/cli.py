@@ -412,7 +412,10 @@ def _http(sub: Any) -> None:
     p = sub.add_parser("http", help="run the members' HTTP API on its own (no call routing)")
 
     def handle(args: argparse.Namespace) -> int:
+        from teamfoned.logs import configure_logging
+
         settings = settings_of(args)
+        configure_logging(settings.logging.level, settings.logging.format)
 
         async def main() -> int:
             from teamfoned.api import create_app, serve

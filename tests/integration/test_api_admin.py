@@ -11,7 +11,7 @@ from sqlalchemy import LargeBinary, String, Text, select
 
 from teamfoned.api.export import export_schema
 from teamfoned.store.tables import Base
-from tests.integration.test_api_bench import PHOTO, LiveApi, api, error_of  # noqa: F401
+from tests.integration.test_api_bench import PHOTO, LiveApi, api_fixture, error_of  # noqa: F401
 
 
 async def test_admin_manages_teams_numbers_members_memberships(api: LiveApi) -> None:
@@ -101,7 +101,7 @@ async def test_tokens_created_listed_revoked_and_expiring(api: LiveApi) -> None:
     erin_auth = {"Authorization": f"Bearer {token}"}
     assert (await c.get("/v1/me", headers=erin_auth)).json()["name"] == "Erin Idle"
     listed = (await c.get("/v1/admin/tokens", headers=ann)).json()
-    mine = [t for t in listed if t["id"] == token_id][0]
+    mine = next(t for t in listed if t["id"] == token_id)
     assert mine["member_name"] == "Erin Idle" and mine["last_used_at"] is not None
     assert token not in json.dumps(listed)
     assert {t["member_name"] for t in listed} == {"Ann Admin", "Bob Bakker", "Carol Care",
@@ -122,7 +122,7 @@ async def test_export_validates_against_its_schema_and_holds_everyone(api: LiveA
                         format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     acme = {p.name for k, p in api.world.people.items() if k not in ("gina", "hank")}
     assert {m["name"] for m in document["members"]} == acme
-    bob = [m for m in document["members"] if m["name"] == "Bob Bakker"][0]
+    bob = next(m for m in document["members"] if m["name"] == "Bob Bakker")
     assert base64.b64decode(bob["photo"]["data_base64"]) == PHOTO
     assert bob["availability"]["available"] is True and bob["tokens"]
     assert len(document["calls"]) == 8 and {t["name"] for t in document["teams"]} == {"desk",
@@ -154,7 +154,7 @@ async def test_erasure_leaves_no_name_number_or_photo(api: LiveApi) -> None:
     assert stats["received"] == 5
     calls = (await api.client.get(f"/v1/teams/{api.world.teams['desk']}/calls",
                                   headers=api.world.auth("ann"))).json()["calls"]
-    ringing = [c for c in calls if c["id"] == str(api.world.calls["bob_ringing"])][0]
+    ringing = next(c for c in calls if c["id"] == str(api.world.calls["bob_ringing"]))
     assert ringing["attempts"][0]["member_id"] is None
     assert ringing["attempts"][0]["member_name"] is None
     assert (await api.client.get("/v1/me", headers=api.world.auth("bob"))).status_code == 401

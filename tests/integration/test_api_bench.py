@@ -24,9 +24,8 @@ from teamfoned import admin
 from teamfoned.api import ApiServer, create_app
 from teamfoned.config import Settings, settings_from_dict
 from teamfoned.store.engine import create_engine, create_sessionmaker
-from teamfoned.store.tables import Base, attempts, availability, calls, members
+from teamfoned.store.tables import Base, attempts, calls, members
 from teamfoned.store.tokens_repo import create_token
-from teamfoned.telephony.dialstring import MemberPhone
 
 
 def png_bytes(width: int = 2, height: int = 3) -> bytes:
@@ -242,8 +241,8 @@ async def live(url: str, settings: Settings | None = None, *, status: Any = None
         await engine.dispose()
 
 
-@pytest.fixture
-async def api(migrated_db_url: str) -> AsyncIterator[LiveApi]:
+@pytest.fixture(name="api")
+async def api_fixture(migrated_db_url: str) -> AsyncIterator[LiveApi]:
     async with live(migrated_db_url) as running:
         yield running
 
@@ -255,7 +254,3 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     assert set(body["error"]) == {"code", "message", "fields"}, body
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     return body["error"]
-
-
-__all__ = ["FakeClock", "LiveApi", "World", "api", "api_settings", "availability", "error_of",
-           "jpeg_bytes", "live", "png_bytes", "serving", "PHOTO"]

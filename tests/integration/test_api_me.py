@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.integration.test_api_bench import (  # noqa: F401  (api is a fixture)
+from tests.integration.test_api_bench import (  # noqa: F401  (api_fixture provides the `api` fixture)
     PHOTO,
     LiveApi,
-    api,
+    api_fixture,
     error_of,
     jpeg_bytes,
     png_bytes,

@@ -20,7 +20,7 @@ from teamfoned.logs import configure_logging
 from teamfoned.store.tables import Base
 from tests.integration.test_api_bench import (  # noqa: F401
     LiveApi,
-    api,
+    api_fixture,
     api_settings,
     live,
     png_bytes,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
 
 import httpx
 import schemathesis
@@ -42,7 +41,7 @@ class ThreadedApi:
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
-        except BaseException as exc:  # reported by the test thread
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread, which raises it
             self.failure = exc
             self.seeded.set()
 
@@ -74,7 +73,7 @@ class ThreadedApi:
             threading.Event().wait(0.01)
         raise AssertionError("uvicorn did not start")
 
-    def __exit__(self, *_: Any) -> None:
+    def __exit__(self, *_: object) -> None:
         assert self.server is not None
         self.server.stop()
         self.thread.join(15)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from tests.integration.test_api_bench import PHOTO, LiveApi, api, error_of  # noqa: F401
+from tests.integration.test_api_bench import PHOTO, LiveApi, api_fixture, error_of  # noqa: F401
 
 
 async def test_my_teams_and_team_view_with_line_states(api: LiveApi) -> None:

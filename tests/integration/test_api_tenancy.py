@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select
 
 from teamfoned.store.tables import api_tokens
-from tests.integration.test_api_bench import LiveApi, api  # noqa: F401
+from tests.integration.test_api_bench import LiveApi, api_fixture  # noqa: F401
 
 # A valid body per operation, so the answer is about the ids and not about the body.
 BODIES = {

@@ -59,8 +59,8 @@ def test_failure_limiter_window() -> None:
 
 def test_line_states() -> None:
     def state(**kw: object) -> LineState:
-        base = dict(available=True, until=None, open_attempt_answered=None,
-                    last_answered_end=None, wrap_up_s=10, now=NOW)
+        base = {"available": True, "until": None, "open_attempt_answered": None,
+                "last_answered_end": None, "wrap_up_s": 10, "now": NOW}
         return line_state(**{**base, **kw})  # type: ignore[arg-type]
 
     assert state() is LineState.idle
