@@ -5,19 +5,30 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
+from sqlalchemy import event, text
 
-from teamfoned.config import Settings
+from teamfoned.config import ConfigError, Settings, load_settings
+from teamfoned.housekeeping import Housekeeping
+from teamfoned.metrics import Metrics
+from teamfoned.reload import apply_reload
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.migrate import current_revision, head_revision
 from teamfoned.store.routing_repo import RoutingRepository
+from teamfoned.systemd import Notifier
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.dispatcher import CallDispatcher
 
 log = structlog.get_logger(__name__)
+
+# How long to wait between database probes before announcing readiness.
+DB_PROBE_RETRY_S = 1.0
+DB_PROBE_TIMEOUT_S = 2.0
 
 
 def utcnow() -> datetime:
@@ -28,15 +39,53 @@ class SchemaOutdated(RuntimeError):
     """The database schema is not at this version's head: run `teamfoned db upgrade`."""
 
 
+class HttpListenFailed(RuntimeError):
+    """The HTTP module could not listen on its configured address (in use, or not allowed)."""
+
+
+class DaemonState:
+    """What the daemon is doing, for /readyz and systemd's STATUS= line; the one shared mutable state."""
+
+    def __init__(self, ari: AriClient, dispatcher: CallDispatcher) -> None:
+        self._ari = ari
+        self._dispatcher = dispatcher
+        self.phase = "starting"  # starting, running, draining, stopping
+        self.database_reachable = False
+        self.drain_deadline: float | None = None
+
+    @property
+    def ari_connected(self) -> bool:
+        return self._ari.is_connected
+
+    def describe(self) -> str:
+        calls = self._dispatcher.calls_in_progress
+        if self.phase == "starting":
+            waiting = "ARI" if not self.ari_connected else "the database"
+            return f"starting: waiting for {waiting}"
+        if self.phase == "draining":
+            left = max(0, round((self.drain_deadline or 0) - asyncio.get_running_loop().time()))
+            return f"stopping: no new calls, waiting for {calls} call(s) in progress (at most {left} s)"
+        if self.phase == "stopping":
+            return "stopping: closing connections"
+        ari = "ARI connected" if self.ari_connected else "ARI disconnected, reconnecting"
+        return f"routing calls: {calls} in progress, {ari}"
+
+
 class Daemon:
     """Every long-lived object of a running teamfoned, built in one place."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow,
-                 drain_seconds: float = 30.0) -> None:
+                 drain_seconds: float | None = None, notifier: Notifier | None = None,
+                 http_sockets: list[socket.socket] | None = None) -> None:
         self.settings = settings
         self.clock = clock
-        self.drain_seconds = drain_seconds
+        self.drain_seconds = settings.shutdown.drain_limit if drain_seconds is None else drain_seconds
+        self.metrics = Metrics()
+        self.notifier = notifier or Notifier()
         self.engine = create_engine(settings.database.url)
+        # Every driver error counts, whichever repository met it.
+        event.listen(self.engine.sync_engine, "handle_error",
+                     lambda _context: self.metrics.database_errors.inc())
         self.sessions = create_sessionmaker(self.engine)
         self.repo = RoutingRepository(self.sessions)
         self.ari = AriClient(
@@ -52,11 +101,27 @@ class Daemon:
             node=settings.node,
             trunk_template=settings.telephony.trunk_dial_template,
             caller_id_mode=settings.telephony.caller_id_mode,
+            confirm_time=settings.telephony.confirm_time,
             rng=random.Random(),
+            metrics=self.metrics,
         )
-        self.ari.on_connect = self.dispatcher.resync
+        self._ari_connections = 0
+        self.ari.on_connect = self._on_ari_connect
+        self.state = DaemonState(self.ari, self.dispatcher)
+        self.housekeeping = Housekeeping(self.sessions, clock=clock,
+                                         every_seconds=settings.housekeeping.purge_every_hours * 3600)
+        self.api = self._build_api(http_sockets) if settings.http.enabled else None
         self._stop = asyncio.Event()
+        self._closing = asyncio.Event()  # set after the drain: the chores end
         self.started = asyncio.Event()
+
+    def _build_api(self, sockets: list[socket.socket] | None):
+        # Imported here: a daemon with the HTTP module switched off never loads FastAPI.
+        from teamfoned.api import ApiServer, create_app
+
+        app = create_app(self.sessions, self.settings, clock=self.clock, status=self.state,
+                         metrics=self.metrics)
+        return ApiServer(app, self.settings.http, sockets=sockets)
 
     @property
     def ari_connected(self) -> bool:
@@ -68,6 +133,7 @@ class Daemon:
         self._stop.set()
 
     async def startup(self) -> None:
+        self.notifier.status("starting: checking the database schema")
         revision, head = await current_revision(self.engine), head_revision()
         if revision != head:
             raise SchemaOutdated(
@@ -87,9 +153,21 @@ class Daemon:
             async with asyncio.TaskGroup() as tg:
                 ari_task = tg.create_task(self.ari.run(), name="ari")
                 dispatch_task = tg.create_task(self.dispatcher.run(), name="dispatch")
-                tg.create_task(self._announce_ready(), name="ready")
+                api_task = tg.create_task(self._serve_api(), name="http") if self.api else None
+                ready_task = tg.create_task(self._announce_ready(), name="ready")
+                tg.create_task(self.notifier.keep_alive(self.state.describe, self._closing),
+                               name="watchdog")
+                tg.create_task(self.housekeeping.run(self._closing), name="housekeeping")
                 await self._stop.wait()
+                # Stopped before ARI or the database came up: there is nothing to announce.
+                ready_task.cancel()
                 await self._drain()
+                self.state.phase = "stopping"
+                self.notifier.status(self.state.describe())
+                self._closing.set()
+                if self.api is not None:
+                    self.api.stop()
+                    await api_task
                 await self.ari.close()
                 await ari_task
                 await dispatch_task
@@ -97,33 +175,89 @@ class Daemon:
             await self.engine.dispose()
             log.info("daemon_stopped")
 
+    async def _serve_api(self) -> None:
+        try:
+            await self.api.serve()
+        except SystemExit:
+            # uvicorn exits the process when it cannot bind; the daemon says why instead.
+            http = self.settings.http
+            raise HttpListenFailed(f"the HTTP module cannot listen on {http.listen}:{http.port} "
+                                   "(in use? set http.port, or http.enabled: false)") from None
+
+    async def _on_ari_connect(self) -> None:
+        self._ari_connections += 1
+        if self._ari_connections > 1:
+            self.metrics.ari_reconnects.inc()
+            log.info("ari_reconnected", connections=self._ari_connections)
+        await self.dispatcher.resync()
+
+    async def database_reachable(self) -> bool:
+        try:
+            async with asyncio.timeout(DB_PROBE_TIMEOUT_S), self.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            return True
+        except Exception as exc:  # any failure means "not reachable"; say which
+            log.warning("database_unreachable", error=str(exc))
+            return False
+
     async def _announce_ready(self) -> None:
+        """READY=1 only once ARI is connected and the database answers."""
         await self.ari.wait_connected()
+        while not await self.database_reachable():
+            self.notifier.status("starting: database unreachable, retrying")
+            await asyncio.sleep(DB_PROBE_RETRY_S)
+        if self._stop.is_set():
+            return
+        self.state.phase = "running"
         self.started.set()
-        log.info("daemon_ready", node=self.settings.node, app=self.settings.ari.app)
+        self.notifier.ready(self.state.describe())
+        log.info("daemon_ready", node=self.settings.node, app=self.settings.ari.app,
+                 http=f"{self.settings.http.listen}:{self.settings.http.port}" if self.api else "off")
 
     async def _drain(self) -> None:
         """Stop taking calls; let calls in progress finish up to the limit, then end the rest."""
         self.dispatcher.accepting = False
+        self.state.phase = "draining"
+        self.state.drain_deadline = asyncio.get_running_loop().time() + self.drain_seconds
         in_progress = self.dispatcher.calls_in_progress
+        self.notifier.stopping(self.state.describe())
         log.info("daemon_draining", calls=in_progress, limit_seconds=self.drain_seconds)
         try:
             await asyncio.wait_for(self.dispatcher.wait_calls(), self.drain_seconds)
+            log.info("drain_finished", calls_finished=in_progress, calls_ended=0)
         except TimeoutError:
             ended = self.dispatcher.cancel_calls()
-            log.warning("drain_limit_reached", calls_ended=ended)
+            self.metrics.drained_calls.inc(ended)
+            log.warning("drain_limit_reached", calls_ended=ended, limit_seconds=self.drain_seconds)
             await self.dispatcher.wait_calls()
 
+    def reload(self, config_path: str | Path) -> None:
+        """SIGHUP: apply what can change while running; name what needs a restart."""
+        self.notifier.reloading()
+        try:
+            fresh = load_settings(config_path)
+        except ConfigError as exc:
+            log.error("config_reload_refused", problems=exc.problems,
+                      hint="the running configuration stays; fix the file and send SIGHUP again")
+        else:
+            applied = apply_reload(self, fresh)
+            self.settings = applied
+        self.notifier.reloaded(self.state.describe())
 
-async def run_daemon(settings: Settings) -> int:
-    """`teamfoned run`: the daemon until SIGTERM or SIGINT."""
+
+async def run_daemon(settings: Settings, config_path: str | Path | None = None) -> int:
+    """`teamfoned run`: the daemon until SIGTERM or SIGINT; SIGHUP re-reads `config_path`."""
     daemon = Daemon(settings)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    handled = [signal.SIGTERM, signal.SIGINT]
+    for sig in handled:
         loop.add_signal_handler(sig, daemon.stop)
+    if config_path is not None:
+        loop.add_signal_handler(signal.SIGHUP, daemon.reload, config_path)
+        handled.append(signal.SIGHUP)
     try:
         await daemon.run()
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in handled:
             loop.remove_signal_handler(sig)
     return 0

@@ -105,6 +105,8 @@ class TelephonySettings(_Section):
     # What a member's phone shows: the caller's number, or the team number that was dialled.
     caller_id_mode: Literal["caller", "team"] = "caller"
     originate_timeout: float = Field(30.0, gt=0, le=600)
+    # Call confirmation: seconds an answered mobile leg has to press the accept key.
+    confirm_time: float = Field(10.0, ge=3, le=60)
 
     @field_validator("trunk_dial_template")
     @classmethod
@@ -149,6 +151,8 @@ class RoutingSettings(_Section):
 class HttpSettings(_Section):
     """The members' HTTP API: HTTPS when given a certificate, plain HTTP only on loopback or behind a proxy."""
 
+    # The API runs inside the daemon's process unless switched off here.
+    enabled: bool = True
     listen: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     tls_cert_file: Path | None = None
@@ -227,6 +231,18 @@ class LoggingSettings(_Section):
         return value.lower() if isinstance(value, str) else value
 
 
+class ShutdownSettings(_Section):
+    """Graceful stop (SIGTERM): new calls go to the dialplan fallback, calls in progress get this long."""
+
+    drain_limit: float = Field(30.0, ge=0, le=3600)
+
+
+class HousekeepingSettings(_Section):
+    """The daemon's periodic chores: purging call history past each tenant's retention."""
+
+    purge_every_hours: float = Field(24.0, gt=0, le=24 * 7)
+
+
 class Settings(_Section):
     node: str = Field(default_factory=lambda: socket.gethostname().split(".")[0] or "teamfoned")
     ari: AriSettings
@@ -235,6 +251,8 @@ class Settings(_Section):
     routing: RoutingSettings = RoutingSettings()
     http: HttpSettings = HttpSettings()
     logging: LoggingSettings = LoggingSettings()
+    shutdown: ShutdownSettings = ShutdownSettings()
+    housekeeping: HousekeepingSettings = HousekeepingSettings()
 
     @field_validator("node")
     @classmethod

@@ -57,6 +57,7 @@ class TeamRoute:
             ring_time=self.ring_time,
             max_wait=self.max_wait,
             wrap_up=self.wrap_up,
+            confirm_calls=self.confirm_calls,
         )
 
 
@@ -204,8 +205,10 @@ class RoutingRepository:
                 idle_since.label("idle_since"),
                 calls_taken.label("calls_taken"),
                 teams.c.wrap_up_s,
+                members.c.phone_kind,
             )
             .join(teams, teams.c.id == memberships.c.team_id)
+            .join(members, members.c.id == member)
             .join(availability, availability.c.member_id == member)
             .where(
                 memberships.c.team_id == team_id,
@@ -222,7 +225,7 @@ class RoutingRepository:
             rows = (await session.execute(stmt)).all()
         result = []
         normalise = UTCDateTime().process_result_value
-        for member_id, priority, idle, taken, wrap_up_s in rows:
+        for member_id, priority, idle, taken, wrap_up_s, phone_kind in rows:
             # max() over a column loses the column type on some drivers: normalise here.
             if isinstance(idle, str):
                 idle = datetime.fromisoformat(idle)
@@ -231,7 +234,7 @@ class RoutingRepository:
                 continue  # in wrap-up
             result.append(
                 Candidate(member_id=member_id, priority=priority, idle_since=idle,
-                          calls_taken=int(taken))
+                          calls_taken=int(taken), external=phone_kind == "e164")
             )
         return result
 

@@ -44,6 +44,7 @@ class CallDispatcher:
         node: str,
         trunk_template: str,
         caller_id_mode: str = "caller",
+        confirm_time: float = 10.0,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -57,7 +58,7 @@ class CallDispatcher:
         self.accepting = True
         self.ctx = RunnerContext(
             ari=ari, repo=repo, clock=clock, node=node, trunk_template=trunk_template,
-            caller_id_mode=caller_id_mode, register_leg=self._register, forget_channel=self._forget,
+            caller_id_mode=caller_id_mode, confirm_time=confirm_time, register_leg=self._register, forget_channel=self._forget,
             rng=rng or random.Random(), metrics=metrics or Metrics(),
         )
 

@@ -8,6 +8,7 @@ the machine never sees two events at once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import random
 import uuid
@@ -20,7 +21,10 @@ import structlog
 
 from teamfoned.metrics import Metrics
 from teamfoned.routing import (
+    AskConfirmation,
     Bridge,
+    LegDigit,
+    TellTooLate,
     CallerEntered,
     CallerHungUp,
     CallMachine,
@@ -48,6 +52,7 @@ from teamfoned.store.routing_repo import RoutingRepository, TeamRoute
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.dialstring import PhoneRejected, dial_target
+from teamfoned.telephony.prompts import TOO_LATE_PROMPT, TOO_LATE_SECONDS, confirmation_prompt
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
 
 log = structlog.get_logger(__name__)
@@ -81,11 +86,21 @@ class RunnerContext:
     node: str
     trunk_template: str
     caller_id_mode: str
+    confirm_time: float
     register_leg: Callable[[str, "CallRunner"], None]
     forget_channel: Callable[[str], None]
     rng: random.Random
     # The daemon passes its own; a default keeps tests that build a context short.
     metrics: Metrics = field(default_factory=Metrics)
+
+
+class HangupChannel:
+    """Not a machine event: a channel to hang up now (a too-late leg whose message played)."""
+
+    __slots__ = ("channel_id",)
+
+    def __init__(self, channel_id: str) -> None:
+        self.channel_id = channel_id
 
 
 class TimerExpired:
@@ -108,9 +123,8 @@ class CallRunner:
         self.caller_number: str = channel.get("caller", {}).get("number") or ""
         self.dialled = dialled
         self.route = route
-        self.machine = CallMachine(
-            self.call_id, route.policy, rng=ctx.rng, rr_position=route.rr_position
-        )
+        policy = dataclasses.replace(route.policy, confirm_time=ctx.confirm_time)
+        self.machine = CallMachine(self.call_id, policy, rng=ctx.rng, rr_position=route.rr_position)
         # The dispatcher created the inbox when the caller arrived: nothing sent since is lost.
         self.inbox = inbox
         self.legs: dict[uuid.UUID, Leg] = {}
@@ -118,6 +132,8 @@ class CallRunner:
         self.bridge_id: str | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._caller_gone = False
+        # Legs told "too late": hung up when their short message has played.
+        self._too_late: dict[str, str] = {}
         self.log = log.bind(call_id=str(self.call_id), team=route.team_name)
 
     # -- inbox --------------------------------------------------------------------------
@@ -136,7 +152,9 @@ class CallRunner:
             while not self.machine.finished:
                 item = await self.inbox.get()
                 event = self._translate(item)
-                if event is not None:
+                if isinstance(event, HangupChannel):
+                    await self._quietly(self.ctx.ari.hangup(event.channel_id))
+                elif event is not None:
                     await self._feed(event)
         except asyncio.CancelledError:
             # The daemon is stopping: end the call's legs; the caller goes to the fallback.
@@ -153,6 +171,8 @@ class CallRunner:
         now = self.ctx.clock()
         if isinstance(item, TimerExpired):
             self._timers.pop(item.name, None)
+            if item.name in self._too_late:
+                return HangupChannel(self._too_late.pop(item.name))
             return timer_fired(item.name, now=now)
         kind = item.get("type")
         channel = item.get("channel") or {}
@@ -171,6 +191,8 @@ class CallRunner:
             return LegRinging(leg.member_id, now=now)
         if kind == "StasisStart":
             return LegAnswered(leg.member_id, now=now)
+        if kind == "ChannelDtmfReceived":
+            return LegDigit(leg.member_id, str(item.get("digit", "")), now=now)
         if kind == "ChannelDestroyed":
             return LegEnded(leg.member_id, item.get("cause"), now=now)
         return None
@@ -232,6 +254,11 @@ class CallRunner:
                 self.ctx.metrics.call_finished(str(outcome), wait)
                 self.log.info("call_finished", outcome=str(outcome), wait_seconds=round(wait, 3),
                               talk_seconds=None if talk is None else round(talk, 3))
+            case AskConfirmation(member_id=member_id):
+                await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(self.route, self.dialled)))
+                self.log.info("confirmation_asked", member=str(member_id))
+            case TellTooLate(member_id=member_id):
+                await self._tell_too_late(self.legs[member_id])
             case SaveRoundRobin(position=position):
                 await repo.save_rr_position(self.route.team_id, position)
         return None
@@ -270,6 +297,14 @@ class CallRunner:
             return LegEnded(member_id, None, now=ctx.clock())
         self.log.info("member_dialled", member=str(member_id), attempt=len(self.legs))
         return None
+
+    async def _tell_too_late(self, leg: Leg) -> None:
+        """A teammate took the call first: say sorry, then hang up shortly after."""
+        await self._quietly(self.ctx.ari.play(leg.channel_id, TOO_LATE_PROMPT))
+        name = f"too-late:{leg.member_id}"
+        loop = asyncio.get_running_loop()
+        self._timers[name] = loop.call_later(TOO_LATE_SECONDS, self.inbox.put_nowait, TimerExpired(name))
+        self._too_late[name] = leg.channel_id
 
     async def _bridge(self, leg: Leg) -> None:
         ari = self.ctx.ari
@@ -341,6 +376,8 @@ class CallRunner:
     async def _cleanup(self) -> None:
         for name in list(self._timers):
             self._cancel_timer(name)
+        for channel_id in self._too_late.values():
+            await self._quietly(self.ctx.ari.hangup(channel_id))
         for channel_id in self.legs_by_channel:
             self.ctx.forget_channel(channel_id)
         self.ctx.forget_channel(self.caller_channel_id)

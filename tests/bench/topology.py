@@ -8,30 +8,56 @@ trunk to the carrier) and an RTP port range. The carrier listens on
 
 from __future__ import annotations
 
+import random
 import secrets
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .asterisk_instance import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO / "asterisk-config"
 CARRIER_CONFIG = Path(__file__).resolve().parent / "carrier-config"
 
 
+def _loopback_subnet() -> str:
+    """A /24 of loopback addresses no other bench on this machine is using right now.
+
+    Every bench (a test session, the demo, a benchmark) gets its own addresses, so several
+    can run side by side: .1 is the PBX, .2 the carrier, .3 a second PBX.
+    """
+    rng = random.SystemRandom()
+    for _ in range(50):
+        subnet = f"127.{rng.randint(2, 254)}.{rng.randint(1, 254)}"
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind((f"{subnet}.1", 8088))
+            return subnet
+        except OSError:
+            continue
+    raise RuntimeError("no free loopback subnet for the bench")
+
+
 @dataclass(frozen=True)
 class Topology:
-    pbx_host: str = "127.0.0.1"
-    carrier_host: str = "127.0.0.2"
+    subnet: str = field(default_factory=_loopback_subnet)
     ari_port: int = 8088  # as shipped in asterisk-config/http.conf
-    pbx_sip_port: int = field(default_factory=lambda: free_port("127.0.0.1"))
-    carrier_sip_port: int = field(default_factory=lambda: free_port("127.0.0.2"))
-    ami_port: int = field(default_factory=lambda: free_port("127.0.0.2"))
+    pbx_sip_port: int = 5060
+    carrier_sip_port: int = 5060
+    ami_port: int = 5038
     ari_user: str = "teamfoned"
     ari_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     ami_user: str = "bench"
     ami_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     app: str = "teamfoned"
+
+    @property
+    def pbx_host(self) -> str:
+        return f"{self.subnet}.1"
+
+    @property
+    def carrier_host(self) -> str:
+        return f"{self.subnet}.2"
 
     @property
     def ari_url(self) -> str:
@@ -47,7 +73,8 @@ def shipped_files() -> dict[str, str]:
     }
 
 
-def pbx_files(t: Topology) -> dict[str, str]:
+def pbx_files(t: Topology, extra_site: dict[str, str] | None = None) -> dict[str, str]:
+    """The PBX's files; `extra_site` adds further test-side files (never replacing any)."""
     site = {
         "ari_users.conf": (
             f"[{t.ari_user}]\ntype = user\nread_only = no\npassword = {t.ari_password}\n"
@@ -79,7 +106,13 @@ endpoint = trunk
 match = {t.carrier_host}
 """,
         "rtp.conf": "[general]\nrtpstart = 20000\nrtpend = 20999\n",
+        # The shipped http.conf binds 127.0.0.1:8088; each bench has its own loopback address.
+        "http_site.conf": f"bindaddr = {t.pbx_host}\nbindport = {t.ari_port}\n",
     }
+    if extra_site:
+        clash = set(site) & set(extra_site)
+        assert not clash, f"extra site files must not replace the bench's own: {clash}"
+        site |= extra_site
     files = shipped_files()
     overlap = set(files) & set(site)
     assert not overlap, f"test-side files must not replace shipped ones: {overlap}"

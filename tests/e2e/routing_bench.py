@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,10 +37,10 @@ PHONES = {
 
 
 def directory(*, strategy="linear", ring_time=5, max_wait=40, wrap_up=0, team_members=("alice", "bob", "carol"),
-              available=("alice", "bob", "carol"), fallback=None, extra_teams=()):
+              available=("alice", "bob", "carol"), fallback=None, extra_teams=(), confirm_calls=False):
     team = {
         "name": "support", "strategy": strategy, "ring_time": ring_time, "max_wait": max_wait,
-        "wrap_up": wrap_up, "confirm_calls": False, "numbers": [TEAM_NUMBER],
+        "wrap_up": wrap_up, "confirm_calls": confirm_calls, "numbers": [TEAM_NUMBER],
         "members": [{"name": n, "priority": i + 1} for i, n in enumerate(team_members)],
     }
     if fallback:
@@ -73,14 +74,18 @@ class RoutingBench:
         self._task: asyncio.Task | None = None
         self.engine = None
         self.tenant_id: uuid.UUID | None = None
+        self.http_url: str | None = None
 
     def settings(self, **overrides):
+        telephony = {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"],
+                     "confirm_time": 4}
+        telephony.update(overrides.pop("telephony", {}))
         raw = {
             "node": "bench-node",
             "ari": {"url": self.pbx.ari_url, "username": self.pbx.ari_user,
                     "password": self.pbx.ari_password, "app": self.pbx.app},
             "database": {"url": self.db_url},
-            "telephony": {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"]},
+            "telephony": telephony,
             "logging": {"level": "debug"},
         }
         raw.update(overrides)
@@ -101,6 +106,10 @@ class RoutingBench:
     async def start(self, **daemon_kwargs) -> None:
         # A short drain: a test that failed mid-call should not hold the teardown for long.
         daemon_kwargs.setdefault("drain_seconds", 3.0)
+        # The HTTP module runs inside the daemon, as in production, on a free loopback port.
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.http_url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+        daemon_kwargs.setdefault("http_sockets", [listener])
         self.daemon = Daemon(self.settings(), **daemon_kwargs)
         self._task = asyncio.create_task(self.daemon.run())
         started = asyncio.create_task(self.daemon.started.wait())

@@ -1,0 +1,23 @@
+"""What members hear on their own leg: the call-confirmation prompt and the too-late message."""
+
+from __future__ import annotations
+
+import re
+
+from teamfoned.store.routing_repo import TeamRoute
+
+# Asterisk's core sounds: "calling", the team number's digits, "press", "1".
+# A team's own recording (a sound name) replaces the first part, e.g. "this is a call for
+# the reception team".
+_SOUND = re.compile(r"^[A-Za-z0-9_/-]{1,100}$")
+TOO_LATE_PROMPT = "sound:sorry"
+# Long enough for "sorry" to play before the leg is hung up.
+TOO_LATE_SECONDS = 2.0
+
+
+def confirmation_prompt(route: TeamRoute, dialled: str, recording: str | None = None) -> str:
+    """The media list ARI plays to a member who answered, before they press the accept key."""
+    digits = "".join(ch for ch in dialled if ch.isdigit())[-12:]
+    intro = [f"sound:{recording}"] if recording and _SOUND.match(recording) else [
+        "sound:calling", *( [f"digits:{digits}"] if digits else [] )]
+    return ",".join([*intro, "sound:vm-press", "digits:1"])

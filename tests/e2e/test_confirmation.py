@@ -1,0 +1,74 @@
+"""Call confirmation with real SIP calls: a mobile voicemail never gets the caller."""
+
+import asyncio
+
+import pytest
+
+from .routing_bench import PHONES, TEAM_NUMBER, directory
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_member_presses_1_and_is_bridged(routing, carrier):
+    await routing.setup(directory(available=("alice",), confirm_calls=True))
+    await carrier.set_phone(PHONES["alice"], "dtmf", delay=0.5, after=1, digit="1")
+    leg = await carrier.call(TEAM_NUMBER)
+    alice = await carrier.wait_rung(PHONES["alice"])
+    await carrier.wait_for(lambda: alice.answered, 5, "alice to answer")
+    # The caller is not connected while alice only listens to the prompt.
+    await asyncio.sleep(0.5)
+    assert not leg.answered
+    await routing.wait_bridged()
+    assert leg.answered_at - alice.answered_at >= 0.9
+    await carrier.hangup_caller(leg)
+    [call] = await routing.wait_calls_finished(1)
+    assert call.outcome == "answered" and call.attempts == [("alice", "answered")]
+    await routing.assert_clean()
+
+
+async def test_voicemail_answer_is_a_confirm_timeout_and_the_next_member_rings(routing, carrier):
+    await routing.setup(directory(available=("alice", "bob"), confirm_calls=True))
+    await carrier.set_phone(PHONES["alice"], "voicemail")
+    await carrier.set_phone(PHONES["bob"], "dtmf", delay=0, after=0.5, digit="1")
+    leg = await carrier.call(TEAM_NUMBER)
+    alice = await carrier.wait_rung(PHONES["alice"])
+    bob = await carrier.wait_rung(PHONES["bob"], timeout=10)
+    # The voicemail box held the leg for the confirmation time (4 s), never the caller.
+    assert alice.answered and alice.ended
+    assert 3.5 <= alice.connected_seconds <= 5.5
+    await routing.wait_bridged()
+    await carrier.hangup_caller(leg)
+    [call] = await routing.wait_calls_finished(1)
+    assert call.attempts == [("alice", "confirm_timeout"), ("bob", "answered")]
+    assert call.answered_by == "bob"
+    assert bob.rang_at >= alice.ended_at - 0.5
+    await routing.assert_clean()
+
+
+async def test_another_key_declines(routing, carrier):
+    await routing.setup(directory(available=("alice", "bob"), confirm_calls=True))
+    await carrier.set_phone(PHONES["alice"], "dtmf", delay=0, after=0.5, digit="2")
+    await carrier.set_phone(PHONES["bob"], "dtmf", delay=0, after=0.5, digit="1")
+    leg = await carrier.call(TEAM_NUMBER)
+    await carrier.wait_rung(PHONES["bob"], timeout=10)
+    await routing.wait_bridged()
+    await carrier.hangup_caller(leg)
+    [call] = await routing.wait_calls_finished(1)
+    assert call.attempts == [("alice", "declined"), ("bob", "answered")]
+    await routing.assert_clean()
+
+
+async def test_ring_all_the_slower_confirmer_is_told_too_late(routing, carrier):
+    await routing.setup(directory(strategy="ring_all", available=("alice", "bob"), confirm_calls=True))
+    await carrier.set_phone(PHONES["alice"], "dtmf", delay=0, after=2.5, digit="1")
+    await carrier.set_phone(PHONES["bob"], "dtmf", delay=0, after=0.8, digit="1")
+    leg = await carrier.call(TEAM_NUMBER)
+    alice = await carrier.wait_rung(PHONES["alice"])
+    await routing.wait_bridged()
+    # Alice presses 1 after Bob took the call: she hears "sorry" and is hung up.
+    await carrier.wait_for(lambda: alice.ended, 6, "alice to be hung up")
+    await carrier.hangup_caller(leg)
+    [call] = await routing.wait_calls_finished(1)
+    assert call.answered_by == "bob"
+    assert sorted(call.attempts) == [("alice", "too_late"), ("bob", "answered")]
+    await routing.assert_clean()
