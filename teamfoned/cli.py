@@ -517,17 +517,35 @@ def _run(sub: Any) -> None:
     p = sub.add_parser("run", help="run the daemon (ARI call routing) until SIGTERM")
 
     def handle(args: argparse.Namespace) -> int:
-        from teamfoned.app import SchemaOutdated, run_daemon
+        from teamfoned.app import HttpListenFailed, SchemaOutdated, run_daemon
         from teamfoned.logs import configure_logging
 
         settings = settings_of(args)
         configure_logging(settings.logging.level, settings.logging.format)
         try:
-            return asyncio.run(run_daemon(settings))
-        except SchemaOutdated as exc:
+            return asyncio.run(run_daemon(settings, args.config))
+        except (SchemaOutdated, HttpListenFailed) as exc:
             raise UserError(str(exc)) from None
 
     p.set_defaults(handler=handle)
+
+
+@command
+def _purge(sub: Any) -> None:
+    p = sub.add_parser("purge", help="delete call history older than each tenant's retention period")
+    p.add_argument("--tenant", help="only this tenant (default: every tenant)")
+
+    async def work(session: Any, _: Settings, a: argparse.Namespace) -> int:
+        from teamfoned import admin
+        from teamfoned.store.retention import purge_expired
+
+        tenant = await admin.tenant_id(session, a.tenant) if a.tenant else None
+        for purged in await purge_expired(session, now=admin.now(), tenant_id=tenant):
+            print(f"{purged.tenant}: {purged.calls} call(s) and {purged.attempts} attempt(s) older "
+                  f"than {purged.retention_days} days deleted")
+        return 0
+
+    p.set_defaults(handler=lambda a: run_db(a, lambda s, c: work(s, c, a)))
 
 
 def build_parser() -> argparse.ArgumentParser:
