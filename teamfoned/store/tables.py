@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
+    Text,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -93,6 +95,54 @@ class Team(Base):
     # round_robin: the priority of the member picked last (None: start at the top).
     rr_position: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
+    # Opening hours and holidays are read in this IANA time zone.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Where calls go outside opening hours and on holidays (same kinds as the fallback);
+    # None: the shipped fallback context.
+    closed_kind: Mapped[str | None] = mapped_column(String(16))
+    closed_target: Mapped[str | None] = mapped_column(String(200))
+    # A member is made unavailable after this many unanswered attempts in a row (None: never).
+    auto_unavailable_after: Mapped[int | None] = mapped_column(Integer)
+    # The team's own recording for the call-confirmation prompt (an Asterisk sound name).
+    confirm_recording: Mapped[str | None] = mapped_column(String(100))
+
+
+class TeamHours(Base):
+    """One opening period of a team on one weekday, in the team's time zone."""
+
+    __tablename__ = "team_hours"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "team_id"], ["teams.tenant_id", "teams.id"], ondelete="CASCADE"
+        ),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        Index("ix_team_hours_team_id", "team_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 Monday .. 6 Sunday
+    opens: Mapped[str] = mapped_column(String(5))  # "08:30"
+    closes: Mapped[str] = mapped_column(String(5))  # "17:00"; "24:00" for midnight
+
+
+class TeamHoliday(Base):
+    """A day on which the team is closed all day, in the team's time zone."""
+
+    __tablename__ = "team_holidays"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "team_id"], ["teams.tenant_id", "teams.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("team_id", "day"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    day: Mapped[datetime] = mapped_column(Date)
+    name: Mapped[str | None] = mapped_column(String(100))
 
 
 class TeamNumber(Base):
@@ -140,6 +190,31 @@ class Availability(Base):
     # Available until this time; None: until changed.
     until: Mapped[datetime | None]
     changed_at: Mapped[datetime]
+    # Why the current state was set: manual, schedule, or auto (unanswered attempts).
+    reason: Mapped[str | None] = mapped_column(String(32))
+    # The last schedule boundary applied; a manual change holds until the next one.
+    schedule_applied_at: Mapped[datetime | None]
+
+
+class AvailabilitySchedule(Base):
+    """One period in which a member is available by schedule (e.g. Monday 08:00-17:00)."""
+
+    __tablename__ = "availability_schedules"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        Index("ix_availability_schedules_member_id", "member_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    weekday: Mapped[int] = mapped_column(Integer)
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
 
 
 class Call(Base):
@@ -170,6 +245,11 @@ class Call(Base):
     answered_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL")
     )
+    # Missed-call follow-up: who called the caller back (marked it handled), and when.
+    handled_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    handled_at: Mapped[datetime | None]
 
 
 class Attempt(Base):
@@ -234,6 +314,42 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
 
 
+class Webhook(Base):
+    """A tenant's receiver of call events, signed with its own secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    # HMAC-SHA256 key for the signature header; shown once when the webhook is created.
+    secret: Mapped[str] = mapped_column(String(100))
+    # Comma-separated event names ("call.missed,call.finished").
+    events: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """The durable outbox: one event for one webhook, delivered at least once."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "next_attempt_at",
+              sqlite_where=text("delivered_at IS NULL"), postgresql_where=text("delivered_at IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+
 tenants = Tenant.__table__
 members = Member.__table__
 teams = Team.__table__
@@ -243,3 +359,8 @@ availability = Availability.__table__
 calls = Call.__table__
 attempts = Attempt.__table__
 api_tokens = ApiToken.__table__
+team_hours = TeamHours.__table__
+team_holidays = TeamHoliday.__table__
+availability_schedules = AvailabilitySchedule.__table__
+webhooks = Webhook.__table__
+webhook_deliveries = WebhookDelivery.__table__
