@@ -57,6 +57,7 @@ class CallOutcome(StrEnum):
     ABANDONED = "abandoned"  # the caller hung up first
     NO_ONE_AVAILABLE = "no_one_available"  # candidates ran out before anyone answered
     TIMED_OUT = "timed_out"  # the team's maximum wait passed
+    CLOSED = "closed"  # outside opening hours or on a holiday: the closed fallback ran
     # The last two are set outside the routing core: the fallback took the call over,
     # or the runner could not go on.
     FALLBACK = "fallback"
