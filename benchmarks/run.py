@@ -1,0 +1,145 @@
+"""`python -m benchmarks.run`: every measurement of docs/benchmarks.md in one bounded run.
+
+Prints a table and writes build/bench/results.json. Options: --quick (small
+counts, for trying the harness), --only NAME[,NAME] (a subset of phases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from benchmarks import env
+from benchmarks.carrier_clock import TimedCarrier
+from benchmarks.stats import r
+
+OUT = env.REPO / "build" / "bench"
+PHASES = ("pdd", "route", "cost", "memory", "http", "cps", "propagation")
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = None
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem_gib = round(kb / 1024 / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib,
+            "python": platform.python_version(), "kernel": platform.release()}
+
+
+class Bench:
+    def __init__(self, args) -> None:
+        self.args = args
+        self.quick = args.quick
+        self.results: dict = {}
+        self.details: dict = {}
+        self.pg = env.Postgres()
+        self.tel = env.Telephony()
+        self.daemon: env.DaemonProcess | None = None
+        self.carrier: TimedCarrier | None = None
+        self.main_url: str | None = None
+
+    async def setup(self) -> None:
+        t0 = time.monotonic()
+        self.pg.start()
+        self.main_url = self.pg.database("bench")
+        await env.seed(self.main_url, env.directory())
+        self.tel.start()
+        self.details["asterisk"] = self.tel.installation.version()
+        t = self.tel.topology
+        self.carrier = TimedCarrier(t.carrier_host, t.ami_port, t.ami_user, t.ami_secret)
+        await self.carrier.connect()
+        self.daemon = env.DaemonProcess(t, self.main_url, OUT / "daemon")
+        await self.daemon.start()
+        self.details["setup_seconds"] = round(time.monotonic() - t0, 1)
+
+    async def teardown(self) -> None:
+        if self.daemon:
+            self.daemon.stop()
+        if self.carrier:
+            self.carrier.close()
+        self.tel.stop()
+        self.pg.stop()
+
+    async def phase_pdd(self) -> None:
+        from benchmarks import pdd
+
+        n = 20 if self.quick else 200
+        out = await pdd.measure(self.carrier, n, time_limit=150)
+        s = out["sides"]
+        self.results.update({
+            "pdd_calls_per_side": s["teamfoned"]["n"],
+            "pdd_native_ms_median": r(s["native"]["median"]),
+            "pdd_queue_ms_median": r(s["queue"]["median"]),
+            "pdd_teamfoned_ms_median": r(s["teamfoned"]["median"]),
+            "pdd_native_ms_p99": r(s["native"]["p99"]),
+            "pdd_queue_ms_p99": r(s["queue"]["p99"]),
+            "pdd_teamfoned_ms_p99": r(s["teamfoned"]["p99"]),
+            "pdd_added_ms_median": r(s["teamfoned"]["median"] - s["native"]["median"]),
+            "pdd_added_ms_p99": r(s["teamfoned"]["p99"] - s["native"]["p99"]),
+        })
+        self.details["pdd"] = {"sides": s, "failures": out["failures"], "paired_difference": out["added"]}
+
+    async def run(self) -> None:
+        wanted = self.args.only.split(",") if self.args.only else PHASES
+        await self.setup()
+        try:
+            for name in PHASES:
+                if name not in wanted:
+                    continue
+                t0 = time.monotonic()
+                print(f"[bench] {name} ...", flush=True)
+                try:
+                    await getattr(self, f"phase_{name}")()
+                except Exception:
+                    self.details.setdefault("errors", {})[name] = traceback.format_exc()
+                    print(f"[bench] {name} failed:\n{traceback.format_exc()}", flush=True)
+                self.details.setdefault("phase_seconds", {})[name] = round(time.monotonic() - t0, 1)
+        finally:
+            await self.teardown()
+
+
+def table(results: dict) -> str:
+    width = max(len(k) for k in results) if results else 10
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in results.items())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    parser.add_argument("--quick", action="store_true", help="small counts (harness check)")
+    parser.add_argument("--only", default="", help=f"comma-separated phases of {','.join(PHASES)}")
+    args = parser.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    bench = Bench(args)
+    asyncio.run(bench.run())
+    wall = round(time.monotonic() - started, 1)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=env.REPO,
+                            capture_output=True, text=True).stdout.strip()
+    doc = {"results": bench.results, "machine": machine(), "commit": commit,
+           "wall_seconds": wall, "quick": args.quick, "details": bench.details}
+    (OUT / "results.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    print(table(bench.results))
+    print(f"wall time {wall} s; written {OUT / 'results.json'}")
+    return 1 if bench.details.get("errors") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
