@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.bench.asterisk_instance import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -22,6 +24,7 @@ class DaemonProcess:
     def __init__(self, tmp_path: Path, pbx, db_url: str, node: str = "fault-node") -> None:
         self.config_path = tmp_path / "teamfoned.yaml"
         self.log_path = tmp_path / "daemon.log"
+        self.http_port = free_port("127.0.0.1")
         self.config_path.write_text(yaml.safe_dump({
             "node": node,
             "ari": {"url": pbx.ari_url, "username": pbx.ari_user, "password": pbx.ari_password,
@@ -29,6 +32,8 @@ class DaemonProcess:
             "database": {"url": db_url},
             "telephony": {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"]},
             "logging": {"level": "info", "format": "json"},
+            # Its own port: other daemons (other tests, other benches) may hold the default.
+            "http": {"listen": "127.0.0.1", "port": self.http_port},
         }))
         self.process: subprocess.Popen | None = None
         self._log = None
@@ -97,6 +102,10 @@ class DaemonProcess:
             except subprocess.TimeoutExpired:
                 os.kill(self.process.pid, signal.SIGKILL)
         self._reap()
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     def rss_kb(self) -> int:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
