@@ -300,7 +300,7 @@ async def set_availability(session: AsyncSession, tenant: uuid.UUID, ref: str, a
     if until is not None and until.tzinfo is None:
         raise AdminError("until needs a timezone offset (RFC 3339, e.g. 2030-01-01T17:00:00+01:00)")
     member = await member_id(session, tenant, ref)
-    values = {"available": available, "until": until if available else None,
+    values = {"available": available, "until": until if available else None, "reason": "manual",
               "changed_at": now()}
     done = await session.execute(update(availability).where(
         availability.c.member_id == member).values(**values))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
 from teamfoned.routing.model import Candidate
 from teamfoned.store.engine import create_sessionmaker
 from teamfoned.store.tables import (
@@ -19,6 +20,8 @@ from teamfoned.store.tables import (
     calls,
     members,
     memberships,
+    team_holidays,
+    team_hours,
     team_numbers,
     teams,
 )
@@ -26,6 +29,9 @@ from teamfoned.store.types import UTCDateTime
 
 # fewest_calls counts answered calls in this window.
 STATISTICS_WINDOW = timedelta(hours=24)
+
+# Results that count towards auto-unavailable: the phone rang or answered unattended.
+UNANSWERED_RESULTS = frozenset({"no_answer", "confirm_timeout"})
 
 # Attempts a call left open when it finished were never closed by their leg: record that.
 ORPHAN_ATTEMPT_RESULT = "failed"
@@ -47,6 +53,11 @@ class TeamRoute:
     fallback_kind: str
     fallback_target: str | None
     rr_position: int | None
+    timezone: str = "UTC"
+    closed_kind: str | None = None
+    closed_target: str | None = None
+    auto_unavailable_after: int | None = None
+    confirm_recording: str | None = None
 
     @property
     def policy(self):  # -> teamfoned.routing.model.TeamPolicy
@@ -137,6 +148,11 @@ class RoutingRepository:
                 teams.c.fallback_kind,
                 teams.c.fallback_target,
                 teams.c.rr_position,
+                teams.c.timezone,
+                teams.c.closed_kind,
+                teams.c.closed_target,
+                teams.c.auto_unavailable_after,
+                teams.c.confirm_recording,
             )
             .join(team_numbers, team_numbers.c.team_id == teams.c.id)
             .where(team_numbers.c.number.in_(_number_variants(number)))
@@ -159,6 +175,11 @@ class RoutingRepository:
             fallback_kind=row[9],
             fallback_target=row[10],
             rr_position=row[11],
+            timezone=row[12],
+            closed_kind=row[13],
+            closed_target=row[14],
+            auto_unavailable_after=row[15],
+            confirm_recording=row[16],
         )
 
     async def team_number(self, tenant_id: uuid.UUID, team_name: str) -> str | None:
@@ -172,6 +193,54 @@ class RoutingRepository:
         )
         async with self._sessions() as session:
             return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def opening_hours(
+        self, team_id: uuid.UUID, around: date
+    ) -> tuple[list[WeeklyPeriod], set[date]]:
+        """The team's weekly opening periods and its holidays near `around` (a local date)."""
+        async with self._sessions() as session:
+            hours = (await session.execute(
+                select(team_hours.c.weekday, team_hours.c.opens, team_hours.c.closes)
+                .where(team_hours.c.team_id == team_id)
+            )).all()
+            days = (await session.execute(
+                select(team_holidays.c.day).where(
+                    team_holidays.c.team_id == team_id,
+                    team_holidays.c.day.between(around - timedelta(days=1), around + timedelta(days=1)),
+                )
+            )).scalars().all()
+        periods = []
+        for weekday, opens, closes in hours:
+            try:
+                periods.append(WeeklyPeriod(weekday, opens, closes))
+            except BadPeriod:
+                continue  # refused at entry; a hand-edited row must not stop calls
+        return periods, set(days)
+
+    async def mark_unavailable_after_misses(
+        self, member_id: uuid.UUID, threshold: int, *, now: datetime
+    ) -> bool:
+        """Make the member unavailable if their last `threshold` attempts all went unanswered.
+
+        The reason `auto` is shown to the member and the team; the member can undo it.
+        Returns True when this call changed the member's availability.
+        """
+        recent = (
+            select(attempts.c.result)
+            .where(attempts.c.member_id == member_id, attempts.c.ended_at.is_not(None))
+            .order_by(attempts.c.started_at.desc())
+            .limit(threshold)
+        )
+        async with self._sessions() as session, session.begin():
+            results = (await session.execute(recent)).scalars().all()
+            if len(results) < threshold or any(r not in UNANSWERED_RESULTS for r in results):
+                return False
+            done = await session.execute(
+                update(availability)
+                .where(availability.c.member_id == member_id, availability.c.available.is_(True))
+                .values(available=False, until=None, changed_at=now, reason="auto")
+            )
+        return done.rowcount > 0
 
     async def candidates(
         self, team_id: uuid.UUID, *, now: datetime, exclude: Iterable[uuid.UUID] = ()

@@ -12,6 +12,7 @@ DEFAULT_CONTEXT = "teamfoned-fallback"
 DIAL_CONTEXT = "teamfoned-dial"
 ANNOUNCE_CONTEXT = "teamfoned-announce"
 UNKNOWN_NUMBER_CONTEXT = "teamfoned-unknown"
+CLOSED_CONTEXT = "teamfoned-closed"
 TRUNK_CONTEXT = "from-trunk"
 DEFAULT_SOUND = "ss-noservice"
 

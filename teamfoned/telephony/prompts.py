@@ -21,3 +21,16 @@ def confirmation_prompt(route: TeamRoute, dialled: str, recording: str | None = 
     intro = [f"sound:{recording}"] if recording and _SOUND.match(recording) else [
         "sound:calling", *( [f"digits:{digits}"] if digits else [] )]
     return ",".join([*intro, "sound:vm-press", "digits:1"])
+
+
+_NAME_UNSAFE = re.compile(r'["<>\\\r\n]')
+
+
+def member_caller_id(number: str, caller_name: str, label: str) -> str | None:
+    """What a member's phone shows: the caller's number, and where the trunk passes a name,
+    the team label before the caller's name ("Reception: Jan"), so they know which team."""
+    number = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    name = _NAME_UNSAFE.sub("", f"{label}: {caller_name}" if caller_name else label).strip()[:60]
+    if not number and not name:
+        return None
+    return f'"{name}" <{number}>' if name else number

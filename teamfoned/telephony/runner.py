@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import math
 import random
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 
@@ -48,12 +49,19 @@ from teamfoned.routing import (
     StartTimer,
 )
 from teamfoned.routing.events import Event, timer_fired
-from teamfoned.store.routing_repo import RoutingRepository, TeamRoute
+from teamfoned.routing.hours import is_open
+from teamfoned.routing.model import CallOutcome
+from teamfoned.store.routing_repo import UNANSWERED_RESULTS, RoutingRepository, TeamRoute
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.dialstring import PhoneRejected, dial_target
-from teamfoned.telephony.prompts import TOO_LATE_PROMPT, TOO_LATE_SECONDS, confirmation_prompt
-from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
+from teamfoned.telephony.prompts import (
+    TOO_LATE_PROMPT,
+    TOO_LATE_SECONDS,
+    confirmation_prompt,
+    member_caller_id,
+)
+from teamfoned.telephony.fallback import CLOSED_CONTEXT, DEFAULT_CONTEXT, FallbackPlan, plan_fallback
 
 log = structlog.get_logger(__name__)
 
@@ -121,6 +129,7 @@ class CallRunner:
         self.call_id = uuid.uuid4()
         self.caller_channel_id: str = channel["id"]
         self.caller_number: str = channel.get("caller", {}).get("number") or ""
+        self.caller_name: str = channel.get("caller", {}).get("name") or ""
         self.dialled = dialled
         self.route = route
         policy = dataclasses.replace(route.policy, confirm_time=ctx.confirm_time)
@@ -148,6 +157,9 @@ class CallRunner:
                 channel_id=self.caller_channel_id, node=self.ctx.node, now=self.ctx.clock(),
             )
             self.log.info("call_started", dialled=self.dialled, strategy=self.route.strategy)
+            if not await self._open_now():
+                await self._closed()
+                return
             await self._feed(CallerEntered(now=self.ctx.clock()))
             while not self.machine.finished:
                 item = await self.inbox.get()
@@ -240,6 +252,10 @@ class CallRunner:
                     await repo.attempt_ended(leg.attempt_id, str(result), now=now())
                     self.ctx.metrics.attempt_ended(str(result), self._ring_seconds(leg))
                     self.log.info("attempt_ended", member=str(member_id), result=str(result))
+                    threshold = self.route.auto_unavailable_after
+                    if threshold and str(result) in UNANSWERED_RESULTS and await repo.mark_unavailable_after_misses(
+                            member_id, threshold, now=now()):
+                        self.log.warning("member_auto_unavailable", member=str(member_id), misses=threshold)
             case RecordAnswer(member_id=member_id):
                 leg = self.legs[member_id]
                 leg.rang_for = self._ring_seconds(leg)
@@ -255,7 +271,7 @@ class CallRunner:
                 self.log.info("call_finished", outcome=str(outcome), wait_seconds=round(wait, 3),
                               talk_seconds=None if talk is None else round(talk, 3))
             case AskConfirmation(member_id=member_id):
-                await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(self.route, self.dialled)))
+                await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(self.route, self.dialled, self.route.confirm_recording)))
                 self.log.info("confirmation_asked", member=str(member_id))
             case TellTooLate(member_id=member_id):
                 await self._tell_too_late(self.legs[member_id])
@@ -285,7 +301,10 @@ class CallRunner:
         # Registered before the POST: the leg's first events can arrive before it returns.
         self.legs_by_channel[leg.channel_id] = leg
         ctx.register_leg(leg.channel_id, self)
-        caller_id = self.caller_number if ctx.caller_id_mode == "caller" else self.dialled
+        caller_id = member_caller_id(
+            self.caller_number if ctx.caller_id_mode == "caller" else self.dialled,
+            self.caller_name, self.route.label,
+        )
         try:
             await ctx.ari.originate(
                 endpoint, channel_id=leg.channel_id, app_args=LEG_ARG,
@@ -320,8 +339,32 @@ class CallRunner:
             return
         self.log.info("call_bridged", member=str(leg.member_id))
 
-    async def _fallback(self, outcome) -> Event | None:
-        plan: FallbackPlan = plan_fallback(self.route, self.dialled)
+    async def _open_now(self) -> bool:
+        now = self.ctx.clock()
+        try:
+            tz = ZoneInfo(self.route.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.log.warning("team_timezone_unknown", timezone=self.route.timezone)
+            tz = UTC
+        periods, holidays = await self.ctx.repo.opening_hours(self.route.team_id, now.astimezone(tz).date())
+        return is_open(periods, holidays, tz, now)
+
+    async def _closed(self) -> None:
+        """Outside opening hours or on a holiday: the team's closed fallback, outcome closed."""
+        route = self.route
+        closed = dataclasses.replace(
+            route,
+            fallback_kind=route.closed_kind or "dialplan",
+            fallback_target=route.closed_target if route.closed_kind else CLOSED_CONTEXT,
+        )
+        self.log.info("team_closed", kind=closed.fallback_kind)
+        await self._fallback(CallOutcome.CLOSED, plan_fallback(closed, self.dialled))
+        await self.ctx.repo.finish_call(self.call_id, str(CallOutcome.CLOSED), now=self.ctx.clock(),
+                                        wait_seconds=0.0, talk_seconds=None)
+        self.log.info("call_finished", outcome=str(CallOutcome.CLOSED))
+
+    async def _fallback(self, outcome, plan: FallbackPlan | None = None) -> Event | None:
+        plan = plan or plan_fallback(self.route, self.dialled)
         self.log.info("fallback", kind=plan.kind, outcome=str(outcome))
         if self._caller_gone:
             return FallbackFinished(now=self.ctx.clock())

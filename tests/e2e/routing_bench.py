@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from teamfoned import admin
 from teamfoned.admin import PhonePolicy
@@ -24,7 +24,7 @@ from teamfoned.config import RoutingSettings, settings_from_dict
 from teamfoned.directory import import_directory
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.migrate import upgrade
-from teamfoned.store.tables import attempts, calls, members
+from teamfoned.store.tables import attempts, availability, calls, members, teams
 
 TEAM_NUMBER = "3120555100"
 
@@ -143,6 +143,23 @@ class RoutingBench:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("no bridge with caller and member")
             await asyncio.sleep(0.05)
+
+    async def update_team(self, **values) -> None:
+        """Change the support team's settings in place (what the admin tools write)."""
+        async with create_sessionmaker(self.engine)() as session, session.begin():
+            await session.execute(update(teams).where(teams.c.name == "support").values(**values))
+
+    async def add_team_rows(self, table, rows: list[dict]) -> None:
+        async with create_sessionmaker(self.engine)() as session, session.begin():
+            team = (await session.execute(select(teams.c.id).where(teams.c.name == "support"))).scalar_one()
+            for row in rows:
+                await session.execute(insert(table).values(tenant_id=self.tenant_id, team_id=team, **row))
+
+    async def availability_of(self, name: str):
+        async with create_sessionmaker(self.engine)() as session:
+            return (await session.execute(
+                select(availability).join(members, members.c.id == availability.c.member_id)
+                .where(members.c.name == name))).first()
 
     async def set_available(self, name: str, available: bool, until: datetime | None = None) -> None:
         async with create_sessionmaker(self.engine)() as session, session.begin():
