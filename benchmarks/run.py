@@ -97,6 +97,19 @@ class Bench:
         })
         self.details["pdd"] = {"sides": s, "failures": out["failures"], "paired_difference": out["added"]}
 
+    async def phase_route(self) -> None:
+        from benchmarks import route_decision
+
+        url = self.pg.database("scale")
+        out = await route_decision.measure(url, 300 if self.quick else 2000)
+        d = out["decision"]
+        self.results.update({
+            "route_decision_ms_p50_100k": r(d["median"], 3),
+            "route_decision_ms_p99_100k": r(d["p99"], 3),
+        })
+        self.details["route"] = out
+        self.scale_url = url
+
     async def run(self) -> None:
         wanted = self.args.only.split(",") if self.args.only else PHASES
         await self.setup()
