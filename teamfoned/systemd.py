@@ -50,7 +50,12 @@ class Notifier:
         message = "\n".join(f"{key}={value}" for key, value in fields.items()).encode()
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                # Never block the event loop: a listener that stopped reading fills its queue,
+                # and a blocked loop would stop the very watchdog pings it is owed.
+                sock.setblocking(False)
                 sock.sendto(message, self.address)
+        except BlockingIOError:
+            log.warning("systemd_notify_dropped", reason="the notify socket's queue is full")
         except OSError as exc:
             log.warning("systemd_notify_failed", error=str(exc))
 
