@@ -126,14 +126,20 @@ class Carrier:
     # -- callers ---------------------------------------------------------------
 
     async def call(self, team_number: str, caller_id: str = "+31201234567",
-                   caller_name: str = "Caller", timeout: float = 120) -> CallerLeg:
-        """Place a call into the PBX's team number, as the outside world would."""
+                   caller_name: str = "Caller", timeout: float = 120,
+                   pbx_address: str | None = None) -> CallerLeg:
+        """Place a call into the PBX's team number, as the outside world would.
+
+        `pbx_address` (host:port) sends it to another PBX than the session's, through the same
+        trunk endpoint (a second PBX that signals from the PBX's address is the same peer).
+        """
         uniqueid = str(uuid.uuid4())
         leg = CallerLeg(uniqueid, team_number, caller_id, time.monotonic())
         self._callers[uniqueid] = leg
         await self._action({
             "Action": "Originate",
-            "Channel": f"PJSIP/{team_number}@pbx",
+            "Channel": (f"PJSIP/pbx/sip:{team_number}@{pbx_address}" if pbx_address
+                        else f"PJSIP/{team_number}@pbx"),
             "Context": "caller", "Exten": "s", "Priority": "1",
             "CallerID": f'"{caller_name}" <{caller_id}>',
             "Timeout": str(int(timeout * 1000)),

@@ -4,8 +4,14 @@ Every test is bounded by a timeout and leaves the session's PBX running and the
 carrier idle for the tests after it.
 """
 
+import dataclasses
+import socket
+
+import pytest
 import pytest_asyncio
 
+from tests.bench.asterisk_instance import AsteriskInstance, free_port
+from tests.bench.topology import Topology, pbx_files
 from tests.e2e.routing_bench import RoutingBench
 
 from .fault_bench import FaultBench
@@ -29,3 +35,46 @@ async def in_process(pbx, carrier, tmp_path):
         yield bench
     finally:
         await bench.stop()
+
+
+@pytest.fixture(scope="module")
+def second_pbx(asterisk_installation, topology, pbx):
+    """A second PBX for two-node tests, beside the session's one, running asterisk-config/ as shipped.
+
+    Its ARI listens on the bench's .3 address (the test-side http_site.conf that the shipped
+    http.conf includes last). Its SIP transport is on the PBX's own address at another port:
+    the carrier tells peers apart by address, and so takes it for the same trusted PBX.
+    """
+    sip_port = free_port(topology.pbx_host, socket.SOCK_DGRAM)
+    files = pbx_files(dataclasses.replace(topology, pbx_sip_port=sip_port))
+    files["http_site.conf"] = f"bindaddr = {topology.subnet}.3\nbindport = {topology.ari_port}\n"
+    files["rtp.conf"] = "[general]\nrtpstart = 22000\nrtpend = 22999\n"
+    instance = AsteriskInstance(asterisk_installation, "pbx2", files)
+    try:
+        instance.start()
+        yield SecondPbx(instance, topology, f"{topology.pbx_host}:{sip_port}")
+    finally:
+        instance.remove()
+
+
+@dataclasses.dataclass
+class SecondPbx:
+    instance: AsteriskInstance
+    topology: Topology
+    sip_address: str  # where the carrier sends calls for this PBX
+
+    @property
+    def ari_url(self) -> str:
+        return f"http://{self.topology.subnet}.3:{self.topology.ari_port}"
+
+    @property
+    def ari_user(self) -> str:
+        return self.topology.ari_user
+
+    @property
+    def ari_password(self) -> str:
+        return self.topology.ari_password
+
+    @property
+    def app(self) -> str:
+        return self.topology.app
