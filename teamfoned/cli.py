@@ -513,6 +513,55 @@ def _calls(sub: Any) -> None:
 
 
 @command
+def _webhook(sub: Any) -> None:
+    p = sub.add_parser("webhook", help="a tenant's signed call-event webhooks")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add a webhook; prints its signing secret once")
+    add.add_argument("--tenant", required=True)
+    add.add_argument("--events", default="call.missed,call.finished",
+                     help="comma-separated: call.missed, call.finished (default both)")
+    add.add_argument("url")
+    ls = actions.add_parser("list")
+    ls.add_argument("--tenant", required=True)
+    rm = actions.add_parser("remove")
+    rm.add_argument("--tenant", required=True)
+    rm.add_argument("id", type=uuid.UUID)
+
+    async def add_(session: Any, a: argparse.Namespace) -> int:
+        from teamfoned import admin
+        from teamfoned.webhooks.admin import WebhookRefused, add_webhook
+
+        tenant = await admin.tenant_id(session, a.tenant)
+        try:
+            hook_id, secret = await add_webhook(session, tenant, a.url, a.events.split(","))
+        except WebhookRefused as exc:
+            raise UserError(str(exc)) from None
+        print(f"webhook {hook_id}\nsigning secret (shown once): {secret}")
+        return 0
+
+    async def list_(session: Any, a: argparse.Namespace) -> int:
+        from teamfoned import admin
+        from teamfoned.webhooks.admin import list_webhooks
+
+        tenant = await admin.tenant_id(session, a.tenant)
+        show([[r.id, r.url, r.events, r.created_at] for r in await list_webhooks(session, tenant)])
+        return 0
+
+    async def rm_(session: Any, a: argparse.Namespace) -> int:
+        from teamfoned import admin
+        from teamfoned.webhooks.admin import remove_webhook
+
+        tenant = await admin.tenant_id(session, a.tenant)
+        if not await remove_webhook(session, tenant, a.id):
+            raise UserError(f"no webhook {a.id} in this tenant")
+        return 0
+
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
+    ls.set_defaults(handler=lambda a: run_db(a, lambda s, _: list_(s, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+
+
+@command
 def _run(sub: Any) -> None:
     p = sub.add_parser("run", help="run the daemon (ARI call routing) until SIGTERM")
 

@@ -26,6 +26,7 @@ from teamfoned.store.tables import (
     teams,
 )
 from teamfoned.store.types import UTCDateTime
+from teamfoned.webhooks.outbox import enqueue_call_events
 
 # fewest_calls counts answered calls in this window.
 STATISTICS_WINDOW = timedelta(hours=24)
@@ -466,8 +467,11 @@ class RoutingRepository:
             .values(ended_at=now, result=ORPHAN_ATTEMPT_RESULT)
         )
         async with self._sessions() as session, session.begin():
-            await session.execute(close_call)
+            closed = await session.execute(close_call)
             await session.execute(close_attempts)
+            if closed.rowcount:
+                # Same transaction: the webhook events exist exactly when the record does.
+                await enqueue_call_events(session, call_id, now=now)
 
     async def close_stale(self, node: str, outcome: str, *, now: datetime) -> int:
         """Finish every open call of `node` with `outcome` and release its members.
