@@ -15,6 +15,7 @@ from sqlalchemy import event, text
 
 from teamfoned.config import ConfigError, Settings, load_settings
 from teamfoned.housekeeping import Housekeeping
+from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.metrics import Metrics
 from teamfoned.reload import apply_reload
 from teamfoned.store.engine import create_engine, create_sessionmaker
@@ -23,6 +24,7 @@ from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.systemd import Notifier
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.dispatcher import CallDispatcher
+from teamfoned.webhooks.delivery import WebhookSender
 
 log = structlog.get_logger(__name__)
 
@@ -110,6 +112,8 @@ class Daemon:
         self.state = DaemonState(self.ari, self.dispatcher)
         self.housekeeping = Housekeeping(self.sessions, clock=clock,
                                          every_seconds=settings.housekeeping.purge_every_hours * 3600)
+        self.schedules = ScheduleKeeper(self.sessions, clock=clock)
+        self.webhooks = WebhookSender(self.sessions, clock=clock)
         self.api = self._build_api(http_sockets) if settings.http.enabled else None
         self._stop = asyncio.Event()
         self._closing = asyncio.Event()  # set after the drain: the chores end
@@ -158,6 +162,8 @@ class Daemon:
                 tg.create_task(self.notifier.keep_alive(self.state.describe, self._closing),
                                name="watchdog")
                 tg.create_task(self.housekeeping.run(self._closing), name="housekeeping")
+                tg.create_task(self.schedules.run(self._closing), name="schedules")
+                webhook_task = tg.create_task(self.webhooks.run(), name="webhooks")
                 await self._stop.wait()
                 # Stopped before ARI or the database came up: there is nothing to announce.
                 ready_task.cancel()
@@ -165,6 +171,8 @@ class Daemon:
                 self.state.phase = "stopping"
                 self.notifier.status(self.state.describe())
                 self._closing.set()
+                # Undelivered events stay in the outbox for the next start.
+                webhook_task.cancel()
                 if self.api is not None:
                     self.api.stop()
                     await api_task
