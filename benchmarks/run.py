@@ -110,6 +110,68 @@ class Bench:
         self.details["route"] = out
         self.scale_url = url
 
+    async def answering_phones(self) -> None:
+        if not getattr(self, "_answering", False):
+            from benchmarks import dialplan
+
+            for i in range(env.MEMBERS):
+                await self.carrier._action({"Action": "DBPut", "Family": f"phone/{dialplan.member_phone(i)}",
+                                            "Key": "mode", "Val": "answer"})
+            self._answering = True
+
+    def sipp_target(self) -> tuple[str, str]:
+        t = self.tel.topology
+        return f"{t.pbx_host}:{t.pbx_sip_port}", t.carrier_host
+
+    async def phase_cost(self) -> None:
+        from benchmarks import daemon_cost
+
+        await self.answering_phones()
+        target, local = self.sipp_target()
+        calls = 100 if self.quick else 500
+        out = await daemon_cost.measure(self.main_url, self.daemon.pid, target, local, OUT / "sipp-cost",
+                                        calls=calls, rate=25, hold_s=25 if not self.quick else 6)
+        rss = out["rss_mb"]
+        self.results.update({
+            "daemon_cpu_ms_per_call": r(out["cpu_ms_per_call"]),
+            "rss_mb_0_calls": r(rss.get("0"), 1),
+            "rss_mb_100_calls": r(rss.get("100"), 1),
+            "rss_mb_500_calls": r(rss.get("500"), 1),
+        })
+        self.details["cost"] = out
+
+    async def phase_cps(self) -> None:
+        from benchmarks import call_rate, dialplan, daemon_cost
+        from teamfoned.store.engine import create_engine
+
+        await self.answering_phones()
+        target, local = self.sipp_target()
+        engine = create_engine(self.main_url)
+
+        async def settle():
+            await daemon_cost.wait_quiet(engine, 30)
+
+        rates = (10, 20) if self.quick else call_rate.RATES
+        out = {}
+        try:
+            for side, prefix, extra in (("dial", dialplan.NATIVE_PREFIX, None),
+                                        ("queue", dialplan.QUEUE_PREFIX, None),
+                                        ("teamfoned", dialplan.TEAMFONED_PREFIX, settle)):
+                out[side] = await call_rate.ramp(
+                    self.carrier, prefix, target=target, local_host=local, workdir=OUT / f"sipp-cps-{side}",
+                    members=env.MEMBERS, seconds=2 if self.quick else 4, rates=rates, settle=extra,
+                    time_limit=100)
+        finally:
+            await engine.dispose()
+        self.results.update({
+            "max_cps_teamfoned": out["teamfoned"]["max_cps"],
+            "max_cps_dial": out["dial"]["max_cps"],
+            "max_cps_queue": out["queue"]["max_cps"],
+            "max_cps_ratio_vs_dial": r(out["teamfoned"]["max_cps"] / out["dial"]["max_cps"])
+            if out["dial"]["max_cps"] else None,
+        })
+        self.details["cps"] = out
+
     async def run(self) -> None:
         wanted = self.args.only.split(",") if self.args.only else PHASES
         await self.setup()
