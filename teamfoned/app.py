@@ -19,7 +19,9 @@ from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.metrics import Metrics
 from teamfoned.reload import apply_reload
 from teamfoned.store.engine import create_engine, create_sessionmaker
+from teamfoned.store.journal import Journal, default_journal_path
 from teamfoned.store.migrate import current_revision, head_revision
+from teamfoned.store.resilient_repo import ResilientRepository
 from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.systemd import Notifier
 from teamfoned.telephony.ari import AriClient
@@ -89,7 +91,12 @@ class Daemon:
         event.listen(self.engine.sync_engine, "handle_error",
                      lambda _context: self.metrics.database_errors.inc())
         self.sessions = create_sessionmaker(self.engine)
-        self.repo = RoutingRepository(self.sessions)
+        # Calls go on when the database goes away: reads from the last known state, writes to
+        # a local journal replayed on its return (store.resilient_repo).
+        self.repo = ResilientRepository(
+            RoutingRepository(self.sessions),
+            Journal(default_journal_path(settings.database.url, settings.node)),
+        )
         self.ari = AriClient(
             settings.ari.url,
             settings.ari.username,
@@ -162,6 +169,7 @@ class Daemon:
                 tg.create_task(self.notifier.keep_alive(self.state.describe, self._closing),
                                name="watchdog")
                 tg.create_task(self.housekeeping.run(self._closing), name="housekeeping")
+                tg.create_task(self.repo.run(self._closing), name="journal")
                 tg.create_task(self.schedules.run(self._closing), name="schedules")
                 webhook_task = tg.create_task(self.webhooks.run(), name="webhooks")
                 await self._stop.wait()

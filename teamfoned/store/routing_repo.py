@@ -496,6 +496,42 @@ class RoutingRepository:
             )
         return result.rowcount
 
+    # -- journal replay (idempotent: a row already there is left as it is) ---------------------
+
+    async def replay_start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                                caller_number: str | None, dialled_number: str | None,
+                                channel_id: str | None, node: str, now: datetime) -> bool:
+        """`start_call` unless the call is already recorded; True if it inserted."""
+        async with self._sessions() as session, session.begin():
+            if (await session.execute(select(calls.c.id).where(calls.c.id == call_id))).first():
+                return False
+            await session.execute(insert(calls).values(
+                id=call_id, tenant_id=tenant_id, team_id=team_id, caller_number=caller_number,
+                dialled_number=dialled_number, channel_id=channel_id, node=node, started_at=now))
+        return True
+
+    async def replay_attempt(self, attempt_id: uuid.UUID, call_id: uuid.UUID, member_id: uuid.UUID,
+                             channel_id: str | None, *, node: str, started_at: datetime,
+                             answered_at: datetime | None, ended_at: datetime | None,
+                             result: str | None) -> bool:
+        """Insert an attempt recorded while the database was away, in its final known state.
+
+        True if it inserted; False if it was there already. Raises IntegrityError if it is still
+        open and its member has another open attempt (the caller retries later).
+        """
+        async with self._sessions() as session, session.begin():
+            if (await session.execute(select(attempts.c.id).where(attempts.c.id == attempt_id))).first():
+                return False
+            tenant = (await session.execute(
+                select(calls.c.tenant_id).where(calls.c.id == call_id))).scalar_one_or_none()
+            if tenant is None:
+                return False
+            await session.execute(insert(attempts).values(
+                id=attempt_id, call_id=call_id, tenant_id=tenant, member_id=member_id,
+                channel_id=channel_id, node=node, started_at=started_at, answered_at=answered_at,
+                ended_at=ended_at, result=result))
+        return True
+
     async def save_rr_position(self, team_id: uuid.UUID, pos: int | None) -> None:
         await self._write(update(teams).where(teams.c.id == team_id).values(rr_position=pos))
 

@@ -170,7 +170,15 @@ class CallDispatcher:
                 return
             # Ring at once: the caller must hear progress before any database work.
             ring = asyncio.ensure_future(self._quietly(self.ari.ring(channel_id)))
-            route = await self.repo.team_for_number(dialled)
+            try:
+                route = await self.repo.team_for_number(dialled)
+            except Exception as exc:  # noqa: BLE001 - whatever failed, the caller must not hear silence
+                # The database is away and what we remember is too old: the dialplan fallback.
+                log.error("route_lookup_failed", dialled=dialled, error=repr(exc)[:300])
+                await ring
+                await self._quietly(self.ari.continue_in_dialplan(
+                    channel_id, context=DEFAULT_CONTEXT, extension=dialled or "s", priority=1))
+                return
             await ring
             if route is None:
                 log.warning("unknown_team_number", dialled=dialled)

@@ -51,6 +51,7 @@ from teamfoned.routing import (
 from teamfoned.routing.events import Event, timer_fired
 from teamfoned.routing.hours import is_open
 from teamfoned.routing.model import CallOutcome
+from teamfoned.store.resilient_repo import DatabaseUnavailable
 from teamfoned.store.routing_repo import UNANSWERED_RESULTS, RoutingRepository, TeamRoute
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
@@ -172,6 +173,10 @@ class CallRunner:
             # The daemon is stopping: end the call's legs; the caller goes to the fallback.
             await self._abandon("daemon_stopping")
             raise
+        except DatabaseUnavailable as exc:
+            # The database is away and the last availability we read is too old to route on.
+            self.log.error("call_not_routable", error=str(exc))
+            await self._abandon("database_unavailable", outcome="fallback")
         except Exception:
             self.log.exception("call_runner_failed")
             await self._abandon("runner_failed")
@@ -398,7 +403,7 @@ class CallRunner:
 
     # -- clean-up -------------------------------------------------------------------------
 
-    async def _abandon(self, reason: str) -> None:
+    async def _abandon(self, reason: str, outcome: str = "failed") -> None:
         """End what this call holds when the runner cannot go on."""
         ari = self.ctx.ari
         for leg in self.legs.values():
@@ -416,8 +421,8 @@ class CallRunner:
                 # end the caller's side too rather than leave them in a silent bridge.
                 await self._quietly(ari.hangup(self.caller_channel_id))
             await self._quietly(self.ctx.repo.finish_call(
-                self.call_id, "failed", now=self.ctx.clock(), wait_seconds=None, talk_seconds=None))
-            self.ctx.metrics.call_finished("failed", None)
+                self.call_id, outcome, now=self.ctx.clock(), wait_seconds=None, talk_seconds=None))
+            self.ctx.metrics.call_finished(outcome, None)
         self.log.warning("call_abandoned", reason=reason)
 
     async def _cleanup(self) -> None:

@@ -12,9 +12,8 @@ import pytest_asyncio
 
 from tests.bench.asterisk_instance import AsteriskInstance, free_port
 from tests.bench.topology import Topology, pbx_files
-from tests.e2e.routing_bench import RoutingBench
 
-from .fault_bench import FaultBench
+from .fault_bench import FaultBench, InProcessBench
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -30,7 +29,7 @@ async def crashable(pbx, carrier, tmp_path):
 @pytest_asyncio.fixture(loop_scope="session")
 async def in_process(pbx, carrier, tmp_path):
     """A daemon in this event loop (its ARI client and dispatcher can be looked at directly)."""
-    bench = RoutingBench(pbx, carrier, tmp_path)
+    bench = InProcessBench(pbx, carrier, tmp_path)
     try:
         yield bench
     finally:

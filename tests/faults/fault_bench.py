@@ -16,6 +16,23 @@ from tests.e2e.routing_bench import RoutingBench
 from .daemon_process import DaemonProcess
 
 
+class InProcessBench(RoutingBench):
+    """The routing bench's in-process daemon, with a node name and no HTTP module.
+
+    (Other daemons on this machine may hold the HTTP module's default port.)
+    """
+
+    def __init__(self, pbx, carrier, tmp_path: Path, db_url: str | None = None,
+                 node: str = "bench-node") -> None:
+        super().__init__(pbx, carrier, tmp_path, db_url)
+        self.node = node
+
+    def settings(self, **overrides):
+        overrides.setdefault("node", self.node)
+        overrides.setdefault("http", {"enabled": False})
+        return super().settings(**overrides)
+
+
 class FaultBench(RoutingBench):
     def __init__(self, pbx, carrier, tmp_path: Path, db_url: str | None = None,
                  node: str = "fault-node") -> None:

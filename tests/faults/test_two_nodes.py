@@ -6,24 +6,14 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.routing_bench import PHONES, TEAM_NUMBER, RoutingBench, directory
+from tests.e2e.routing_bench import PHONES, TEAM_NUMBER, directory
+
+from .fault_bench import InProcessBench as NodeBench
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults, pytest.mark.postgres, pytest.mark.timeout(240)]
 
 CALLS_PER_NODE = 15
 AT_ONCE_PER_NODE = 5
-
-
-class NodeBench(RoutingBench):
-    """The routing bench with a node name of its own."""
-
-    def __init__(self, pbx, carrier, tmp_path, db_url, node):
-        super().__init__(pbx, carrier, tmp_path, db_url)
-        self.node = node
-
-    def settings(self, **overrides):
-        overrides.setdefault("node", self.node)
-        return super().settings(**overrides)
 
 
 async def one_call(carrier, n: int, pbx_address: str | None) -> None:
@@ -38,8 +28,8 @@ async def one_call(carrier, n: int, pbx_address: str | None) -> None:
 
 
 async def test_two_nodes_one_database_never_double_book(pbx, second_pbx, carrier, postgres_database, tmp_path):
-    a = NodeBench(pbx, carrier, tmp_path, postgres_database, "node-a")
-    b = NodeBench(second_pbx, carrier, tmp_path, postgres_database, "node-b")
+    a = NodeBench(pbx, carrier, tmp_path, postgres_database, node="node-a")
+    b = NodeBench(second_pbx, carrier, tmp_path, postgres_database, node="node-b")
     try:
         await a.setup(directory(strategy="ring_all", ring_time=5, max_wait=20,
                                 team_members=("alice", "bob", "carol", "dave"),

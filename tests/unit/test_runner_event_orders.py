@@ -55,6 +55,8 @@ class FakeRepo:
             self.writes[f"attempt_ended:{result}"] += 1
     async def finish_call(self, call_id, outcome, **k): self.writes[f"finish:{outcome}"] += 1
     async def save_rr_position(self, *a, **k): pass
+    async def opening_hours(self, *a, **k): return [], set()
+    async def mark_unavailable_after_misses(self, *a, **k): return False
 
 
 class Clock:

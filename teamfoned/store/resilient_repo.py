@@ -1,0 +1,337 @@
+"""The routing repository when the database may go away: reads from the last known state while it is fresh, writes to the journal.
+
+While the database answers, this is the plain `RoutingRepository` plus a cache
+of what it read. When a statement fails (connection refused, terminated,
+timed out), the daemon degrades instead of dropping calls:
+- candidates come from the last list read if it is no older than `stale_after`
+  seconds, less every member this node has claimed since; otherwise
+  `DatabaseUnavailable` is raised and the call goes to the fallback (with its
+  record); a number's team and a member's phone come from the last value read,
+  whatever its age (they change rarely; availability is what goes stale), and so
+  do a team's opening hours;
+- claims are decided locally (this node's members in calls are busy);
+- every write is appended to the journal (fsynced) and replayed, in order and
+  idempotently, once the database answers again; until the journal is empty,
+  every new write goes to its end, so the order of writes is kept.
+With several nodes, claims made during an outage are per node only: two nodes
+may ring the same member then (see docs/operations-faults.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import structlog
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from teamfoned.routing.model import Candidate
+from teamfoned.store.journal import Journal
+from teamfoned.store.routing_repo import (
+    OpenCall,
+    OpenCallState,
+    RoutingRepository,
+    TeamRoute,
+)
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+# Errors that mean "the database is not reachable", as opposed to a refused statement.
+UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError, ConnectionError)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database does not answer and what we remember is too old to route on."""
+
+
+def _unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, UNREACHABLE)
+
+
+class ResilientRepository:
+    """Same methods as `RoutingRepository` for the daemon; see the module rule."""
+
+    def __init__(self, repo: RoutingRepository, journal: Journal, *, stale_after: float = 300.0,
+                 statement_timeout: float = 3.0, retry_every: float = 1.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.repo = repo
+        self.journal = journal
+        self.stale_after = stale_after
+        self.statement_timeout = statement_timeout
+        self.retry_every = retry_every
+        self._monotonic = monotonic
+        self._lock = asyncio.Lock()  # orders writes against the replay
+        self._routes: dict[str, tuple[float, TeamRoute | None]] = {}
+        self._numbers: dict[tuple[uuid.UUID, str], tuple[float, str | None]] = {}
+        self._candidates: dict[uuid.UUID, tuple[float, list[Candidate]]] = {}
+        self._hours: dict[tuple[uuid.UUID, date], tuple[float, Any]] = {}
+        self._phones: dict[uuid.UUID, tuple[float, tuple[str, str] | None]] = {}
+        # This node's open claims: member -> attempt, attempt -> (member, call).
+        self._local_busy: dict[uuid.UUID, uuid.UUID] = {}
+        self._local_attempts: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]] = {}
+        self.database_ok = True
+        self.replayed = 0  # entries written to the database from the journal, in total
+
+    @property
+    def degraded(self) -> bool:
+        """True while the database is unreachable or the journal still holds writes."""
+        return not self.database_ok or len(self.journal) > 0
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def run(self, closing: asyncio.Event) -> None:
+        """Replay the journal whenever it holds writes, until `closing` is set (one last try then)."""
+        if len(self.journal):
+            log.warning("journal_found", entries=len(self.journal), path=str(self.journal.path))
+        while not closing.is_set():
+            if len(self.journal):
+                await self.replay()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.retry_every):
+                    await closing.wait()
+        if len(self.journal):
+            await self.replay()
+
+    async def replay(self) -> int:
+        """Write every journal entry to the database, in order; returns how many were replayed."""
+        async with self._lock:
+            entries = self.journal.entries()
+            if not entries:
+                return 0
+            try:
+                async with asyncio.timeout(self.statement_timeout * max(1, len(entries))):
+                    await self._replay(entries)
+            except IntegrityError:
+                # A call still open here holds a member another node booked meanwhile: its
+                # attempt goes in once one of the two ends. Retried on the next round.
+                log.warning("journal_replay_deferred", entries=len(entries))
+                return 0
+            except Exception as exc:
+                if not _unreachable(exc):
+                    log.exception("journal_replay_failed", entries=len(entries))
+                self._mark_down(exc)
+                return 0
+            self.journal.clear()
+            self.replayed += len(entries)
+            self._mark_up()
+            log.warning("journal_replayed", entries=len(entries), replayed_total=self.replayed)
+            return len(entries)
+
+    async def _replay(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        repo = self.repo
+        # An attempt goes in once, in the final state the journal knows, so that a closed one
+        # never meets the open-attempt index.
+        final: dict[uuid.UUID, dict[str, Any]] = {}
+        for op, args in entries:
+            if op == "claim":
+                final[args["attempt_id"]] = {"answered_at": None, "ended_at": None, "result": None}
+            elif op == "attempt_answered" and args["attempt_id"] in final:
+                final[args["attempt_id"]]["answered_at"] = final[args["attempt_id"]]["answered_at"] or args["now"]
+            elif op == "attempt_ended" and args["attempt_id"] in final:
+                state = final[args["attempt_id"]]
+                if state["ended_at"] is None:
+                    state["ended_at"], state["result"] = args["now"], args["result"]
+        for op, args in entries:
+            match op:
+                case "start_call":
+                    await repo.replay_start_call(**args)
+                case "claim":
+                    state = final[args["attempt_id"]]
+                    await repo.replay_attempt(args["attempt_id"], args["call_id"], args["member_id"],
+                                              args["channel_id"], node=args["node"],
+                                              started_at=args["now"], **state)
+                case "attempt_answered":
+                    await repo.attempt_answered(**args)
+                case "attempt_ended":
+                    await repo.attempt_ended(**args)
+                case "call_answered":
+                    await repo.call_answered(**args)
+                case "finish_call":
+                    await repo.finish_call(**args)
+                case "save_rr_position":
+                    await repo.save_rr_position(**args)
+                case _:
+                    log.warning("journal_op_unknown", op=op)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def team_for_number(self, number: str) -> TeamRoute | None:
+        return await self._read(self._routes, number, lambda: self.repo.team_for_number(number), None)
+
+    async def team_number(self, tenant_id: uuid.UUID, team_name: str) -> str | None:
+        return await self._read(self._numbers, (tenant_id, team_name),
+                                lambda: self.repo.team_number(tenant_id, team_name), None)
+
+    async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
+        return await self._read(self._phones, member_id, lambda: self.repo.member_phone(member_id), None)
+
+    async def opening_hours(self, team_id: uuid.UUID, around: date) -> Any:
+        return await self._read(self._hours, (team_id, around),
+                                lambda: self.repo.opening_hours(team_id, around), None)
+
+    async def mark_unavailable_after_misses(self, member_id: uuid.UUID, threshold: int, *,
+                                            now: datetime) -> bool:
+        # A convenience, not a record: skipped while the database is away or behind.
+        if self._journaling:
+            return False
+        try:
+            return await self._db(self.repo.mark_unavailable_after_misses(member_id, threshold, now=now))
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            self._mark_down(exc)
+            return False
+
+    async def candidates(self, team_id: uuid.UUID, *, now: datetime,
+                         exclude: Iterable[uuid.UUID] = ()) -> list[Candidate]:
+        excluded = set(exclude)
+        if not self._journaling:
+            try:
+                found = await self._db(self.repo.candidates(team_id, now=now, exclude=()))
+                self._candidates[team_id] = (self._monotonic(), found)
+                return [c for c in found if c.member_id not in excluded]
+            except Exception as exc:
+                if not _unreachable(exc):
+                    raise
+                self._mark_down(exc)
+        found = self._fresh(self._candidates, team_id, "candidates", self.stale_after)
+        # Whoever this node has claimed since is busy; other nodes' claims are unknown here.
+        return [c for c in found if c.member_id not in excluded and c.member_id not in self._local_busy]
+
+    async def open_call_states(self, node: str) -> list[OpenCallState]:
+        # Resync needs the truth; with no database it fails and ARI retries the connection.
+        return await self._db(self.repo.open_call_states(node))
+
+    async def open_calls(self, node: str) -> list[OpenCall]:
+        return await self._db(self.repo.open_calls(node))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def claim(self, call_id: uuid.UUID, member_id: uuid.UUID, attempt_id: uuid.UUID,
+                    channel_id: str | None, *, now: datetime, node: str) -> bool:
+        async with self._lock:
+            if not self._journaling:
+                try:
+                    claimed = await self._db(self.repo.claim(call_id, member_id, attempt_id, channel_id,
+                                                             now=now, node=node))
+                except Exception as exc:
+                    if not _unreachable(exc):
+                        raise
+                    self._mark_down(exc)
+                else:
+                    if claimed:
+                        # Remembered so that, should the database go, this member counts as busy.
+                        self._local_busy[member_id] = attempt_id
+                        self._local_attempts[attempt_id] = (member_id, call_id)
+                    return claimed
+            if member_id in self._local_busy:
+                return False
+            self.journal.append("claim", call_id=call_id, member_id=member_id, attempt_id=attempt_id,
+                                channel_id=channel_id, now=now, node=node)
+            self._local_busy[member_id] = attempt_id
+            self._local_attempts[attempt_id] = (member_id, call_id)
+            return True
+
+    async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
+        await self._write("attempt_answered", self.repo.attempt_answered, attempt_id=attempt_id, now=now)
+
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+        await self._write("attempt_ended", self.repo.attempt_ended, attempt_id=attempt_id,
+                          result=str(result), now=now)
+        self._release(attempt_id)
+
+    async def start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                         caller_number: str | None, dialled_number: str | None,
+                         channel_id: str | None, node: str, now: datetime) -> None:
+        await self._write("start_call", self.repo.start_call, call_id=call_id, tenant_id=tenant_id,
+                          team_id=team_id, caller_number=caller_number, dialled_number=dialled_number,
+                          channel_id=channel_id, node=node, now=now)
+
+    async def call_answered(self, call_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime) -> None:
+        await self._write("call_answered", self.repo.call_answered, call_id=call_id,
+                          member_id=member_id, now=now)
+
+    async def finish_call(self, call_id: uuid.UUID, outcome: str, *, now: datetime,
+                          wait_seconds: float | None, talk_seconds: float | None) -> None:
+        await self._write("finish_call", self.repo.finish_call, call_id=call_id, outcome=str(outcome),
+                          now=now, wait_seconds=wait_seconds, talk_seconds=talk_seconds)
+        for attempt_id, (_, owner) in list(self._local_attempts.items()):
+            if owner == call_id:
+                self._release(attempt_id)
+
+    async def save_rr_position(self, team_id: uuid.UUID, pos: int | None) -> None:
+        await self._write("save_rr_position", self.repo.save_rr_position, team_id=team_id, pos=pos)
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else the daemon asks (administration, metrics) goes straight through.
+        return getattr(self.repo, name)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @property
+    def _journaling(self) -> bool:
+        return len(self.journal) > 0
+
+    async def _db(self, aw: Awaitable[T]) -> T:
+        async with asyncio.timeout(self.statement_timeout):
+            result = await aw
+        self._mark_up()
+        return result
+
+    async def _read(self, cache: dict, key: Any, fetch: Callable[[], Awaitable[T]],
+                    max_age: float | None) -> T:
+        try:
+            value = await self._db(fetch())
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            self._mark_down(exc)
+            return self._fresh(cache, key, "value", max_age)
+        cache[key] = (self._monotonic(), value)
+        return value
+
+    def _fresh(self, cache: dict, key: Any, what: str, max_age: float | None):
+        hit = cache.get(key)
+        if hit is None:
+            raise DatabaseUnavailable(f"database unreachable and no {what} known")
+        if max_age is not None and self._monotonic() - hit[0] > max_age:
+            raise DatabaseUnavailable(f"database unreachable and the last {what} is older than {max_age} s")
+        return hit[1]
+
+    async def _write(self, op: str, method: Callable[..., Awaitable[None]], **args: Any) -> None:
+        async with self._lock:
+            if not self._journaling:
+                try:
+                    await self._db(method(**args))
+                    return
+                except Exception as exc:
+                    if not _unreachable(exc):
+                        raise
+                    self._mark_down(exc)
+            self.journal.append(op, **args)
+
+    def _release(self, attempt_id: uuid.UUID) -> None:
+        owner = self._local_attempts.pop(attempt_id, None)
+        if owner is not None and self._local_busy.get(owner[0]) == attempt_id:
+            del self._local_busy[owner[0]]
+
+    def _mark_down(self, exc: BaseException) -> None:
+        if self.database_ok:
+            log.error("database_unreachable", error=repr(exc)[:300], journal=len(self.journal))
+        self.database_ok = False
+
+    def _mark_up(self) -> None:
+        if not self.database_ok:
+            log.warning("database_reachable_again", journal=len(self.journal))
+        self.database_ok = True
