@@ -1,17 +1,57 @@
-"""Log setup: structlog events with fields; JSON lines for the journal, readable lines on a terminal."""
+"""Log setup: structlog events with fields; JSON lines for the journal, readable lines on a terminal; phone numbers masked.
+
+A call's lines carry its call_id (the runner binds it). Phone numbers are personal
+data: they are masked in every line unless debug logging was asked for.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from typing import Any
 
 import structlog
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
+# Fields that hold a phone number or a dialled number, with or without a leading "+".
+PHONE_FIELDS = frozenset({"caller", "caller_number", "caller_id", "dialled", "dialled_number",
+                          "number", "phone", "target", "endpoint", "fallback_number"})
+# An E.164 number anywhere in a value ("+31612345678", "PJSIP/+31612345678@trunk"); Asterisk
+# channel ids ("1795810405.0") have no "+" and are left alone.
+E164 = re.compile(r"(?<![\w+])\+\d{6,15}(?!\d)")
+DIGITS = re.compile(r"\d{5,}")
+
+
+def mask_number(number: str) -> str:
+    """Keep the country prefix and the last two digits: enough to tell calls apart, not to dial."""
+    head = 3 if number.startswith("+") else 2
+    if len(number) <= head + 2:
+        return "*" * len(number)
+    return number[:head] + "*" * (len(number) - head - 2) + number[-2:]
+
+
+def _mask_value(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        value = E164.sub(lambda m: mask_number(m.group(0)), value)
+        if key in PHONE_FIELDS:
+            value = DIGITS.sub(lambda m: mask_number(m.group(0)), value)
+        return value
+    if isinstance(value, dict):
+        return {k: _mask_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_mask_value(key, v) for v in value)
+    return value
+
+
+def mask_phone_numbers(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: every phone number in the event's fields, masked."""
+    return {key: _mask_value(key, value) for key, value in event_dict.items()}
+
 
 def configure_logging(level: str = "info", fmt: str = "auto", stream=None) -> None:
-    """Configure structlog once for the process.
+    """Configure structlog (and the standard library's loggers, e.g. uvicorn's) once for the process.
 
     `fmt` auto picks console output on a terminal and JSON lines otherwise (systemd's journal
     reads stdout). Every line carries its event name and fields; a call's lines carry call_id.
@@ -24,15 +64,29 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream=None) -> No
         if fmt == "console"
         else structlog.processors.JSONRenderer()
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if level != "debug":
+        # Debug logging is the one time a sysadmin asked to see numbers in full.
+        shared.append(mask_phone_numbers)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
+    # Lines from libraries (uvicorn, asyncio, alembic) in the same format, to the same stream.
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, renderer],
+    ))
+    handler._teamfoned = True  # type: ignore[attr-defined]
+    root = logging.getLogger()
+    # Replace only our own handler from an earlier call (a reload); others' stay.
+    root.handlers[:] = [h for h in root.handlers if not getattr(h, "_teamfoned", False)] + [handler]
+    root.setLevel(max(_LEVELS[level], logging.INFO))
