@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamfoned import admin
 from teamfoned.admin import AdminError, PhonePolicy, TeamSettings
 from teamfoned.config import RoutingSettings
-from teamfoned.store.tables import members, memberships, team_numbers, teams, tenants
+from teamfoned.periods_text import PeriodSyntaxError, overlaps, parse_period, sort_periods
+from teamfoned.routing.hours import WeeklyPeriod
+from teamfoned.store.tables import (
+    members,
+    memberships,
+    team_holidays,
+    team_numbers,
+    teams,
+    tenants,
+)
 from teamfoned.telephony.dialstring import MemberPhone
 
 
@@ -32,6 +41,9 @@ class MemberPlan:
     is_admin: bool
     available: bool
     until: datetime | None
+    # The member's availability schedule (empty: none) and the zone its times are read in.
+    schedule: list[WeeklyPeriod] = field(default_factory=list)
+    schedule_timezone: str | None = None
 
 
 @dataclass
@@ -40,6 +52,8 @@ class TeamPlan:
     settings: TeamSettings
     numbers: list[str]
     members: dict[str, int]  # member name -> priority
+    hours: list[WeeklyPeriod] = field(default_factory=list)  # empty: always open
+    holidays: dict[date, str | None] = field(default_factory=dict)  # day -> name
 
 
 @dataclass
@@ -57,6 +71,76 @@ def _keys(where: str, entry: Any, allowed: set[str], problems: list[str]) -> boo
     for extra in sorted(set(entry) - allowed):
         problems.append(f"{where}.{extra}: unknown key")
     return True
+
+
+def _periods(where: str, raw: Any, problems: list[str]) -> list[WeeklyPeriod]:
+    """Entries like "mon-fri 08:00-17:00"; every bad one is listed with its place."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(f"{where}: must be a list of entries like 'mon-fri 08:00-17:00'")
+        return []
+    found: list[WeeklyPeriod] = []
+    for i, entry in enumerate(raw):
+        try:
+            found.extend(parse_period(entry))
+        except PeriodSyntaxError as exc:
+            problems.append(f"{where}[{i}]: {exc}")
+    problems.extend(f"{where}: {overlap}: make them one period" for overlap in overlaps(found))
+    return sort_periods(found)
+
+
+def _schedule(where: str, raw: Any, problems: list[str]) -> tuple[list[WeeklyPeriod], str | None]:
+    if raw is None or not _keys(where, raw, {"timezone", "periods"}, problems):
+        return [], None
+    periods = _periods(f"{where}.periods", raw.get("periods"), problems)
+    zone = raw.get("timezone")
+    if zone is None:
+        if periods:
+            problems.append(f"{where}.timezone: a schedule needs a time zone such as "
+                            "Europe/Amsterdam")
+        return periods, None
+    try:
+        admin.check_timezone(zone)
+    except AdminError as exc:
+        problems.append(f"{where}.timezone: {exc}")
+    return periods, zone if periods else None
+
+
+def _holidays(where: str, raw: Any, problems: list[str]) -> dict[date, str | None]:
+    """Plain dates, or {date, name} mappings."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        problems.append(f"{where}: must be a list of dates (2030-12-25) or {{date, name}}")
+        return {}
+    found: dict[date, str | None] = {}
+    for i, entry in enumerate(raw):
+        hw = f"{where}[{i}]"
+        day, name = entry, None
+        if isinstance(entry, dict):
+            if not _keys(hw, entry, {"date", "name"}, problems):
+                continue
+            day, name = entry.get("date"), entry.get("name")
+        if isinstance(day, str):
+            try:
+                day = date.fromisoformat(day)
+            except ValueError:
+                pass  # reported by check_day below, with the value as written
+        try:
+            day, name = admin.check_day(day), admin.check_holiday_name(name)
+        except AdminError as exc:
+            problems.append(f"{hw}: {exc}")
+            continue
+        if day in found:
+            problems.append(f"{hw}: {day.isoformat()} is listed twice")
+        found[day] = name
+    return found
+
+
+def _target(value: Any) -> Any:
+    # YAML reads an unquoted +31201234567 as a number; the administrator meant the digits.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[TenantPlan]:
@@ -85,7 +169,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
         plans.append(tp)
         for mi, m in enumerate(t.get("members") or []):
             mw = f"{tw}.members[{mi}]"
-            if not _keys(mw, m, {"name", "phone", "admin", "available", "until"}, problems):
+            if not _keys(mw, m, {"name", "phone", "admin", "available", "until", "schedule"},
+                         problems):
                 continue
             name = m.get("name")
             if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
@@ -95,6 +180,7 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
             mw = f"{tw}.member {name}"
             if name in tp.members:
                 problems.append(f"{mw}: listed twice (names identify members in the file)")
+            schedule, schedule_zone = _schedule(f"{mw}.schedule", m.get("schedule"), problems)
             try:
                 phone = phones.check(str(m.get("phone", "")))
             except AdminError as exc:
@@ -113,11 +199,13 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
             flags = {k: m.get(k, False) for k in ("admin", "available")}
             bad = [k for k, v in flags.items() if not isinstance(v, bool)]
             problems.extend(f"{mw}.{k}: must be true or false" for k in bad)
-            tp.members[name] = MemberPlan(name, phone, flags["admin"], flags["available"], until)
+            tp.members[name] = MemberPlan(name, phone, flags["admin"], flags["available"], until,
+                                          schedule, schedule_zone)
         for si, s in enumerate(t.get("teams") or []):
             sw = f"{tw}.teams[{si}]"
             allowed = {"name", "label", "strategy", "ring_time", "max_wait", "wrap_up",
-                       "confirm_calls", "fallback", "numbers", "members"}
+                       "confirm_calls", "fallback", "numbers", "members", "timezone", "closed",
+                       "auto_unavailable_after", "confirm_recording", "hours", "holidays"}
             if not _keys(sw, s, allowed, problems):
                 continue
             try:
@@ -131,11 +219,21 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
             fallback = s.get("fallback") or {}
             if not _keys(f"{sw}.fallback", fallback, {"kind", "target"}, problems):
                 fallback = {}
+            # Absent: no closed fallback of its own (the shipped closed context).
+            closed = s.get("closed") or {}
+            if not _keys(f"{sw}.closed", closed, {"kind", "target"}, problems):
+                closed = {}
+            # 0 reads as "off", as on the command line.
+            auto = s.get("auto_unavailable_after")
             settings = TeamSettings.defaults(defaults, s.get("label") or sname).with_changes(
                 **{k: s.get(k) for k in ("strategy", "ring_time", "max_wait", "wrap_up",
-                                         "confirm_calls")},
-                fallback_kind=fallback.get("kind"), fallback_target=fallback.get("target"))
+                                         "confirm_calls", "timezone", "confirm_recording")},
+                fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
+                closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
+                auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)
             problems.extend(f"{sw}.{p}" for p in settings.problems())
+            hours = _periods(f"{sw}.hours", s.get("hours"), problems)
+            holidays = _holidays(f"{sw}.holidays", s.get("holidays"), problems)
             numbers = []
             for number in s.get("numbers") or []:
                 try:
@@ -162,7 +260,7 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
                     problems.append(f"{ew}: no member named {e.get('name')!r} in this tenant")
                 else:
                     team_members[e["name"]] = priority
-            tp.teams[sname] = TeamPlan(sname, settings, numbers, team_members)
+            tp.teams[sname] = TeamPlan(sname, settings, numbers, team_members, hours, holidays)
     if problems:
         raise DirectoryError(problems)
     return plans
@@ -213,6 +311,14 @@ async def _sync_members(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan
             await session.execute(update(members).where(members.c.id == row.id).values(
                 phone_kind=mp.phone.kind, phone=mp.phone.phone, is_admin=mp.is_admin))
             changes.append(f"tenant {tp.name}: member {name} updated")
+    ids = {r.name: r.id for r in (await session.execute(
+        select(members.c.name, members.c.id).where(members.c.tenant_id == tenant))).all()}
+    for name, mp in tp.members.items():
+        if await admin.replace_member_schedule(session, tenant, ids[name], mp.schedule,
+                                               mp.schedule_timezone):
+            changes.append(f"tenant {tp.name}: member {name} schedule " + (
+                f"set to {admin.describe_periods(mp.schedule)} ({mp.schedule_timezone})"
+                if mp.schedule else "cleared"))
     return changes
 
 
@@ -238,6 +344,11 @@ async def _sync_teams(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan) 
                 await session.execute(update(teams).where(teams.c.id == team).values(
                     **plan_.settings.columns()))
                 changes.append(f"{where} settings updated")
+        if await admin.replace_team_hours(session, tenant, team, plan_.hours):
+            changes.append(f"{where} opening hours " + (
+                f"set to {admin.describe_periods(plan_.hours)}" if plan_.hours
+                else "cleared (always open)"))
+        changes += await _sync_holidays(session, tenant, team, where, plan_.holidays)
         have = set(await admin.team_numbers_of(session, team))
         for number in sorted(have - set(plan_.numbers)):
             await session.execute(delete(team_numbers).where(team_numbers.c.number == number))
@@ -272,6 +383,27 @@ async def _sync_teams(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan) 
                     memberships.c.team_id == team, memberships.c.member_id == mid).values(
                     priority=priority))
                 changes.append(f"{where}: {names[mid]} priority {priority}")
+    return changes
+
+
+async def _sync_holidays(session: AsyncSession, tenant: uuid.UUID, team: uuid.UUID, where: str,
+                         wanted: dict[date, str | None]) -> list[str]:
+    changes = []
+    have = await admin.holidays_of(session, team)
+    for day in sorted(set(have) - set(wanted)):
+        await session.execute(delete(team_holidays).where(
+            team_holidays.c.team_id == team, team_holidays.c.day == day))
+        changes.append(f"{where} holiday {day.isoformat()} removed")
+    for day, name in sorted(wanted.items()):
+        label = f" ({name})" if name else ""
+        if day not in have:
+            await session.execute(insert(team_holidays).values(
+                id=uuid.uuid4(), tenant_id=tenant, team_id=team, day=day, name=name))
+            changes.append(f"{where} holiday {day.isoformat()} added{label}")
+        elif have[day] != name:
+            await session.execute(update(team_holidays).where(
+                team_holidays.c.team_id == team, team_holidays.c.day == day).values(name=name))
+            changes.append(f"{where} holiday {day.isoformat()} renamed{label}")
     return changes
 
 
