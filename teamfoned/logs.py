@@ -22,6 +22,8 @@ PHONE_FIELDS = frozenset({"caller", "caller_number", "caller_id", "dialled", "di
 # channel ids ("1795810405.0") have no "+" and are left alone.
 E164 = re.compile(r"(?<![\w+])\+\d{6,15}(?!\d)")
 DIGITS = re.compile(r"\d{5,}")
+# An API token pasted where it does not belong (a URL in a library's line): never logged.
+TOKEN = re.compile(r"tfd_[A-Za-z0-9_-]+")
 
 
 def mask_number(number: str) -> str:
@@ -50,6 +52,21 @@ def mask_phone_numbers(_logger: Any, _method: str, event_dict: dict[str, Any]) -
     return {key: _mask_value(key, value) for key, value in event_dict.items()}
 
 
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return TOKEN.sub("tfd_[redacted]", value)
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact(v) for v in value)
+    return value
+
+
+def redact_tokens(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: API tokens are secrets, even at debug level."""
+    return {key: _redact(value) for key, value in event_dict.items()}
+
+
 def configure_logging(level: str = "info", fmt: str = "auto", stream=None) -> None:
     """Configure structlog (and the standard library's loggers, e.g. uvicorn's) once for the process.
 
@@ -68,6 +85,7 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream=None) -> No
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_tokens,
     ]
     if level != "debug":
         # Debug logging is the one time a sysadmin asked to see numbers in full.
@@ -89,4 +107,5 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream=None) -> No
     root = logging.getLogger()
     # Replace only our own handler from an earlier call (a reload); others' stay.
     root.handlers[:] = [h for h in root.handlers if not getattr(h, "_teamfoned", False)] + [handler]
-    root.setLevel(max(_LEVELS[level], logging.INFO))
+    # Libraries speak only of problems: their info lines (a client's URLs) are chatter here.
+    root.setLevel(max(_LEVELS[level], logging.WARNING))

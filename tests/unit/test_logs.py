@@ -48,3 +48,11 @@ def test_console_format_is_readable_and_library_lines_share_it():
 def test_mask_number_keeps_prefix_and_last_two():
     assert mask_number("+31612345678") == "+31*******78"
     assert mask_number("123") == "***"
+
+
+def test_tokens_are_redacted_even_in_debug_and_in_library_lines():
+    out = io.StringIO()
+    configure_logging("debug", "json", stream=out)
+    structlog.get_logger("t").debug("oops", url="/v1/teams?token=tfd_abc123XYZ")
+    logging.getLogger("httpx").warning("HTTP Request: GET /x?token=tfd_abc123XYZ")
+    assert "abc123XYZ" not in out.getvalue() and out.getvalue().count("tfd_[redacted]") == 2
