@@ -63,13 +63,14 @@ class ResilientRepository:
     """Same methods as `RoutingRepository` for the daemon; see the module rule."""
 
     def __init__(self, repo: RoutingRepository, journal: Journal, *, stale_after: float = 300.0,
-                 statement_timeout: float = 3.0, retry_every: float = 1.0,
+                 statement_timeout: float = 3.0, retry_every: float = 1.0, probe_every: float = 5.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.repo = repo
         self.journal = journal
         self.stale_after = stale_after
         self.statement_timeout = statement_timeout
         self.retry_every = retry_every
+        self.probe_every = probe_every
         self._monotonic = monotonic
         self._lock = asyncio.Lock()  # orders writes against the replay
         self._routes: dict[str, tuple[float, TeamRoute | None]] = {}
@@ -94,14 +95,27 @@ class ResilientRepository:
         """Replay the journal whenever it holds writes, until `closing` is set (one last try then)."""
         if len(self.journal):
             log.warning("journal_found", entries=len(self.journal), path=str(self.journal.path))
+        probed = self._monotonic()
         while not closing.is_set():
             if len(self.journal):
                 await self.replay()
+            elif self._monotonic() - probed >= self.probe_every:
+                # A quiet daemon must notice an outage too (readiness), not only at the next call.
+                probed = self._monotonic()
+                await self._probe()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.retry_every):
                     await closing.wait()
         if len(self.journal):
             await self.replay()
+
+    async def _probe(self) -> None:
+        try:
+            await self._db(self.repo.ping())
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            self._mark_down(exc)
 
     async def replay(self) -> int:
         """Write every journal entry to the database, in order; returns how many were replayed."""
@@ -200,6 +214,10 @@ class ResilientRepository:
             try:
                 found = await self._db(self.repo.candidates(team_id, now=now, exclude=()))
                 self._candidates[team_id] = (self._monotonic(), found)
+                # Their phones too, once: a member first rung during an outage needs one.
+                for candidate in found:
+                    if candidate.member_id not in self._phones:
+                        await self.member_phone(candidate.member_id)
                 return [c for c in found if c.member_id not in excluded]
             except Exception as exc:
                 if not _unreachable(exc):

@@ -496,6 +496,11 @@ class RoutingRepository:
             )
         return result.rowcount
 
+    async def ping(self) -> None:
+        """One round trip to the database (for the outage detector)."""
+        async with self._sessions() as session:
+            await session.execute(select(literal(1)))
+
     # -- journal replay (idempotent: a row already there is left as it is) ---------------------
 
     async def replay_start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
