@@ -131,6 +131,20 @@ def _db(sub: Any) -> None:
 
     up.set_defaults(handler=handle)
 
+    dump = actions.add_parser("sql", help="write the schema as plain SQL (PostgreSQL and SQLite) for DBAs")
+    dump.add_argument("--output-dir", type=Path, default=Path("sql"), help="default: %(default)s")
+
+    def write_sql(args: argparse.Namespace) -> int:
+        from teamfoned.store.schema_sql import schema_files
+
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        for path, text in schema_files(args.output_dir).items():
+            path.write_text(text)
+            print(f"wrote {path}")
+        return 0
+
+    dump.set_defaults(handler=write_sql)
+
 
 # -- administration ------------------------------------------------------------------------------
 

@@ -1,0 +1,264 @@
+-- teamfoned schema for postgresql, generated from the migrations by `teamfoned db sql`:
+-- do not edit. Apply by hand only if you do not run `teamfoned db upgrade`.
+
+BEGIN;
+
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 0001
+
+CREATE TABLE tenants (
+    id UUID NOT NULL, 
+    name VARCHAR(100) NOT NULL, 
+    retention_days INTEGER NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_tenants PRIMARY KEY (id), 
+    CONSTRAINT uq_tenants_name UNIQUE (name)
+);
+
+CREATE TABLE members (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    name VARCHAR(200) NOT NULL, 
+    phone VARCHAR(64) NOT NULL, 
+    phone_kind VARCHAR(8) NOT NULL, 
+    photo BYTEA, 
+    photo_type VARCHAR(64), 
+    is_admin BOOLEAN NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_members PRIMARY KEY (id), 
+    CONSTRAINT ck_members_phone_kind CHECK (phone_kind IN ('e164', 'sip')), 
+    CONSTRAINT fk_members_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_members_tenant_id_id UNIQUE (tenant_id, id)
+);
+
+CREATE INDEX ix_members_tenant_id ON members (tenant_id);
+
+CREATE TABLE teams (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    name VARCHAR(100) NOT NULL, 
+    label VARCHAR(200) NOT NULL, 
+    strategy VARCHAR(32) NOT NULL, 
+    ring_time_s INTEGER NOT NULL, 
+    max_wait_s INTEGER NOT NULL, 
+    wrap_up_s INTEGER NOT NULL, 
+    confirm_calls BOOLEAN NOT NULL, 
+    fallback_kind VARCHAR(16) NOT NULL, 
+    fallback_target VARCHAR(200), 
+    rr_position INTEGER, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_teams PRIMARY KEY (id), 
+    CONSTRAINT ck_teams_fallback_kind CHECK (fallback_kind IN ('dialplan', 'number', 'announce', 'team')), 
+    CONSTRAINT fk_teams_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_teams_tenant_id_id UNIQUE (tenant_id, id), 
+    CONSTRAINT uq_teams_tenant_id_name UNIQUE (tenant_id, name)
+);
+
+CREATE TABLE availability (
+    member_id UUID NOT NULL, 
+    available BOOLEAN NOT NULL, 
+    until TIMESTAMP WITH TIME ZONE, 
+    changed_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_availability PRIMARY KEY (member_id), 
+    CONSTRAINT fk_availability_member_id_members FOREIGN KEY(member_id) REFERENCES members (id) ON DELETE CASCADE
+);
+
+CREATE TABLE calls (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    team_id UUID, 
+    node VARCHAR(64) NOT NULL, 
+    caller_number VARCHAR(64), 
+    dialled_number VARCHAR(64), 
+    channel_id VARCHAR(128), 
+    started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    answered_at TIMESTAMP WITH TIME ZONE, 
+    ended_at TIMESTAMP WITH TIME ZONE, 
+    outcome VARCHAR(32), 
+    wait_seconds DOUBLE PRECISION, 
+    talk_seconds DOUBLE PRECISION, 
+    answered_by UUID, 
+    CONSTRAINT pk_calls PRIMARY KEY (id), 
+    CONSTRAINT fk_calls_answered_by_members FOREIGN KEY(answered_by) REFERENCES members (id) ON DELETE SET NULL, 
+    CONSTRAINT fk_calls_team_id_teams FOREIGN KEY(team_id) REFERENCES teams (id) ON DELETE SET NULL, 
+    CONSTRAINT fk_calls_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_calls_node_open ON calls (node) WHERE outcome IS NULL;
+
+CREATE INDEX ix_calls_team_id_started_at ON calls (team_id, started_at);
+
+CREATE INDEX ix_calls_tenant_id_started_at ON calls (tenant_id, started_at);
+
+CREATE TABLE memberships (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    team_id UUID NOT NULL, 
+    member_id UUID NOT NULL, 
+    priority INTEGER NOT NULL, 
+    CONSTRAINT pk_memberships PRIMARY KEY (id), 
+    CONSTRAINT fk_memberships_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+    CONSTRAINT fk_memberships_tenant_id_team_id_teams FOREIGN KEY(tenant_id, team_id) REFERENCES teams (tenant_id, id) ON DELETE CASCADE, 
+    CONSTRAINT uq_memberships_team_id_member_id UNIQUE (team_id, member_id)
+);
+
+CREATE INDEX ix_memberships_member_id ON memberships (member_id);
+
+CREATE TABLE team_numbers (
+    number VARCHAR(32) NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    team_id UUID NOT NULL, 
+    CONSTRAINT pk_team_numbers PRIMARY KEY (number), 
+    CONSTRAINT fk_team_numbers_tenant_id_team_id_teams FOREIGN KEY(tenant_id, team_id) REFERENCES teams (tenant_id, id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_team_numbers_team_id ON team_numbers (team_id);
+
+CREATE TABLE attempts (
+    id UUID NOT NULL, 
+    call_id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    member_id UUID, 
+    channel_id VARCHAR(128), 
+    node VARCHAR(64) NOT NULL, 
+    started_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    answered_at TIMESTAMP WITH TIME ZONE, 
+    ended_at TIMESTAMP WITH TIME ZONE, 
+    result VARCHAR(32), 
+    CONSTRAINT pk_attempts PRIMARY KEY (id), 
+    CONSTRAINT fk_attempts_call_id_calls FOREIGN KEY(call_id) REFERENCES calls (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_attempts_member_id_members FOREIGN KEY(member_id) REFERENCES members (id) ON DELETE SET NULL, 
+    CONSTRAINT fk_attempts_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_attempts_call_id ON attempts (call_id);
+
+CREATE INDEX ix_attempts_member_answered_end ON attempts (member_id, ended_at) WHERE answered_at IS NOT NULL;
+
+CREATE INDEX ix_attempts_member_id_answered_at ON attempts (member_id, answered_at);
+
+CREATE UNIQUE INDEX uq_attempts_member_open ON attempts (member_id) WHERE ended_at IS NULL;
+
+INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
+
+-- Running upgrade 0001 -> 0002
+
+CREATE TABLE api_tokens (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    member_id UUID NOT NULL, 
+    token_hash VARCHAR(64) NOT NULL, 
+    label VARCHAR(100), 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    last_used_at TIMESTAMP WITH TIME ZONE, 
+    expires_at TIMESTAMP WITH TIME ZONE, 
+    CONSTRAINT pk_api_tokens PRIMARY KEY (id), 
+    CONSTRAINT fk_api_tokens_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+    CONSTRAINT uq_api_tokens_token_hash UNIQUE (token_hash)
+);
+
+CREATE INDEX ix_api_tokens_member_id ON api_tokens (member_id);
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
+-- Running upgrade 0002 -> 0003
+
+CREATE TABLE webhooks (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    url VARCHAR(500) NOT NULL, 
+    secret VARCHAR(100) NOT NULL, 
+    events VARCHAR(200) NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_webhooks PRIMARY KEY (id), 
+    CONSTRAINT fk_webhooks_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_webhooks_tenant_id ON webhooks (tenant_id);
+
+CREATE TABLE availability_schedules (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    member_id UUID NOT NULL, 
+    weekday INTEGER NOT NULL, 
+    starts VARCHAR(5) NOT NULL, 
+    ends VARCHAR(5) NOT NULL, 
+    timezone VARCHAR(64) NOT NULL, 
+    CONSTRAINT pk_availability_schedules PRIMARY KEY (id), 
+    CONSTRAINT ck_availability_schedules_weekday CHECK (weekday BETWEEN 0 AND 6), 
+    CONSTRAINT fk_availability_schedules_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_availability_schedules_member_id ON availability_schedules (member_id);
+
+CREATE TABLE team_holidays (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    team_id UUID NOT NULL, 
+    day DATE NOT NULL, 
+    name VARCHAR(100), 
+    CONSTRAINT pk_team_holidays PRIMARY KEY (id), 
+    CONSTRAINT fk_team_holidays_tenant_id_team_id_teams FOREIGN KEY(tenant_id, team_id) REFERENCES teams (tenant_id, id) ON DELETE CASCADE, 
+    CONSTRAINT uq_team_holidays_team_id_day UNIQUE (team_id, day)
+);
+
+CREATE TABLE team_hours (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    team_id UUID NOT NULL, 
+    weekday INTEGER NOT NULL, 
+    opens VARCHAR(5) NOT NULL, 
+    closes VARCHAR(5) NOT NULL, 
+    CONSTRAINT pk_team_hours PRIMARY KEY (id), 
+    CONSTRAINT ck_team_hours_weekday CHECK (weekday BETWEEN 0 AND 6), 
+    CONSTRAINT fk_team_hours_tenant_id_team_id_teams FOREIGN KEY(tenant_id, team_id) REFERENCES teams (tenant_id, id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_team_hours_team_id ON team_hours (team_id);
+
+CREATE TABLE webhook_deliveries (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    webhook_id UUID NOT NULL, 
+    event VARCHAR(50) NOT NULL, 
+    payload TEXT NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    attempts INTEGER NOT NULL, 
+    next_attempt_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    delivered_at TIMESTAMP WITH TIME ZONE, 
+    last_error VARCHAR(300), 
+    CONSTRAINT pk_webhook_deliveries PRIMARY KEY (id), 
+    CONSTRAINT fk_webhook_deliveries_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_webhook_deliveries_webhook_id_webhooks FOREIGN KEY(webhook_id) REFERENCES webhooks (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL;
+
+ALTER TABLE availability ADD COLUMN reason VARCHAR(32);
+
+ALTER TABLE availability ADD COLUMN schedule_applied_at TIMESTAMP WITH TIME ZONE;
+
+ALTER TABLE calls ADD COLUMN handled_by UUID;
+
+ALTER TABLE calls ADD COLUMN handled_at TIMESTAMP WITH TIME ZONE;
+
+ALTER TABLE calls ADD CONSTRAINT fk_calls_handled_by_members FOREIGN KEY(handled_by) REFERENCES members (id) ON DELETE SET NULL;
+
+ALTER TABLE teams ADD COLUMN timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL;
+
+ALTER TABLE teams ADD COLUMN closed_kind VARCHAR(16);
+
+ALTER TABLE teams ADD COLUMN closed_target VARCHAR(200);
+
+ALTER TABLE teams ADD COLUMN auto_unavailable_after INTEGER;
+
+ALTER TABLE teams ADD COLUMN confirm_recording VARCHAR(100);
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
+COMMIT;
+
