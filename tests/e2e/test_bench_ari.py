@@ -12,8 +12,10 @@ from teamfoned.telephony.ari import AriClient
 pytestmark = pytest.mark.e2e
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def ari(pbx):
+    # One connection for the module: tearing the Stasis app down and up between tests races
+    # with channels that fail within milliseconds of their originate (seen with a 404).
     client = AriClient(pbx.ari_url, pbx.ari_user, pbx.ari_password, pbx.app,
                        heartbeat=1.0, reconnect_min=0.2, reconnect_max=1.0)
     runner = asyncio.create_task(client.run())
