@@ -1,0 +1,35 @@
+"""SIGHUP: live keys apply, the rest is named as needing a restart and keeps its running value."""
+
+import io
+import json
+
+from teamfoned.config import settings_from_dict
+from teamfoned.logs import configure_logging
+from teamfoned.reload import apply_reload, changed_keys
+
+
+class FakeDaemon:
+    def __init__(self, settings):
+        self.settings = settings
+        self.drain_seconds = settings.shutdown.drain_limit
+
+        class Chores:
+            every_seconds = 0.0
+        self.housekeeping = Chores()
+
+
+def test_reload_applies_live_keys_and_names_the_rest():
+    old = settings_from_dict({"ari": {"password": "a"}, "shutdown": {"drain_limit": 30},
+                              "logging": {"format": "json"}})
+    new = settings_from_dict({"ari": {"password": "b", "url": "http://127.0.0.1:8089"},
+                              "shutdown": {"drain_limit": 5}, "logging": {"format": "json"}})
+    assert changed_keys(old, new) == ["ari.password", "ari.url", "shutdown.drain_limit"]
+    out = io.StringIO()
+    configure_logging("info", "json", stream=out)
+    daemon = FakeDaemon(old)
+    running = apply_reload(daemon, new)
+    assert daemon.drain_seconds == 5 and running.shutdown.drain_limit == 5
+    assert running.ari.url == old.ari.url and running.ari.password.get_secret_value() == "a"
+    events = {e["event"]: e for e in map(json.loads, out.getvalue().splitlines())}
+    assert events["config_restart_needed"]["keys"] == ["ari.password", "ari.url"]
+    assert '"b"' not in out.getvalue()  # names only, never values
