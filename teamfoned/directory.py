@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamfoned import admin
 from teamfoned.admin import AdminError, PhonePolicy, TeamSettings
 from teamfoned.config import RoutingSettings
-from teamfoned.periods_text import PeriodSyntaxError, overlaps, parse_period, sort_periods
+from teamfoned.periods_text import (
+    PeriodSyntaxError,
+    overlaps,
+    parse_period,
+    sort_periods,
+)
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.tables import (
     members,

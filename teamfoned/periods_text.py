@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import pairwise
 
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
 
@@ -61,7 +62,7 @@ def overlaps(periods: Iterable[WeeklyPeriod]) -> list[str]:
     """Periods of one day that overlap, in words; an overlap is almost always a typing mistake."""
     found = []
     ordered = sort_periods(periods)
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in pairwise(ordered):
         if before.weekday == after.weekday and after.starts < before.ends:
             day = DAY_NAMES[before.weekday]
             found.append(f"{day} {before.starts}-{before.ends} overlaps {day} {after.starts}-{after.ends}")
