@@ -172,6 +172,38 @@ class Bench:
         })
         self.details["cps"] = out
 
+    async def phase_memory(self) -> None:
+        url = self.pg.database("mem10k")
+        await env.seed(url, env.directory())
+        calls = 2000 if self.quick else 10_000
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "benchmarks.memory_10k", url, str(calls), str(env.MEMBERS),
+            cwd=env.REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), 240)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise
+        if proc.returncode != 0:
+            raise RuntimeError(f"memory run failed: {err.decode()[-2000:]}")
+        data = json.loads(out.decode().strip().splitlines()[-1])
+        self.results["rss_growth_mb_after_10k"] = data["rss_growth_mb"]
+        self.details["memory_10k"] = data
+
+    async def phase_http(self) -> None:
+        from benchmarks import http_availability
+
+        url = getattr(self, "scale_url", None) or self.main_url
+        out = await http_availability.measure(url, OUT / "http", members=5000 if not self.quick else 500,
+                                              concurrency=32, seconds=5 if self.quick else 15,
+                                              limit=100_000)
+        self.results.update({
+            "http_availability_rps": out["rps"],
+            "http_availability_ms_p99": r(out["ms_p99"]),
+        })
+        self.details["http"] = out
+
     async def run(self) -> None:
         wanted = self.args.only.split(",") if self.args.only else PHASES
         await self.setup()
