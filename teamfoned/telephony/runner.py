@@ -416,7 +416,7 @@ class CallRunner:
                 self._in_fallback_dialplan = True
                 await self._quietly(ari.continue_in_dialplan(
                     self.caller_channel_id, context=DEFAULT_CONTEXT, extension=self.dialled, priority=1))
-            elif not self._caller_gone:
+            elif not self._caller_gone and reason == "daemon_stopping":
                 # Talking when the daemon had to stop (drain limit): their member is gone, so
                 # end the caller's side too rather than leave them in a silent bridge.
                 await self._quietly(ari.hangup(self.caller_channel_id))
