@@ -25,7 +25,10 @@ test: venv provision
 demo: venv provision
 	$(PY) scripts/demo.py
 
+# Benchmarks (docs/benchmarks.md): the bench extra, SIPp from sip-tester, then every measurement.
 bench: venv provision
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	command -v sipp >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq sip-tester)
 	$(PY) -m benchmarks.run
 
 clean:

@@ -49,6 +49,7 @@ class Bench:
         self.args = args
         self.quick = args.quick
         self.results: dict = {}
+        self.load_start = os.getloadavg()
         self.details: dict = {}
         self.pg = env.Postgres()
         self.tel = env.Telephony()
@@ -204,6 +205,19 @@ class Bench:
         })
         self.details["http"] = out
 
+    async def phase_propagation(self) -> None:
+        from benchmarks import propagation
+
+        out = await propagation.measure(self.main_url, self.carrier, OUT / "propagation",
+                                        6 if self.quick else 20)
+        self.results.update({
+            "propagation_ms_median": r(out["put_ms"]["median"]),
+            "propagation_ms_p99": r(out["put_ms"]["p99"]),
+            "propagation_to_ring_ms_median": r(out["change_to_ring_ms"]["median"]),
+            "propagation_next_call_used_change": f"{out['next_call_used_change']}/{out['trials']}",
+        })
+        self.details["propagation"] = out
+
     async def run(self) -> None:
         wanted = self.args.only.split(",") if self.args.only else PHASES
         await self.setup()
@@ -240,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     wall = round(time.monotonic() - started, 1)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=env.REPO,
                             capture_output=True, text=True).stdout.strip()
-    doc = {"results": bench.results, "machine": machine(), "commit": commit,
+    doc = {"results": bench.results, "machine": machine(), "load_average_end": os.getloadavg(),
+           "load_average_start": bench.load_start, "commit": commit,
            "wall_seconds": wall, "quick": args.quick, "details": bench.details}
     (OUT / "results.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
     print(table(bench.results))
