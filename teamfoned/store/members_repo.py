@@ -35,6 +35,7 @@ class Profile:
     available: bool
     until: datetime | None
     changed_at: datetime | None
+    reason: str | None
     teams: list[TeamRef]
 
 
@@ -61,7 +62,8 @@ async def profile(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.U
         select(members.c.id, members.c.tenant_id, members.c.name, members.c.phone,
                members.c.phone_kind, members.c.is_admin,
                members.c.photo.is_not(None).label("has_photo"),
-               availability.c.available, availability.c.until, availability.c.changed_at)
+               availability.c.available, availability.c.until, availability.c.changed_at,
+               availability.c.reason)
         .outerjoin(availability, availability.c.member_id == members.c.id)
         .where(members.c.tenant_id == tenant_id, members.c.id == member_id))).first()
     if row is None:
@@ -69,7 +71,7 @@ async def profile(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.U
     return Profile(id=row.id, tenant_id=row.tenant_id, name=row.name, phone=row.phone,
                    phone_kind=row.phone_kind, is_admin=bool(row.is_admin),
                    has_photo=bool(row.has_photo), available=bool(row.available),
-                   until=row.until, changed_at=row.changed_at,
+                   until=row.until, changed_at=row.changed_at, reason=row.reason,
                    teams=await teams_of(session, tenant_id, member_id))
 
 
@@ -100,7 +102,9 @@ async def set_availability(session: AsyncSession, tenant_id: uuid.UUID, member_i
     if exists is None:
         raise NotFound("member")
     # `until` only limits availability; for "unavailable" it has no meaning, so it is dropped.
-    values = {"available": available, "until": until if available else None, "changed_at": now}
+    # A manual change holds until the member's schedule reaches its next boundary.
+    values = {"available": available, "until": until if available else None,
+              "reason": "manual", "changed_at": now}
     done = await session.execute(update(availability).where(
         availability.c.member_id == member_id).values(**values))
     if done.rowcount == 0:

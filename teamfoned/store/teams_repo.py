@@ -7,11 +7,14 @@ import binascii
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.admin import holidays_of, team_hours_of
+from teamfoned.routing.hours import WeeklyPeriod, is_open
 from teamfoned.store.errors import Invalid, NotFound
 from teamfoned.store.line_state import LineState, is_available, line_state
 from teamfoned.store.tables import (
@@ -38,6 +41,7 @@ class Teammate:
     has_photo: bool
     available: bool
     until: datetime | None
+    reason: str | None
     line_state: LineState
 
 
@@ -50,6 +54,10 @@ class TeamView:
     ring_time_s: int
     max_wait_s: int
     wrap_up_s: int
+    timezone: str
+    open_now: bool
+    hours: list[WeeklyPeriod]
+    holidays: list[tuple[date, str | None]]
     numbers: list[str]
     members: list[Teammate]
 
@@ -77,6 +85,8 @@ class CallView:
     wait_seconds: float | None
     talk_seconds: float | None
     answered_by: uuid.UUID | None
+    handled_by: uuid.UUID | None
+    handled_at: datetime | None
     node: str
     attempts: list[AttemptView]
 
@@ -100,7 +110,7 @@ def _aware(value: object) -> datetime | None:
     return UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
 
 
-async def _team_row(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
+async def team_row(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
                     viewer: uuid.UUID):
     """The team, if the viewer is in it; a team they are not in does not exist for them."""
     row = (await session.execute(
@@ -114,11 +124,11 @@ async def _team_row(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.U
 
 async def team_view(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
                     viewer: uuid.UUID, *, now: datetime) -> TeamView:
-    team = await _team_row(session, tenant_id, team_id, viewer)
+    team = await team_row(session, tenant_id, team_id, viewer)
     rows = (await session.execute(
         select(members.c.id, members.c.name, memberships.c.priority,
                members.c.photo.is_not(None).label("has_photo"),
-               availability.c.available, availability.c.until)
+               availability.c.available, availability.c.until, availability.c.reason)
         .join(memberships, memberships.c.member_id == members.c.id)
         .outerjoin(availability, availability.c.member_id == members.c.id)
         .where(memberships.c.team_id == team_id, members.c.tenant_id == tenant_id)
@@ -141,15 +151,27 @@ async def team_view(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.U
         Teammate(
             id=r.id, name=r.name, priority=r.priority, has_photo=bool(r.has_photo),
             available=is_available(r.available, r.until, now), until=r.until,
+            reason=r.reason,
             line_state=line_state(available=r.available, until=r.until,
                                   open_attempt_answered=open_attempts.get(r.id),
                                   last_answered_end=last_end.get(r.id),
                                   wrap_up_s=team.wrap_up_s, now=now))
         for r in rows
     ]
+    zone = team.timezone or "UTC"
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone, tz = "UTC", ZoneInfo("UTC")  # refused at entry; a hand-edited row reads as UTC
+    hours = await team_hours_of(session, team.id)
+    holidays = await holidays_of(session, team.id)
+    today = now.astimezone(tz).date()
     return TeamView(id=team.id, name=team.name, label=team.label, strategy=team.strategy,
                     ring_time_s=team.ring_time_s, max_wait_s=team.max_wait_s,
-                    wrap_up_s=team.wrap_up_s, numbers=numbers, members=mates)
+                    wrap_up_s=team.wrap_up_s, timezone=zone,
+                    open_now=is_open(hours, set(holidays), tz, now), hours=hours,
+                    holidays=[(day, name) for day, name in holidays.items() if day >= today],
+                    numbers=numbers, members=mates)
 
 
 async def _numbers(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID) -> list[str]:
@@ -186,7 +208,7 @@ async def calls_page(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.
 
     Keyset pagination on (started_at, id): stable while new calls arrive, one index range scan.
     """
-    await _team_row(session, tenant_id, team_id, viewer)
+    await team_row(session, tenant_id, team_id, viewer)
     stmt = (select(calls).where(calls.c.tenant_id == tenant_id, calls.c.team_id == team_id)
             .order_by(calls.c.started_at.desc(), calls.c.id.desc()).limit(limit + 1))
     if cursor is not None:
@@ -211,7 +233,8 @@ async def calls_page(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.
     page = [CallView(id=r.id, caller_number=r.caller_number, dialled_number=r.dialled_number,
                      started_at=r.started_at, answered_at=r.answered_at, ended_at=r.ended_at,
                      outcome=r.outcome, wait_seconds=r.wait_seconds, talk_seconds=r.talk_seconds,
-                     answered_by=r.answered_by, node=r.node, attempts=by_call[r.id])
+                     answered_by=r.answered_by, handled_by=r.handled_by,
+                     handled_at=r.handled_at, node=r.node, attempts=by_call[r.id])
             for r in rows]
     next_cursor = encode_cursor(rows[-1].started_at, rows[-1].id) if more else None
     return page, next_cursor
@@ -246,7 +269,7 @@ async def team_stats(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.
                      viewer: uuid.UUID, *, start: datetime, end: datetime) -> TeamStats:
     if end <= start:
         raise Invalid([("to", "must be after from")])
-    await _team_row(session, tenant_id, team_id, viewer)
+    await team_row(session, tenant_id, team_id, viewer)
     rows = (await session.execute(
         select(calls.c.outcome, calls.c.wait_seconds)
         .where(calls.c.tenant_id == tenant_id, calls.c.team_id == team_id,
