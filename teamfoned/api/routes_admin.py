@@ -1,17 +1,23 @@
-"""Tenant administration: teams, numbers, members, memberships, tokens, export; admins of that tenant only."""
+"""Tenant administration: teams, hours, holidays, numbers, members, memberships, tokens, webhooks, export; admins of that tenant only."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from teamfoned.admin import TeamSettings
+from teamfoned.admin import CLEAR, TeamSettings
 from teamfoned.api.auth import AdminDep, ApiDep
-from teamfoned.api.errors import COMMON, responses
+from teamfoned.api.errors import COMMON, ApiProblem, responses
 from teamfoned.api.export import export_document
 from teamfoned.api.schemas import (
+    DeliveryOut,
+    HolidayIn,
+    HolidayOut,
+    HoursIn,
+    HoursOut,
     MemberAdminPatch,
     MemberCreate,
     MemberOut,
@@ -22,9 +28,13 @@ from teamfoned.api.schemas import (
     TokenCreate,
     TokenCreated,
     TokenOut,
+    WebhookCreated,
+    WebhookIn,
+    WebhookOut,
 )
-from teamfoned.api.views import member_out, team_admin_out
-from teamfoned.store import directory_repo, members_repo, tokens_repo
+from teamfoned.api.views import member_out, periods_out, team_admin_out
+from teamfoned.store import directory_repo, hours_repo, members_repo, tokens_repo, webhooks_repo
+from teamfoned.webhooks.admin import add_webhook, check_events, check_url, remove_webhook
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"],
                    responses=responses(*COMMON, "forbidden", "conflict"))
@@ -34,8 +44,15 @@ Number = Annotated[str, Path(min_length=2, max_length=32, pattern=r"^\+?[0-9]+$"
                              description="the DID, digits with an optional leading +")]
 
 
+# Settings that may be switched off with an explicit null; the others keep their value on null.
+CLEARABLE = frozenset({"fallback_target", "closed_kind", "closed_target",
+                       "auto_unavailable_after", "confirm_recording"})
+
+
 def _changes(body: TeamSettingsPatch) -> dict[str, Any]:
-    return body.model_dump(exclude_unset=True, exclude={"name"})
+    changes = body.model_dump(exclude_unset=True, exclude={"name"})
+    # TeamSettings.with_changes reads None as "unchanged"; CLEAR is how null says "off".
+    return {k: CLEAR if v is None and k in CLEARABLE else v for k, v in changes.items()}
 
 
 # -- teams -------------------------------------------------------------------------------------
@@ -49,7 +66,7 @@ async def list_teams(caller: AdminDep, api: ApiDep) -> list[TeamAdminOut]:
 @router.post("/teams", response_model=TeamAdminOut, status_code=201, summary="Create a team")
 async def create_team(body: TeamCreate, caller: AdminDep, api: ApiDep) -> TeamAdminOut:
     settings = TeamSettings.defaults(api.settings.routing, body.label or body.name)
-    changes = {k: v for k, v in _changes(body).items() if v is not None}
+    changes = {k: v for k, v in _changes(body).items() if v is not None and v is not CLEAR}
     async with api.transaction() as session:
         team_id = await directory_repo.create_team(
             session, caller.tenant_id, body.name, settings.with_changes(**changes),
@@ -70,7 +87,7 @@ async def patch_team(team_id: uuid.UUID, body: TeamSettingsPatch, caller: AdminD
                      api: ApiDep) -> TeamAdminOut:
     changes = _changes(body)
     async with api.transaction() as session:
-        # fallback_target may be cleared with null; other settings keep their value on null.
+        # CLEARABLE settings are cleared with null; other settings keep their value on null.
         await directory_repo.update_team(session, caller.tenant_id, team_id, changes)
         return team_admin_out(await directory_repo.team_admin_view(session, caller.tenant_id,
                                                                    team_id))
@@ -81,6 +98,60 @@ async def patch_team(team_id: uuid.UUID, body: TeamSettingsPatch, caller: AdminD
 async def delete_team(team_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         await directory_repo.delete_team(session, caller.tenant_id, team_id)
+    return Response(status_code=204)
+
+
+@router.get("/teams/{team_id}/hours", response_model=HoursOut,
+            summary="The team's opening hours (none: always open)")
+async def get_hours(team_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> HoursOut:
+    async with api.transaction() as session:
+        zone, periods = await hours_repo.team_hours(session, caller.tenant_id, team_id)
+    return HoursOut(timezone=zone, periods=periods_out(periods))
+
+
+@router.put("/teams/{team_id}/hours", response_model=HoursOut,
+            summary="Replace the team's opening hours ([]: always open)",
+            description="Periods are wall-clock times in the team's time zone; overlapping "
+                        "periods of one day are refused. Outside them, and on holidays, calls "
+                        "go to the closed fallback.")
+async def put_hours(team_id: uuid.UUID, body: HoursIn, caller: AdminDep,
+                    api: ApiDep) -> HoursOut:
+    async with api.transaction() as session:
+        await hours_repo.replace_team_hours(session, caller.tenant_id, team_id,
+                                            [p.period() for p in body.periods])
+        zone, periods = await hours_repo.team_hours(session, caller.tenant_id, team_id)
+    return HoursOut(timezone=zone, periods=periods_out(periods))
+
+
+@router.get("/teams/{team_id}/holidays", response_model=list[HolidayOut],
+            summary="The team's holidays (closed all day), oldest first")
+async def list_holidays(team_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> list[HolidayOut]:
+    async with api.transaction() as session:
+        found = await hours_repo.holidays(session, caller.tenant_id, team_id)
+    return [HolidayOut(date=day, name=name) for day, name in found]
+
+
+@router.post("/teams/{team_id}/holidays", response_model=HolidayOut, status_code=201,
+             responses={200: {"model": HolidayOut,
+                              "description": "already a holiday: only its name changed"}},
+             summary="Close the team all day on a date (idempotent)")
+async def add_holiday(team_id: uuid.UUID, body: HolidayIn, caller: AdminDep, api: ApiDep,
+                      response: Response) -> HolidayOut:
+    async with api.transaction() as session:
+        new = await hours_repo.add_holiday(session, caller.tenant_id, team_id, body.date,
+                                           body.name)
+        name = dict(await hours_repo.holidays(session, caller.tenant_id, team_id))[body.date]
+    if not new:
+        response.status_code = 200
+    return HolidayOut(date=body.date, name=name)
+
+
+@router.delete("/teams/{team_id}/holidays/{day}", status_code=204,
+               summary="Open the team again on a date")
+async def delete_holiday(team_id: uuid.UUID, day: Annotated[date, Path(description="YYYY-MM-DD")],
+                         caller: AdminDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        await hours_repo.remove_holiday(session, caller.tenant_id, team_id, day)
     return Response(status_code=204)
 
 
@@ -200,10 +271,64 @@ async def revoke_token(token_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Re
     return Response(status_code=204)
 
 
+# -- webhooks ----------------------------------------------------------------------------------
+
+@router.get("/webhooks", response_model=list[WebhookOut],
+            summary="The tenant's webhooks (never their secrets)")
+async def list_webhooks(caller: AdminDep, api: ApiDep) -> list[WebhookOut]:
+    async with api.transaction() as session:
+        found = await webhooks_repo.list_webhooks(session, caller.tenant_id)
+    return [WebhookOut(id=h.id, url=h.url, events=h.events, created_at=h.created_at)
+            for h in found]
+
+
+@router.post("/webhooks", response_model=WebhookCreated, status_code=201,
+             summary="Add a webhook; its signing secret is shown this once",
+             description="Each request carries an HMAC-SHA256 signature of "
+                         "`<timestamp>.<body>` made with the secret.")
+async def create_webhook(body: WebhookIn, caller: AdminDep, api: ApiDep) -> WebhookCreated:
+    # Checked before the transaction opens, each against its own field: a refusal writes nothing.
+    problems = []
+    for field, check, value in (("url", check_url, body.url), ("events", check_events,
+                                                               body.events)):
+        try:
+            check(value)  # type: ignore[operator]
+        except ValueError as exc:  # WebhookRefused, or a URL too broken to split
+            problems.append((field, str(exc)))
+    if problems:
+        raise ApiProblem("invalid", "the webhook was refused", fields=problems)
+    async with api.transaction() as session:
+        hook_id, secret = await add_webhook(session, caller.tenant_id, body.url, body.events)
+        hook = await webhooks_repo.webhook(session, caller.tenant_id, hook_id)
+    return WebhookCreated(id=hook.id, url=hook.url, events=hook.events,
+                          created_at=hook.created_at, secret=secret)
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204,
+               summary="Remove a webhook (its pending deliveries go too)")
+async def delete_webhook(webhook_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
+    async with api.transaction() as session:
+        if not await remove_webhook(session, caller.tenant_id, webhook_id):
+            raise ApiProblem("not_found", "no such webhook")
+    return Response(status_code=204)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries", response_model=list[DeliveryOut],
+            summary="A webhook's recent deliveries, newest first")
+async def list_deliveries(webhook_id: uuid.UUID, caller: AdminDep, api: ApiDep,
+                          limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[DeliveryOut]:
+    async with api.transaction() as session:
+        found = await webhooks_repo.deliveries(session, caller.tenant_id, webhook_id,
+                                               limit=limit)
+    return [DeliveryOut(id=d.id, event=d.event, created_at=d.created_at, attempts=d.attempts,
+                        next_attempt_at=d.next_attempt_at, delivered_at=d.delivered_at,
+                        last_error=d.last_error) for d in found]
+
+
 # -- export ------------------------------------------------------------------------------------
 
 @export_router.get("/v1/export", summary="Every personal datum of the tenant as one JSON document",
-                   description="Validates against the JSON Schema `urn:teamfoned:export:v1` "
+                   description="Validates against the JSON Schema `urn:teamfoned:export:v2` "
                                "shipped as teamfoned/api/export.schema.json.")
 async def export(caller: AdminDep, api: ApiDep) -> dict[str, Any]:
     async with api.transaction() as session:

@@ -1,4 +1,4 @@
-"""The caller's own data: profile, availability, photo, erasure; nobody else's."""
+"""The caller's own data: profile, availability, schedule, photo, erasure; nobody else's."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from fastapi import APIRouter, Request, Response
 from teamfoned.api.auth import ApiDep, CallerDep
 from teamfoned.api.errors import COMMON, responses
 from teamfoned.api.photo_upload import PHOTO_BODY, PHOTO_RESPONSE, read_photo
-from teamfoned.api.schemas import AvailabilityIn, MemberOut, MePatch
-from teamfoned.api.views import member_out
-from teamfoned.store import members_repo
+from teamfoned.api.schemas import AvailabilityIn, MemberOut, MePatch, ScheduleIn, ScheduleOut
+from teamfoned.api.views import member_out, periods_out
+from teamfoned.store import hours_repo, members_repo
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=responses(*COMMON))
 
@@ -39,7 +39,8 @@ async def delete_me(caller: CallerDep, api: ApiDep) -> Response:
     return Response(status_code=204)
 
 
-@router.put("/availability", response_model=MemberOut, summary="Set own availability")
+@router.put("/availability", response_model=MemberOut,
+            summary="Set own availability (also to turn it back on after auto or schedule)")
 async def put_availability(body: AvailabilityIn, caller: CallerDep, api: ApiDep) -> MemberOut:
     async with api.transaction() as session:
         await members_repo.set_availability(session, caller.tenant_id, caller.member_id,
@@ -48,6 +49,27 @@ async def put_availability(body: AvailabilityIn, caller: CallerDep, api: ApiDep)
     return member_out(found, api.clock())
 
 
+@router.get("/schedule", response_model=ScheduleOut, summary="Own availability schedule")
+async def get_schedule(caller: CallerDep, api: ApiDep) -> ScheduleOut:
+    async with api.transaction() as session:
+        periods, zone = await hours_repo.member_schedule(session, caller.tenant_id,
+                                                         caller.member_id)
+    return ScheduleOut(timezone=zone, periods=periods_out(periods))
+
+
+@router.put("/schedule", response_model=ScheduleOut,
+            summary="Replace own availability schedule ([] clears it)",
+            description="Availability follows the schedule at each start and end of a period; "
+                        "a manual change holds until the next one. A new schedule applies at "
+                        "once.")
+async def put_schedule(body: ScheduleIn, caller: CallerDep, api: ApiDep) -> ScheduleOut:
+    async with api.transaction() as session:
+        await hours_repo.replace_member_schedule(session, caller.tenant_id, caller.member_id,
+                                                 [p.period() for p in body.periods],
+                                                 body.timezone)
+        periods, zone = await hours_repo.member_schedule(session, caller.tenant_id,
+                                                         caller.member_id)
+    return ScheduleOut(timezone=zone, periods=periods_out(periods))
 
 
 @router.get("/photo", response_class=Response, responses=PHOTO_RESPONSE, summary="Own photo")

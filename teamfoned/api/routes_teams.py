@@ -1,4 +1,4 @@
-"""Team data for the team's own members: teammates and line states, call history, statistics."""
+"""Team data for the team's own members: teammates and line states, hours, call history, missed calls, statistics."""
 
 from __future__ import annotations
 
@@ -15,13 +15,17 @@ from teamfoned.api.schemas import (
     AttemptOut,
     CallOut,
     CallPage,
+    HolidayOut,
     Instant,
+    MissedCallOut,
+    MissedPage,
     StatsOut,
     TeammateOut,
     TeamOut,
     TeamRefOut,
 )
-from teamfoned.store import members_repo, teams_repo
+from teamfoned.api.views import missed_out, periods_out, reason_out
+from teamfoned.store import followup_repo, members_repo, teams_repo
 
 router = APIRouter(prefix="/v1/teams", tags=["teams"], responses=responses(*COMMON))
 
@@ -47,10 +51,13 @@ async def get_team(team_id: uuid.UUID, caller: CallerDep, api: ApiDep) -> TeamOu
     return TeamOut(
         id=view.id, name=view.name, label=view.label, strategy=view.strategy,
         ring_time_s=view.ring_time_s, max_wait_s=view.max_wait_s, wrap_up_s=view.wrap_up_s,
+        timezone=view.timezone, open_now=view.open_now, hours=periods_out(view.hours),
+        holidays=[HolidayOut(date=day, name=name) for day, name in view.holidays],
         numbers=view.numbers,
         members=[TeammateOut(id=m.id, name=m.name, priority=m.priority, has_photo=m.has_photo,
                              available=m.available, until=m.until if m.available else None,
-                             line_state=m.line_state) for m in view.members])
+                             reason=reason_out(m.reason), line_state=m.line_state)
+                 for m in view.members])
 
 
 @router.get("/{team_id}/members/{member_id}/photo", response_class=Response,
@@ -82,12 +89,43 @@ async def team_calls(
             id=c.id, caller_number=c.caller_number, dialled_number=c.dialled_number,
             started_at=c.started_at, answered_at=c.answered_at, ended_at=c.ended_at,
             outcome=c.outcome, wait_seconds=c.wait_seconds, talk_seconds=c.talk_seconds,
-            answered_by=c.answered_by, node=c.node,
+            answered_by=c.answered_by, handled_by=c.handled_by, handled_at=c.handled_at,
+            node=c.node,
             attempts=[AttemptOut(id=a.id, member_id=a.member_id, member_name=a.member_name,
                                  started_at=a.started_at, answered_at=a.answered_at,
                                  ended_at=a.ended_at, result=a.result) for a in c.attempts])
             for c in page],
         next_cursor=next_cursor)
+
+
+@router.get("/{team_id}/missed", response_model=MissedPage,
+            summary="Missed calls to call back: unhandled first, newest first",
+            description="Finished calls nobody answered (abandoned, no_one_available, "
+                        "timed_out, closed, failed) until a member marks them handled.")
+async def team_missed(
+    team_id: uuid.UUID, caller: CallerDep, api: ApiDep,
+    cursor: Annotated[str | None, Query(max_length=200,
+                                        description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    unhandled_only: Annotated[bool, Query(description="leave out handled calls")] = False,
+) -> MissedPage:
+    async with api.transaction() as session:
+        page, next_cursor = await followup_repo.missed_page(
+            session, caller.tenant_id, team_id, caller.member_id, cursor=cursor, limit=limit,
+            unhandled_only=unhandled_only)
+    return MissedPage(calls=[missed_out(c) for c in page], next_cursor=next_cursor)
+
+
+@router.post("/{team_id}/calls/{call_id}/handled", response_model=MissedCallOut,
+             summary="Mark a missed call handled (called back); idempotent",
+             description="Records who and when. A call already handled keeps its first handler. "
+                         "An answered call, or one still in progress, is refused (422).")
+async def mark_handled(team_id: uuid.UUID, call_id: uuid.UUID, caller: CallerDep,
+                       api: ApiDep) -> MissedCallOut:
+    async with api.transaction() as session:
+        done = await followup_repo.mark_handled(session, caller.tenant_id, team_id, call_id,
+                                                caller.member_id, now=api.clock())
+    return missed_out(done)
 
 
 @router.get("/{team_id}/stats", response_model=StatsOut, response_model_by_alias=True,

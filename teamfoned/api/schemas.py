@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from datetime import date as Day
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -13,13 +14,19 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    model_validator,
 )
 
+from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
 from teamfoned.store.line_state import LineState
 
 STRATEGY = Literal["ring_all", "linear", "round_robin", "longest_idle", "fewest_calls", "random"]
 FALLBACK_KIND = Literal["dialplan", "number", "announce", "team"]
 PHOTO_TYPES = ("image/jpeg", "image/png")
+REASON = Literal["manual", "schedule", "auto"]
+MISSED_OUTCOME = Literal["abandoned", "no_one_available", "timed_out", "closed", "failed"]
+# A week has room for many periods, but no schedule needs more than this many.
+MAX_PERIODS = 100
 
 
 def _printable(value: str) -> str:
@@ -53,6 +60,36 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class PeriodIn(_In):
+    """One weekly period, in the wall-clock time of the schedule's (or team's) time zone."""
+
+    weekday: int = Field(ge=0, le=6, description="0 Monday .. 6 Sunday")
+    starts: str = Field(pattern=r"^[0-9]{2}:[0-9]{2}$", examples=["08:00"])
+    ends: str = Field(pattern=r"^[0-9]{2}:[0-9]{2}$", description="24:00 is midnight at the end "
+                      "of the day", examples=["17:00"])
+
+    @model_validator(mode="after")
+    def _weekly_period(self) -> PeriodIn:
+        # The routing core's own rule, so what is accepted here is what routing reads.
+        try:
+            WeeklyPeriod(self.weekday, self.starts, self.ends)
+        except BadPeriod as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def period(self) -> WeeklyPeriod:
+        return WeeklyPeriod(self.weekday, self.starts, self.ends)
+
+
+class PeriodOut(_Out):
+    weekday: int = Field(description="0 Monday .. 6 Sunday")
+    starts: str
+    ends: str
+
+
+Periods = Annotated[list[PeriodIn], Field(max_length=MAX_PERIODS)]
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 class ErrorField(_Out):
@@ -82,6 +119,9 @@ class AvailabilityOut(_Out):
     available: bool = Field(description="as routing sees it now: false once `until` has passed")
     until: datetime | None
     changed_at: datetime | None
+    reason: REASON | None = Field(description="who set it: the member or an admin (manual), the "
+                                              "member's schedule, or routing after unanswered "
+                                              "calls in a row (auto); null if never set")
 
 
 class MemberOut(_Out):
@@ -106,6 +146,18 @@ class AvailabilityIn(_In):
     until: Instant | None = Field(None, description="RFC 3339 time the availability ends")
 
 
+class ScheduleIn(_In):
+    timezone: Text | None = Field(None, max_length=64, examples=["Europe/Amsterdam"],
+                                  description="IANA time zone of the periods; required with "
+                                              "periods")
+    periods: Periods = Field(description="replaces the whole schedule; [] clears it")
+
+
+class ScheduleOut(_Out):
+    timezone: str | None = Field(description="null without a schedule")
+    periods: list[PeriodOut]
+
+
 # -- teams -------------------------------------------------------------------------------------
 
 class TeammateOut(_Out):
@@ -115,7 +167,14 @@ class TeammateOut(_Out):
     has_photo: bool
     available: bool
     until: datetime | None
+    reason: REASON | None = Field(description="manual, schedule, or auto: made unavailable "
+                                              "after unanswered calls in a row")
     line_state: LineState
+
+
+class HolidayOut(_Out):
+    date: Day
+    name: str | None
 
 
 class TeamOut(_Out):
@@ -126,6 +185,10 @@ class TeamOut(_Out):
     ring_time_s: int
     max_wait_s: int
     wrap_up_s: int
+    timezone: str = Field(description="IANA time zone of the opening hours and holidays")
+    open_now: bool = Field(description="within opening hours and not a holiday")
+    hours: list[PeriodOut] = Field(description="opening hours; none: always open")
+    holidays: list[HolidayOut] = Field(description="closed all day, from today on")
     numbers: list[str]
     members: list[TeammateOut]
 
@@ -151,6 +214,9 @@ class CallOut(_Out):
     wait_seconds: float | None
     talk_seconds: float | None
     answered_by: uuid.UUID | None
+    handled_by: uuid.UUID | None = Field(description="who called back after a missed call; "
+                                                     "null once the member was erased")
+    handled_at: datetime | None = Field(description="when the missed call was marked handled")
     node: str
     attempts: list[AttemptOut]
 
@@ -158,6 +224,26 @@ class CallOut(_Out):
 class CallPage(_Out):
     calls: list[CallOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next (older) page")
+
+
+class MissedCallOut(_Out):
+    id: uuid.UUID
+    caller_number: str | None = Field(description="null when withheld or erased")
+    dialled_number: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: MISSED_OUTCOME
+    wait_seconds: float | None
+    handled: bool = Field(description="a member marked it handled (called back)")
+    handled_by: uuid.UUID | None = Field(description="null when unhandled or the member was "
+                                                     "erased")
+    handled_by_name: str | None
+    handled_at: datetime | None
+
+
+class MissedPage(_Out):
+    calls: list[MissedCallOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
 
 class StatsOut(_Out):
@@ -185,6 +271,19 @@ class TeamSettingsPatch(_In):
     confirm_calls: StrictBool | None = None
     fallback_kind: FALLBACK_KIND | None = None
     fallback_target: Text | None = Field(None, max_length=200)
+    timezone: Text | None = Field(None, max_length=64, examples=["Europe/Amsterdam"],
+                                  description="IANA time zone of opening hours and holidays")
+    closed_kind: FALLBACK_KIND | None = Field(None, description="where calls go outside opening "
+                                                                "hours; null: the shipped closed "
+                                                                "context")
+    closed_target: Text | None = Field(None, max_length=200)
+    auto_unavailable_after: int | None = Field(None, ge=1, le=100,
+                                               description="unanswered calls in a row before "
+                                                           "a member is made unavailable; null: "
+                                                           "never")
+    confirm_recording: Text | None = Field(None, max_length=100,
+                                           description="the team's sound for the confirmation "
+                                                       "prompt (an Asterisk sound name)")
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -208,8 +307,54 @@ class TeamAdminOut(_Out):
     confirm_calls: bool
     fallback_kind: str
     fallback_target: str | None
+    timezone: str
+    closed_kind: str | None
+    closed_target: str | None
+    auto_unavailable_after: int | None
+    confirm_recording: str | None
     numbers: list[str]
     members: list[MembershipOut]
+
+
+class HoursIn(_In):
+    periods: Periods = Field(description="replaces all opening hours; []: always open")
+
+
+class HoursOut(_Out):
+    timezone: str = Field(description="the team's time zone, in which the periods are read")
+    periods: list[PeriodOut]
+
+
+class HolidayIn(_In):
+    date: Day = Field(description="YYYY-MM-DD, in the team's time zone")
+    name: Text | None = Field(None, min_length=1, max_length=100)
+
+
+class WebhookIn(_In):
+    url: Text = Field(min_length=1, max_length=500,
+                      description="https (plain http only to a loopback address)")
+    events: list[Text] = Field(min_length=1, max_length=10, examples=[["call.missed"]])
+
+
+class WebhookOut(_Out):
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="the HMAC-SHA256 signing key; shown this once")
+
+
+class DeliveryOut(_Out):
+    id: uuid.UUID
+    event: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="null once delivered")
+    delivered_at: datetime | None
+    last_error: str | None
 
 
 class MembershipIn(_In):

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from teamfoned.api.schemas import (
     AvailabilityOut,
     MemberOut,
     MembershipOut,
+    MissedCallOut,
+    PeriodOut,
     TeamAdminOut,
     TeamRefOut,
 )
+from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.directory_repo import TeamAdminView
+from teamfoned.store.followup_repo import MissedCall
 from teamfoned.store.line_state import is_available
 from teamfoned.store.members_repo import Profile
+
+REASONS = ("manual", "schedule", "auto")
+
+
+def reason_out(reason: str | None) -> Any:
+    # A value this API does not know (a hand-edited row) is shown as unknown, not as an error.
+    return reason if reason in REASONS else None
+
+
+def periods_out(periods: Iterable[WeeklyPeriod]) -> list[PeriodOut]:
+    return [PeriodOut(weekday=p.weekday, starts=p.starts, ends=p.ends) for p in periods]
+
+
+def missed_out(c: MissedCall) -> MissedCallOut:
+    return MissedCallOut(
+        id=c.id, caller_number=c.caller_number, dialled_number=c.dialled_number,
+        started_at=c.started_at, ended_at=c.ended_at, outcome=c.outcome,  # type: ignore[arg-type]
+        wait_seconds=c.wait_seconds, handled=c.handled, handled_by=c.handled_by,
+        handled_by_name=c.handled_by_name, handled_at=c.handled_at)
 
 
 def member_out(p: Profile, now: datetime) -> MemberOut:
@@ -22,7 +47,7 @@ def member_out(p: Profile, now: datetime) -> MemberOut:
         has_photo=p.has_photo,
         availability=AvailabilityOut(available=is_available(p.available, p.until, now),
                                      until=p.until if p.available else None,
-                                     changed_at=p.changed_at),
+                                     changed_at=p.changed_at, reason=reason_out(p.reason)),
         teams=[TeamRefOut(id=t.id, name=t.name, label=t.label) for t in p.teams])
 
 
@@ -31,5 +56,8 @@ def team_admin_out(t: TeamAdminView) -> TeamAdminOut:
     return TeamAdminOut(
         id=t.id, name=t.name, label=s.label, strategy=s.strategy, ring_time=s.ring_time,
         max_wait=s.max_wait, wrap_up=s.wrap_up, confirm_calls=s.confirm_calls,
-        fallback_kind=s.fallback_kind, fallback_target=s.fallback_target, numbers=t.numbers,
+        fallback_kind=s.fallback_kind, fallback_target=s.fallback_target, timezone=s.timezone,
+        closed_kind=s.closed_kind, closed_target=s.closed_target,
+        auto_unavailable_after=s.auto_unavailable_after, confirm_recording=s.confirm_recording,
+        numbers=t.numbers,
         members=[MembershipOut(member_id=m.member_id, priority=m.priority) for m in t.members])
