@@ -11,21 +11,42 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.errors import NotFound
 from teamfoned.store.tables import (
     api_tokens,
     attempts,
     availability,
+    availability_schedules,
     calls,
     members,
     memberships,
+    team_holidays,
+    team_hours,
     team_numbers,
     teams,
     tenants,
 )
 
 FORMAT = "teamfoned-export"
-VERSION = 1
+# 2: availability reason, member schedules, team time zone, closed fallback, auto-unavailable,
+# confirmation recording, opening hours and holidays, who handled a missed call.
+VERSION = 2
+
+
+def _period(weekday: int, starts: str, ends: str) -> dict[str, Any]:
+    return {"weekday": weekday, "starts": starts, "ends": ends}
+
+
+def _periods(rows: list[Any]) -> list[dict[str, Any]]:
+    found = []
+    for weekday, starts, ends in sorted(rows):
+        try:
+            WeeklyPeriod(weekday, starts, ends)
+        except ValueError:
+            continue  # a hand-edited row routing ignores too
+        found.append(_period(weekday, starts, ends))
+    return found
 
 
 def _time(value: datetime | None) -> str | None:
@@ -51,10 +72,19 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
             "id": str(t.id), "label": t.label, "created_at": _time(t.created_at),
             "last_used_at": _time(t.last_used_at), "expires_at": _time(t.expires_at)})
 
+    schedule_rows: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    zones: dict[uuid.UUID, str] = {}
+    for row in (await session.execute(
+            select(availability_schedules).where(availability_schedules.c.tenant_id == tenant_id)
+            .order_by(availability_schedules.c.member_id, availability_schedules.c.weekday,
+                      availability_schedules.c.starts))).all():
+        schedule_rows[row.member_id].append((row.weekday, row.starts, row.ends))
+        zones.setdefault(row.member_id, row.timezone)
+
     people = []
     for m in (await session.execute(
             select(members, availability.c.available, availability.c.until,
-                   availability.c.changed_at)
+                   availability.c.changed_at, availability.c.reason)
             .outerjoin(availability, availability.c.member_id == members.c.id)
             .where(members.c.tenant_id == tenant_id)
             .order_by(members.c.name, members.c.id))).all():
@@ -66,7 +96,9 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
                 "data_base64": base64.b64encode(m.photo).decode("ascii")},
             "availability": None if m.available is None else {
                 "available": bool(m.available), "until": _time(m.until),
-                "changed_at": _time(m.changed_at)},
+                "changed_at": _time(m.changed_at), "reason": m.reason},
+            "schedule": None if m.id not in zones else {
+                "timezone": zones[m.id], "periods": _periods(schedule_rows[m.id])},
             "tokens": tokens.get(m.id, []),
         })
 
@@ -76,11 +108,24 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
             .where(team_numbers.c.tenant_id == tenant_id)
             .order_by(team_numbers.c.number))).all():
         numbers[team_id].append(number)
+    hours: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for h in (await session.execute(select(team_hours).where(
+            team_hours.c.tenant_id == tenant_id))).all():
+        hours[h.team_id].append((h.weekday, h.opens, h.closes))
+    holidays: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for d in (await session.execute(
+            select(team_holidays).where(team_holidays.c.tenant_id == tenant_id)
+            .order_by(team_holidays.c.day))).all():
+        holidays[d.team_id].append({"date": d.day.isoformat(), "name": d.name})
     team_list = [{
         "id": str(t.id), "name": t.name, "label": t.label, "strategy": t.strategy,
         "ring_time_s": t.ring_time_s, "max_wait_s": t.max_wait_s, "wrap_up_s": t.wrap_up_s,
         "confirm_calls": bool(t.confirm_calls), "fallback_kind": t.fallback_kind,
-        "fallback_target": t.fallback_target, "numbers": numbers.get(t.id, []),
+        "fallback_target": t.fallback_target, "timezone": t.timezone or "UTC",
+        "closed_kind": t.closed_kind, "closed_target": t.closed_target,
+        "auto_unavailable_after": t.auto_unavailable_after,
+        "confirm_recording": t.confirm_recording, "hours": _periods(hours.get(t.id, [])),
+        "holidays": holidays.get(t.id, []), "numbers": numbers.get(t.id, []),
         "created_at": _time(t.created_at),
     } for t in (await session.execute(select(teams).where(teams.c.tenant_id == tenant_id)
                                       .order_by(teams.c.name))).all()]
@@ -106,6 +151,7 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
         "started_at": _time(c.started_at), "answered_at": _time(c.answered_at),
         "ended_at": _time(c.ended_at), "outcome": c.outcome, "wait_seconds": c.wait_seconds,
         "talk_seconds": c.talk_seconds, "answered_by": _id(c.answered_by),
+        "handled_by": _id(c.handled_by), "handled_at": _time(c.handled_at),
         "attempts": legs.get(c.id, []),
     } for c in (await session.execute(select(calls).where(calls.c.tenant_id == tenant_id)
                                       .order_by(calls.c.started_at, calls.c.id))).all()]
