@@ -35,6 +35,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     # Wait for a writer instead of failing at once with "database is locked".
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Erased personal data must not linger in free pages of the file (privacy promise).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

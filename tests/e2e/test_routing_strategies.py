@@ -49,7 +49,8 @@ async def test_wrap_up_keeps_a_member_out_of_the_next_call(routing, carrier):
     assert await answered_call(routing, carrier) == "alice"
 
 
-async def test_concurrent_calls_never_ring_a_busy_member(routing, carrier):
+async def test_concurrent_calls_never_ring_a_busy_member(routing_each_db, carrier):
+    routing = routing_each_db
     await routing.setup(directory(strategy="linear", available=("alice", "bob")))
     for name in ("alice", "bob"):
         await carrier.set_phone(PHONES[name], "answer", delay=1)
