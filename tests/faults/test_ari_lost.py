@@ -46,7 +46,10 @@ async def test_ari_connection_cut_bridged_call_talks_on_and_resync_ends_it(in_pr
         cut_at = time.monotonic()
         await until(lambda: not daemon.ari.is_connected, 5, "the daemon to notice")
         noticed = time.monotonic() - cut_at
-        assert daemon.ari.is_connected is False  # what readiness reports
+        assert daemon.ari.is_connected is False
+        # What /readyz and the systemd status line report (the daemon's status object).
+        assert daemon.state.ari_connected is False
+        assert "ARI disconnected" in daemon.state.describe()
         await asyncio.sleep(OUTAGE_SECONDS / 2)
         assert leg.ended_at is None and not alice.ended  # the bridge holds without us
         # The caller hangs up while we cannot hear it: only the resync can tell us.
