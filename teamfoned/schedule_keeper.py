@@ -30,11 +30,16 @@ class ScheduleKeeper:
         return len(changes)
 
     async def run(self, until: asyncio.Event) -> None:
+        failing = False
         while not until.is_set():
             try:
                 await self.apply_once()
-            except SQLAlchemyError as exc:
-                log.warning("availability_schedule_failed", error=str(exc))
+                failing = False
+            except (SQLAlchemyError, OSError) as exc:
+                # Once per outage, not every round: the next round after it retries.
+                if not failing:
+                    log.warning("availability_schedule_paused", error=str(exc).splitlines()[0][:200])
+                failing = True
             try:
                 await asyncio.wait_for(until.wait(), self.every_seconds)
             except TimeoutError:

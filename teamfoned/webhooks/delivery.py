@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import aiohttp
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamfoned.store.tables import webhook_deliveries, webhooks
@@ -49,11 +50,19 @@ class WebhookSender:
     async def run(self) -> None:
         """Send what is due, then sleep a little; until cancelled."""
         async with aiohttp.ClientSession(timeout=self.timeout) as http:
+            failing = False
             while True:
                 try:
                     await self.send_due(http)
-                except Exception:  # a database hiccup must not end deliveries for good
-                    log.exception("webhook_round_failed")
+                    if failing:
+                        log.info("webhook_rounds_resumed")
+                    failing = False
+                except (SQLAlchemyError, OSError) as exc:
+                    # The database is away (the daemon keeps routing from its journal): say so
+                    # once, not every second; the outbox waits for it.
+                    if not failing:
+                        log.warning("webhook_rounds_paused", error=str(exc).splitlines()[0][:200])
+                    failing = True
                 await asyncio.sleep(self.interval)
 
     async def send_due(self, http: aiohttp.ClientSession) -> int:
