@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,9 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.bench.asterisk_instance import AsteriskInstallation, AsteriskInstance  # noqa: E402
-from tests.bench.carrier import Carrier  # noqa: E402
-from tests.bench.topology import Topology, carrier_files, pbx_files  # noqa: E402
+from tests.bench.asterisk_instance import AsteriskInstallation, AsteriskInstance
+from tests.bench.carrier import Carrier
+from tests.bench.topology import Topology, carrier_files, pbx_files
 
 WORK = REPO / "build" / "demo"
 TEAMFONED = [sys.executable, "-m", "teamfoned.cli"]
@@ -55,6 +56,12 @@ def cli(config: Path, *args: str) -> str:
     if result.returncode != 0:
         raise SystemExit(f"teamfoned {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 async def place_call(topology: Topology) -> None:
@@ -98,6 +105,8 @@ def main() -> int:
         f"database:\n  url: sqlite+aiosqlite:///{database}\n"
         f"telephony:\n  trunk_dial_template: PJSIP/{{number}}@trunk\n  allowed_countries: [NL]\n"
         f"logging:\n  level: info\n  format: console\n"
+        # The daemon's HTTP module on a free loopback port: 8080 may be taken on this machine.
+        f"http:\n  port: {free_port()}\n"
     )
     os.environ["TEAMFONED_DEMO_ARI_PASSWORD"] = topology.ari_password
     (WORK / "directory.yaml").write_text(DIRECTORY)

@@ -15,9 +15,9 @@ from sqlalchemy import event, text
 
 from teamfoned.config import ConfigError, Settings, load_settings
 from teamfoned.housekeeping import Housekeeping
-from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.metrics import Metrics
 from teamfoned.reload import apply_reload
+from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.journal import Journal, default_journal_path
 from teamfoned.store.migrate import current_revision, head_revision
@@ -212,7 +212,7 @@ class Daemon:
             async with asyncio.timeout(DB_PROBE_TIMEOUT_S), self.sessions() as session:
                 await session.execute(text("SELECT 1"))
             return True
-        except Exception as exc:  # any failure means "not reachable"; say which
+        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; say which
             log.warning("database_unreachable", error=str(exc))
             return False
 
@@ -273,6 +273,12 @@ async def run_daemon(settings: Settings, config_path: str | Path | None = None) 
         handled.append(signal.SIGHUP)
     try:
         await daemon.run()
+    except ExceptionGroup as group:
+        # The TaskGroup wraps it; the sysadmin needs the one sentence that says what to fix.
+        listen = group.subgroup(HttpListenFailed)
+        if listen is not None:
+            raise listen.exceptions[0] from None
+        raise
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)

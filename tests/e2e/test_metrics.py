@@ -26,7 +26,7 @@ async def test_metrics_after_real_calls(routing, carrier):
     # Two answered calls: each tries Alice (busy) and then Bob, who answers.
     for n in (1, 2):
         leg = await carrier.call(TEAM_NUMBER)
-        await carrier.wait_for(lambda: leg.answered, 10, "the caller to be connected")
+        await carrier.wait_for(lambda leg=leg: leg.answered, 10, "the caller to be connected")
         await routing.wait_bridged()
         await carrier.hangup_caller(leg)
         await routing.wait_calls_finished(n)
