@@ -61,6 +61,11 @@ class DaemonState:
     def ari_connected(self) -> bool:
         return self._ari.is_connected
 
+    @property
+    def degraded(self) -> bool:
+        """The database is away (or its journal not yet replayed): calls run on the last known state."""
+        return self._dispatcher.repo.degraded
+
     def describe(self) -> str:
         calls = self._dispatcher.calls_in_progress
         if self.phase == "starting":
@@ -72,7 +77,8 @@ class DaemonState:
         if self.phase == "stopping":
             return "stopping: closing connections"
         ari = "ARI connected" if self.ari_connected else "ARI disconnected, reconnecting"
-        return f"routing calls: {calls} in progress, {ari}"
+        database = ", database away: degraded (last known availability, journal)" if self.degraded else ""
+        return f"routing calls: {calls} in progress, {ari}{database}"
 
 
 class Daemon:
@@ -95,7 +101,9 @@ class Daemon:
         # a local journal replayed on its return (store.resilient_repo).
         self.repo = ResilientRepository(
             RoutingRepository(self.sessions),
-            Journal(default_journal_path(settings.database.url, settings.node)),
+            Journal(settings.database.journal_path
+                    or default_journal_path(settings.database.url, settings.node)),
+            stale_after=settings.database.outage_availability_max_age,
         )
         self.ari = AriClient(
             settings.ari.url,

@@ -78,6 +78,12 @@ class DatabaseSettings(_Section):
     url: str = Field(DEFAULT_DATABASE_URL, repr=False)
     url_file: Path | None = None
     url_env: str | None = None
+    # While the database is away: call records go to this local journal (fsynced) and are
+    # replayed on its return. Default: beside a SQLite file, else the state directory.
+    journal_path: Path | None = None
+    # ... and new calls are routed from the last known availability while it is at most this
+    # old (seconds); after that they go to the fallback.
+    outage_availability_max_age: float = Field(300.0, ge=0, le=86400)
 
     @field_validator("url")
     @classmethod
