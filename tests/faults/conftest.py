@@ -10,6 +10,7 @@ import socket
 import pytest
 import pytest_asyncio
 
+from tests.bench.asterisk import Pbx
 from tests.bench.asterisk_instance import AsteriskInstance, free_port
 from tests.bench.topology import Topology, pbx_files
 
@@ -57,23 +58,9 @@ def second_pbx(asterisk_installation, topology, pbx):
 
 
 @dataclasses.dataclass
-class SecondPbx:
-    instance: AsteriskInstance
-    topology: Topology
-    sip_address: str  # where the carrier sends calls for this PBX
+class SecondPbx(Pbx):
+    sip_address: str = ""  # where the carrier sends calls for this PBX
 
     @property
     def ari_url(self) -> str:
         return f"http://{self.topology.subnet}.3:{self.topology.ari_port}"
-
-    @property
-    def ari_user(self) -> str:
-        return self.topology.ari_user
-
-    @property
-    def ari_password(self) -> str:
-        return self.topology.ari_password
-
-    @property
-    def app(self) -> str:
-        return self.topology.app
