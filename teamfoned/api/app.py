@@ -18,8 +18,9 @@ from teamfoned.api.routes_teams import router as teams_router
 from teamfoned.config import Settings
 from teamfoned.metrics import Metrics
 
-DESCRIPTION = """Members set their availability, see their teammates and their team's calls,
-and manage their personal data; tenant administrators manage teams, numbers and members.
+DESCRIPTION = """Members set their availability and schedule, see their teammates, their team's
+calls and hours, call back missed calls, and manage their personal data; tenant administrators
+manage teams (settings, opening hours, holidays), numbers, members and webhooks.
 
 Authenticate with `Authorization: Bearer <token>`. Every error has the shape
 `{"error": {"code", "message", "fields": [{"field", "message"}]}}`. An object of another

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Request, Response
 from teamfoned.api.auth import ApiDep, CallerDep
 from teamfoned.api.errors import COMMON, responses
 from teamfoned.api.photo_upload import PHOTO_BODY, PHOTO_RESPONSE, read_photo
-from teamfoned.api.schemas import AvailabilityIn, MemberOut, MePatch, ScheduleIn, ScheduleOut
+from teamfoned.api.schemas import (
+    AvailabilityIn,
+    MemberOut,
+    MePatch,
+    ScheduleIn,
+    ScheduleOut,
+)
 from teamfoned.api.views import member_out, periods_out
 from teamfoned.store import hours_repo, members_repo
 

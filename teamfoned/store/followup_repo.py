@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.store.errors import Invalid, NotFound
@@ -58,7 +58,7 @@ def decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
         raise Invalid([("cursor", "not a cursor this API handed out")]) from None
 
 
-def _missed_of_team(tenant_id: uuid.UUID, team_id: uuid.UUID):  # noqa: ANN202 - a clause
+def _missed_of_team(tenant_id: uuid.UUID, team_id: uuid.UUID) -> ColumnElement[bool]:
     return and_(calls.c.tenant_id == tenant_id, calls.c.team_id == team_id,
                 calls.c.outcome.in_(sorted(MISSED_OUTCOMES)))
 
@@ -109,8 +109,8 @@ async def missed_call(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid
     if row.outcome is None:
         raise Invalid([("call_id", "the call is still in progress")])
     if row.outcome not in MISSED_OUTCOMES:
-        raise Invalid([("call_id", f"the call was not missed ({row.outcome}): there is nothing "
-                                   "to call back")])
+        reason = f"the call was not missed ({row.outcome}): there is nothing to call back"
+        raise Invalid([("call_id", reason)])
     return MissedCall(id=row.id, caller_number=row.caller_number,
                       dialled_number=row.dialled_number, started_at=row.started_at,
                       ended_at=row.ended_at, outcome=row.outcome,
