@@ -29,6 +29,11 @@ async def ramp(carrier: TimedCarrier, prefix: str, *, target: str, local_host: s
         if time.monotonic() > deadline:
             break
         calls = max(20, int(rate * seconds))
+        try:
+            await carrier.wait_idle(30)
+        except TimeoutError:
+            pass
+        carrier.forget()
         before = carrier.answered_count
         out = await sipp.run_calls(workdir, target=target, numbers=numbers, rate=rate, calls=calls,
                                    pause_ms=500, limit=rate * 10, local_host=local_host,

@@ -44,7 +44,7 @@ async def wait_quiet(engine, timeout: float = 60) -> None:
 
 
 async def measure(db_url: str, pid: int, target: str, local_host: str, workdir: Path, *,
-                  calls: int, rate: float, hold_s: float) -> dict:
+                  calls: int, rate: float, hold_s: float, carrier=None) -> dict:
     proc = psutil.Process(pid)
     engine = create_engine(db_url)
     try:
@@ -66,6 +66,12 @@ async def measure(db_url: str, pid: int, target: str, local_host: str, workdir: 
             await asyncio.sleep(0.25)
         out = run.result()
         await wait_quiet(engine)
+        if carrier is not None:
+            try:
+                await carrier.wait_idle(30)
+            except TimeoutError:
+                pass
+            carrier.forget()
         cpu1, answered1 = cpu_seconds(proc), await scalar(engine, ANSWERED)
         done = answered1 - answered0
         return {"rss_mb": {k: round(v, 1) for k, v in rss.items()}, "peak_concurrent": peak,

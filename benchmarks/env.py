@@ -99,8 +99,13 @@ class Telephony:
         # Asterisk's own time stamp on every AMI event: latencies measured on the carrier's clock.
         cfiles["manager.conf"] = cfiles["manager.conf"].replace(
             "[general]\n", "[general]\ntimestampevents = yes\n", 1)
+        # 500 concurrent calls need 1,000 channels on each side, two RTP ports each: wider
+        # ranges than the test bench's (the files are the bench's, not the shipped config).
+        cfiles["rtp.conf"] = "[general]\nrtpstart = 30000\nrtpend = 39999\n"
+        pfiles = pbx_files(self.topology, dialplan.site_files(members))
+        pfiles["rtp.conf"] = "[general]\nrtpstart = 20000\nrtpend = 29999\n"
         self.carrier = AsteriskInstance(installation, "carrier", cfiles)
-        self.pbx = AsteriskInstance(installation, "pbx", pbx_files(self.topology, dialplan.site_files(members)))
+        self.pbx = AsteriskInstance(installation, "pbx", pfiles)
 
     def start(self) -> None:
         t = self.topology

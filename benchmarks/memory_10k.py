@@ -4,7 +4,8 @@ driven by an in-process fake ARI (real SIP at this count would not fit the bench
 Run as its own process (`python -m benchmarks.memory_10k URL CALLS`) so its
 resident memory is the daemon's code alone; prints one JSON line. Each call:
 the caller enters Stasis, the member is claimed and originated, the leg
-answers, the call is bridged, the caller hangs up; 50 calls in flight.
+answers, the call is bridged, the caller hangs up; 50 calls in flight. A time budget bounds the run: if it
+stops short of CALLS, the output says how many calls it made.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def rss_mb() -> float:
     return psutil.Process(os.getpid()).memory_info().rss / 2**20
 
 
-async def main(url: str, total: int, teams: int) -> dict:
+async def main(url: str, total: int, teams: int, budget_s: float = 1e9) -> dict:
     configure_logging("info", "json", stream=open(os.devnull, "w"))
     engine = create_engine(url)
     repo = RoutingRepository(create_sessionmaker(engine))
@@ -116,7 +117,10 @@ async def main(url: str, total: int, teams: int) -> dict:
         while ari.callers or dispatcher.calls_in_progress:
             await asyncio.sleep(0.005)
 
+    done = 0
     for k in range(total):
+        if time.monotonic() - t0 > budget_s and done > warmup:
+            break  # out of time: the last mark is taken where we stopped
         while len(ari.callers) >= IN_FLIGHT:
             await asyncio.sleep(0.001)
         ari.caller(dialplan.number(dialplan.TEAMFONED_PREFIX, k % teams))
@@ -127,13 +131,17 @@ async def main(url: str, total: int, teams: int) -> dict:
             marks[str(done)] = round(rss_mb(), 2)
     await drained()
     elapsed = time.monotonic() - t0
+    if str(done) not in marks:
+        gc.collect()
+        marks[str(done)] = round(rss_mb(), 2)
     ari.queue.put_nowait(None)
     await runner
     await engine.dispose()
     return {"rss_mb_by_calls": marks, "baseline_calls": warmup,
-            "rss_growth_mb": round(marks[str(total)] - marks[str(warmup)], 2),
-            "calls_per_second": round(total / elapsed, 1), "seconds": round(elapsed, 1)}
+            "calls": done, "rss_growth_mb": round(marks[str(done)] - marks[str(warmup)], 2),
+            "calls_per_second": round(done / elapsed, 1), "seconds": round(elapsed, 1)}
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))))
+    budget = float(sys.argv[4]) if len(sys.argv) > 4 else 1e9
+    print(json.dumps(asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), budget))))

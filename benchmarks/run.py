@@ -131,7 +131,8 @@ class Bench:
         target, local = self.sipp_target()
         calls = 100 if self.quick else 500
         out = await daemon_cost.measure(self.main_url, self.daemon.pid, target, local, OUT / "sipp-cost",
-                                        calls=calls, rate=25, hold_s=25 if not self.quick else 6)
+                                        calls=calls, rate=25, hold_s=25 if not self.quick else 6,
+                                        carrier=self.carrier)
         rss = out["rss_mb"]
         self.results.update({
             "daemon_cpu_ms_per_call": r(out["cpu_ms_per_call"]),
@@ -178,10 +179,10 @@ class Bench:
         await env.seed(url, env.directory())
         calls = 2000 if self.quick else 10_000
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "benchmarks.memory_10k", url, str(calls), str(env.MEMBERS),
+            sys.executable, "-m", "benchmarks.memory_10k", url, str(calls), str(env.MEMBERS), "110",
             cwd=env.REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
-            out, err = await asyncio.wait_for(proc.communicate(), 240)
+            out, err = await asyncio.wait_for(proc.communicate(), 200)
         except TimeoutError:
             proc.kill()
             await proc.wait()
@@ -190,6 +191,7 @@ class Bench:
             raise RuntimeError(f"memory run failed: {err.decode()[-2000:]}")
         data = json.loads(out.decode().strip().splitlines()[-1])
         self.results["rss_growth_mb_after_10k"] = data["rss_growth_mb"]
+        self.results["memory_run_calls"] = data["calls"]
         self.details["memory_10k"] = data
 
     async def phase_http(self) -> None:

@@ -186,6 +186,7 @@ class CallDispatcher:
                     channel_id, context=UNKNOWN_NUMBER_CONTEXT, extension=dialled or "s", priority=1))
                 return
             runner = CallRunner(self.ctx, channel, dialled, route, inbox)
+            runner.caller_ringing = True  # rung above, before the lookup
             await runner.run()
         finally:
             self._forget(channel_id)

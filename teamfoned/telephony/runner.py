@@ -140,6 +140,7 @@ class CallRunner:
         self.legs: dict[uuid.UUID, Leg] = {}
         self.legs_by_channel: dict[str, Leg] = {}
         self.bridge_id: str | None = None
+        self.caller_ringing = False  # set by whoever already sent the caller ringing
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._caller_gone = False
         # Legs told "too late": hung up when their short message has played.
@@ -151,14 +152,18 @@ class CallRunner:
     async def run(self) -> None:
         """Handle the call from its first event until the machine finishes."""
         self.ctx.metrics.calls_in_progress.inc()
+        opening = None
         try:
+            # Independent reads and writes overlap: the opening hours are read while the call
+            # row is written (two round trips in the time of one, before the first ring).
+            opening = asyncio.ensure_future(self._open_now())
             await self.ctx.repo.start_call(
                 self.call_id, self.route.tenant_id, self.route.team_id,
                 caller_number=self.caller_number or None, dialled_number=self.dialled,
                 channel_id=self.caller_channel_id, node=self.ctx.node, now=self.ctx.clock(),
             )
             self.log.info("call_started", dialled=self.dialled, strategy=self.route.strategy)
-            if not await self._open_now():
+            if not await opening:
                 await self._closed()
                 return
             await self._feed(CallerEntered(now=self.ctx.clock()))
@@ -181,6 +186,11 @@ class CallRunner:
             self.log.exception("call_runner_failed")
             await self._abandon("runner_failed")
         finally:
+            if opening is not None:
+                if not opening.done():
+                    opening.cancel()
+                elif not opening.cancelled():
+                    opening.exception()  # retrieved: the failure, if any, was handled above
             self.ctx.metrics.calls_in_progress.dec()
             await self._cleanup()
 
@@ -231,7 +241,9 @@ class CallRunner:
         ari, repo, now = self.ctx.ari, self.ctx.repo, self.ctx.clock
         match action:
             case StartRinging():
-                await self._quietly(ari.ring(self.caller_channel_id))
+                # The dispatcher rings every caller before any database work: not twice.
+                if not self.caller_ringing:
+                    await self._quietly(ari.ring(self.caller_channel_id))
             case FetchCandidates(exclude=exclude):
                 found = await repo.candidates(self.route.team_id, now=now(), exclude=exclude)
                 return CandidatesFetched(tuple(found), now=now())
@@ -264,8 +276,8 @@ class CallRunner:
             case RecordAnswer(member_id=member_id):
                 leg = self.legs[member_id]
                 leg.rang_for = self._ring_seconds(leg)
-                await repo.attempt_answered(leg.attempt_id, now=now())
-                await repo.call_answered(self.call_id, member_id, now=now())
+                await asyncio.gather(repo.attempt_answered(leg.attempt_id, now=now()),
+                                     repo.call_answered(self.call_id, member_id, now=now()))
                 self.log.info("call_answered", member=str(member_id))
             case RunFallback(outcome=outcome):
                 return await self._fallback(outcome)
@@ -289,13 +301,16 @@ class CallRunner:
         leg = Leg(member_id, uuid.uuid4(), str(uuid.uuid4()))
         self.legs[member_id] = leg
         # Claim first: the database refuses a member who is already booked by any call on any node.
-        if not await ctx.repo.claim(self.call_id, member_id, leg.attempt_id, leg.channel_id,
-                                    now=ctx.clock(), node=ctx.node):
+        # The phone is read in parallel with the claim (one round trip less before the ring).
+        claimed, phone = await asyncio.gather(
+            ctx.repo.claim(self.call_id, member_id, leg.attempt_id, leg.channel_id,
+                           now=ctx.clock(), node=ctx.node),
+            ctx.repo.member_phone(member_id))
+        if not claimed:
             self.log.info("member_busy_elsewhere", member=str(member_id))
             return LegClaimFailed(member_id, now=ctx.clock())
         leg.claimed = True
         leg.dialled_at = ctx.clock()
-        phone = await ctx.repo.member_phone(member_id)
         try:
             if phone is None:
                 raise PhoneRejected("member has no phone")
