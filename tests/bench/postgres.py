@@ -88,8 +88,10 @@ class _Cluster:
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.sockets} "
-            # Durability is pointless for a throw-away cluster; speed is not.
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            # No fsync: a throw-away cluster need not survive a power cut. But a commit must
+            # survive the server being killed (the outage tests stop it with -m immediate), so
+            # synchronous_commit stays on: WAL is written, just not flushed to disk.
+            "-c fsync=off -c full_page_writes=off "
             "-c max_connections=200"
         )
         done = self.run(
