@@ -2,7 +2,7 @@
 
 Each step places `seconds` worth of calls at a fixed rate (answered at once,
 held about 0.5 s, hung up by the caller). A step passes when SIPp counts no failed
-call and every member phone rang once per call. Rates rise until a
+call (every answer within 2 s of the INVITE, so a router that builds a backlog fails) and every member phone rang once per call. Rates rise until a
 step fails; the bench stops there. (The phones' own "answered" event is
 reported but not required: a caller that hangs up right after the 200 OK
 can beat the phone's dialplan to it.)
@@ -17,7 +17,9 @@ from pathlib import Path
 from benchmarks import dialplan, sipp
 from benchmarks.carrier_clock import TimedCarrier
 
-RATES = (10, 20, 40, 60, 80, 100, 130, 160, 200)
+RATES = (10, 20, 40, 60, 80, 100, 130, 160, 200, 250, 300)
+# A call must be answered within this time: a router that falls behind fails the step.
+ANSWER_WITHIN_MS = 2000
 
 
 async def ramp(carrier: TimedCarrier, prefix: str, *, target: str, local_host: str, workdir: Path,
@@ -37,7 +39,7 @@ async def ramp(carrier: TimedCarrier, prefix: str, *, target: str, local_host: s
         before = carrier.answered_count
         out = await sipp.run_calls(workdir, target=target, numbers=numbers, rate=rate, calls=calls,
                                    pause_ms=500, limit=rate * 10, local_host=local_host,
-                                   timeout_s=int(seconds + 30))
+                                   timeout_s=int(seconds + 30), answer_within_ms=ANSWER_WITHIN_MS)
         try:
             await carrier.wait_idle(30)
         except TimeoutError:

@@ -84,8 +84,12 @@ def available() -> bool:
 
 
 async def run_calls(workdir: Path, *, target: str, numbers: list[str], rate: float, calls: int,
-                    pause_ms: int, limit: int, local_host: str, timeout_s: int) -> dict:
-    """Place `calls` calls at `rate` per second; return SIPp's counts of successful and failed calls."""
+                    pause_ms: int, limit: int, local_host: str, timeout_s: int,
+                    answer_within_ms: int = 15000) -> dict:
+    """Place `calls` calls at `rate` per second; return SIPp's counts of successful and failed calls.
+
+    A call fails when any awaited message (the 200 OK to the INVITE, above all) takes longer
+    than `answer_within_ms`."""
     workdir.mkdir(parents=True, exist_ok=True)
     scenario = workdir / "caller.xml"
     scenario.write_text(SCENARIO.format(head=HEAD, pause_ms=pause_ms))
@@ -97,7 +101,7 @@ async def run_calls(workdir: Path, *, target: str, numbers: list[str], rate: flo
         "sipp", target, "-sf", str(scenario), "-inf", str(csv),
         "-i", local_host, "-p", str(free_port(local_host, 2)), "-mp", str(free_port(local_host, 2)),
         "-r", str(rate), "-rp", "1000", "-m", str(calls), "-l", str(limit),
-        "-recv_timeout", "15000", "-timeout", f"{timeout_s}s", "-timeout_error",
+        "-recv_timeout", str(answer_within_ms), "-timeout", f"{timeout_s}s", "-timeout_error",
         "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
     ]
     proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.DEVNULL,
