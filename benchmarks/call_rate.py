@@ -1,8 +1,9 @@
 """2. Sustained call rate: the highest SIPp call rate with zero failed calls, per way of routing.
 
 Each step places `seconds` worth of calls at a fixed rate (answered at once,
-held about 0.5 s, hung up by the caller). A step passes when SIPp counts no failed
-call (every answer within 2 s of the INVITE, so a router that builds a backlog fails) and every member phone rang once per call. Rates rise until a
+held about 0.5 s, hung up by the caller). A step passes when SIPp counts no
+failed call (every answer within 2 s of the INVITE, so a router that builds a
+backlog fails) and every member phone rang once per call. Rates rise until a
 step fails; the bench stops there. (The phones' own "answered" event is
 reported but not required: a caller that hangs up right after the 200 OK
 can beat the phone's dialplan to it.)
