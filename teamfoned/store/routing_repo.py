@@ -473,29 +473,6 @@ class RoutingRepository:
                 # Same transaction: the webhook events exist exactly when the record does.
                 await enqueue_call_events(session, call_id, now=now)
 
-    async def close_stale(self, node: str, outcome: str, *, now: datetime) -> int:
-        """Finish every open call of `node` with `outcome` and release its members.
-
-        For a daemon restarting after a crash: the channels of those calls are gone with it.
-        Returns how many calls were closed.
-        """
-        open_ids = select(calls.c.id).where(calls.c.node == node, calls.c.outcome.is_(None))
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(attempts)
-                .where(
-                    attempts.c.ended_at.is_(None),
-                    or_(attempts.c.node == node, attempts.c.call_id.in_(open_ids)),
-                )
-                .values(ended_at=now, result=ORPHAN_ATTEMPT_RESULT)
-            )
-            result = await session.execute(
-                update(calls)
-                .where(calls.c.node == node, calls.c.outcome.is_(None))
-                .values(outcome=str(outcome), ended_at=now)
-            )
-        return result.rowcount
-
     async def ping(self) -> None:
         """One round trip to the database (for the outage detector)."""
         async with self._sessions() as session:

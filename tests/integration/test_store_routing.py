@@ -193,19 +193,6 @@ async def test_finish_call_is_idempotent_and_closes_open_attempts(engine: AsyncE
     assert await repo.open_calls(NODE) == []
 
 
-async def test_close_stale_finishes_a_crashed_nodes_calls(engine: AsyncEngine) -> None:
-    s = await seed(engine)
-    repo = RoutingRepository(engine)
-    call_id = await open_call(repo, s)
-    assert await repo.claim(call_id, s.members[0], uuid.uuid4(), "leg", now=NOW, node=NODE)
-    assert await repo.close_stale("other-node", CallOutcome.FAILED, now=NOW) == 0
-    assert await repo.close_stale(NODE, CallOutcome.FAILED, now=NOW) == 1
-    assert await repo.open_calls(NODE) == []
-    assert await open_attempts_per_member(engine) == {}
-    assert len(await repo.candidates(s.team_id, now=NOW, exclude=())) == 3
-
-
-@pytest.mark.postgres
 async def test_concurrent_claims_never_double_book(postgres_database: str) -> None:
     """100 claims on one team's few members from separate engines: every member wins once.
 
