@@ -1,0 +1,76 @@
+"""What every subcommand shares: the registry, settings, one database transaction, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from teamfoned.config import Settings, load_settings
+
+EXIT_USER_ERROR = 2
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: list[Callable[[Any], None]] = []
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed without a traceback."""
+
+
+def command(register: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Register a function that adds one subcommand to the parser."""
+    COMMANDS.append(register)
+    return register
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def run_db(args: argparse.Namespace, work: Callable[[Any, Settings], Awaitable[int]]) -> int:
+    """Run `work(session, settings)` in one transaction on the configured database."""
+    settings = settings_of(args)
+
+    async def main() -> int:
+        from teamfoned.store.engine import create_engine, create_sessionmaker
+
+        engine = create_engine(settings.database.url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await work(session, settings)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def phone_policy(settings: Settings):
+    from teamfoned.admin import PhonePolicy
+
+    return PhonePolicy(settings.telephony.allowed_countries, settings.telephony.default_region)
+
+
+def rfc3339(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an RFC 3339 time") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a timezone offset, e.g. +01:00 or Z")
+    return value
+
+
+def on_off(text: str) -> bool:
+    if text.lower() in ("on", "yes", "true", "1"):
+        return True
+    if text.lower() in ("off", "no", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: say on or off")
+
+
+def show(rows: list[list[Any]]) -> None:
+    for row in rows:
+        print("\t".join("" if v is None else str(v) for v in row))

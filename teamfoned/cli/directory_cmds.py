@@ -1,0 +1,264 @@
+"""Subcommands for the directory: tenants, teams, numbers, members, memberships, availability, import."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from teamfoned.cli.base import (
+    UserError,
+    command,
+    on_off,
+    phone_policy,
+    rfc3339,
+    run_db,
+    show,
+)
+from teamfoned.config import Settings
+
+
+@command
+def _tenant(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("tenant", help="customer environments")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add")
+    add.add_argument("name")
+    add.add_argument("--retention-days", type=int, default=90)
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: _print_id(
+        admin.add_tenant(s, a.name, retention_days=a.retention_days))))
+    ls = actions.add_parser("list")
+
+    async def list_(session: Any, _: Settings) -> int:
+        show([[r.id, r.name, r.retention_days] for r in await admin.list_tenants(session)])
+        return 0
+
+    ls.set_defaults(handler=lambda a: run_db(a, list_))
+
+
+async def _print_id(created: Awaitable[Any]) -> int:
+    print(await created)
+    return 0
+
+
+def _team_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label")
+    p.add_argument("--strategy")
+    p.add_argument("--ring-time", type=int)
+    p.add_argument("--max-wait", type=int)
+    p.add_argument("--wrap-up", type=int)
+    p.add_argument("--confirm-calls", type=on_off, metavar="on|off")
+    p.add_argument("--fallback", choices=("dialplan", "number", "announce", "team"))
+    p.add_argument("--fallback-target")
+    p.add_argument("--timezone", help="IANA zone of opening hours and holidays (default UTC)")
+    p.add_argument("--closed", choices=("dialplan", "number", "announce", "team"),
+                   help="where calls go outside opening hours (default: the teamfoned-closed "
+                        "context; 'dialplan' without a target means that too)")
+    p.add_argument("--closed-target", help="as --fallback-target; '' clears it")
+    p.add_argument("--auto-unavailable-after", type=int, metavar="N",
+                   help="make a member unavailable after N unanswered calls in a row (0: off)")
+    p.add_argument("--confirm-recording", metavar="SOUND",
+                   help="the team's own confirmation prompt, an Asterisk sound name ('': the "
+                        "shipped prompt)")
+
+
+def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
+    from teamfoned.admin import CLEAR
+
+    def cleared(value: Any, off: Any) -> Any:
+        return CLEAR if value == off else value
+
+    # A new --closed kind starts without the old kind's target unless one is given.
+    closed_target = CLEAR if a.closed and a.closed_target is None else a.closed_target
+    return {"label": a.label, "strategy": a.strategy, "ring_time": a.ring_time,
+            "max_wait": a.max_wait, "wrap_up": a.wrap_up, "confirm_calls": a.confirm_calls,
+            "fallback_kind": a.fallback, "fallback_target": a.fallback_target,
+            "timezone": a.timezone, "closed_kind": a.closed,
+            "closed_target": cleared(closed_target, ""),
+            "auto_unavailable_after": cleared(a.auto_unavailable_after, 0),
+            "confirm_recording": cleared(a.confirm_recording, "")}
+
+
+@command
+def _team(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("team", help="teams and their routing settings")
+    actions = p.add_subparsers(dest="action", required=True)
+    for name in ("add", "set"):
+        q = actions.add_parser(name)
+        q.add_argument("--tenant", required=True)
+        q.add_argument("name")
+        _team_options(q)
+
+    async def add(session: Any, settings: Settings, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        team = admin.TeamSettings.defaults(settings.routing, a.label or a.name).with_changes(
+            **_team_changes(a))
+        print(await admin.add_team(session, tenant, a.name, team))
+        return 0
+
+    async def set_(session: Any, _: Settings, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        print(await admin.set_team(session, tenant, a.name, **_team_changes(a)))
+        return 0
+
+    actions.choices["add"].set_defaults(handler=lambda a: run_db(a, lambda s, c: add(s, c, a)))
+    actions.choices["set"].set_defaults(handler=lambda a: run_db(a, lambda s, c: set_(s, c, a)))
+    ls = actions.add_parser("list")
+    ls.add_argument("--tenant", required=True)
+
+    async def list_(session: Any, _: Settings, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        for r in await admin.list_teams(session, tenant):
+            numbers = ",".join(await admin.team_numbers_of(session, r.id))
+            show([[r.id, r.name, r.strategy, r.ring_time_s, r.max_wait_s, r.wrap_up_s,
+                   r.fallback_kind, numbers]])
+        return 0
+
+    ls.set_defaults(handler=lambda a: run_db(a, lambda s, c: list_(s, c, a)))
+
+
+@command
+def _number(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("number", help="team numbers (DIDs)")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add")
+    add.add_argument("--tenant", required=True)
+    add.add_argument("--team", required=True)
+    add.add_argument("number")
+    rm = actions.add_parser("remove")
+    rm.add_argument("--tenant", required=True)
+    rm.add_argument("number")
+
+    async def add_(session: Any, a: argparse.Namespace) -> int:
+        await admin.add_number(session, await admin.tenant_id(session, a.tenant), a.team, a.number)
+        return 0
+
+    async def rm_(session: Any, a: argparse.Namespace) -> int:
+        await admin.remove_number(session, await admin.tenant_id(session, a.tenant), a.number)
+        return 0
+
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+
+
+@command
+def _member(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("member", help="team members")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add")
+    add.add_argument("--tenant", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--phone", required=True, help="+CC number, or a SIP endpoint name")
+    add.add_argument("--admin", action="store_true", help="tenant administrator")
+    ls = actions.add_parser("list")
+    ls.add_argument("--tenant", required=True)
+    rm = actions.add_parser("remove", help="erase a member and their personal data")
+    rm.add_argument("--tenant", required=True)
+    rm.add_argument("member", help="member id or unique name")
+
+    async def add_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
+        phone = phone_policy(settings).check(a.phone)  # refused before anything is written
+        tenant = await admin.tenant_id(session, a.tenant)
+        print(await admin.add_member(session, tenant, a.name, phone, is_admin=a.admin))
+        return 0
+
+    async def list_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        show([[r.id, r.name, r.phone_kind, r.phone, "admin" if r.is_admin else "",
+               "available" if r.available else "unavailable", r.until]
+              for r in await admin.list_members(session, tenant)])
+        return 0
+
+    async def rm_(session: Any, a: argparse.Namespace) -> int:
+        await admin.remove_member(session, await admin.tenant_id(session, a.tenant), a.member)
+        return 0
+
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, c: add_(s, c, a)))
+    ls.set_defaults(handler=lambda a: run_db(a, lambda s, _: list_(s, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+
+
+@command
+def _membership(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("membership", help="who is in which team, at which priority")
+    actions = p.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add a member to a team, or change their priority")
+    rm = actions.add_parser("remove")
+    for q in (add, rm):
+        q.add_argument("--tenant", required=True)
+        q.add_argument("--team", required=True)
+        q.add_argument("member", help="member id or unique name")
+    add.add_argument("--priority", type=int, default=0, help="lower rings first")
+
+    async def add_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        await admin.add_membership(session, tenant, a.team, a.member, a.priority)
+        return 0
+
+    async def rm_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        await admin.remove_membership(session, tenant, a.team, a.member)
+        return 0
+
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+
+
+@command
+def _availability(sub: Any) -> None:
+    from teamfoned import admin
+
+    p = sub.add_parser("availability", help="set a member's availability")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("set")
+    q.add_argument("--tenant", required=True)
+    q.add_argument("member", help="member id or unique name")
+    q.add_argument("state", type=on_off, metavar="on|off")
+    q.add_argument("--until", type=rfc3339, help="RFC 3339 time the availability ends")
+
+    async def set_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await admin.tenant_id(session, a.tenant)
+        await admin.set_availability(session, tenant, a.member, a.state, a.until)
+        return 0
+
+    q.set_defaults(handler=lambda a: run_db(a, lambda s, _: set_(s, a)))
+
+
+
+@command
+def _import(sub: Any) -> None:
+    p = sub.add_parser("import", help="make the directory match a YAML file (idempotent)")
+    p.add_argument("file", type=Path)
+
+    def handle(args: argparse.Namespace) -> int:
+        from teamfoned.directory import import_directory
+
+        try:
+            raw = yaml.safe_load(args.file.read_text())
+        except OSError as exc:
+            raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise UserError(f"{args.file} is not valid YAML: {exc}") from None
+
+        async def work(session: Any, settings: Settings) -> int:
+            changes = await import_directory(session, raw, phones=phone_policy(settings),
+                                             defaults=settings.routing)
+            print("\n".join(changes) if changes else "no changes")
+            return 0
+
+        return run_db(args, work)
+
+    p.set_defaults(handler=handle)
