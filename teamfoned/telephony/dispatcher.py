@@ -185,9 +185,7 @@ class CallDispatcher:
                 await self._quietly(self.ari.continue_in_dialplan(
                     channel_id, context=UNKNOWN_NUMBER_CONTEXT, extension=dialled or "s", priority=1))
                 return
-            runner = CallRunner(self.ctx, channel, dialled, route, inbox)
-            runner.caller_ringing = True  # rung above, before the lookup
-            await runner.run()
+            await CallRunner(self.ctx, channel, dialled, route, inbox, caller_ringing=True).run()
         finally:
             self._forget(channel_id)
 

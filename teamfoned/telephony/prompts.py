@@ -15,11 +15,14 @@ TOO_LATE_PROMPT = "sound:sorry"
 TOO_LATE_SECONDS = 2.0
 
 
-def confirmation_prompt(route: TeamRoute, dialled: str, recording: str | None = None) -> str:
+def confirmation_prompt(route: TeamRoute, dialled: str) -> str:
     """The media list ARI plays to a member who answered, before they press the accept key."""
+    recording = route.confirm_recording
     digits = "".join(ch for ch in dialled if ch.isdigit())[-12:]
-    intro = [f"sound:{recording}"] if recording and _SOUND.match(recording) else [
-        "sound:calling", *( [f"digits:{digits}"] if digits else [] )]
+    if recording and _SOUND.match(recording):
+        intro = [f"sound:{recording}"]
+    else:
+        intro = ["sound:calling"] + ([f"digits:{digits}"] if digits else [])
     return ",".join([*intro, "sound:vm-press", "digits:1"])
 
 

@@ -125,7 +125,7 @@ class CallRunner:
     """Owns one caller's journey: its machine, its legs, its timers and its bridge."""
 
     def __init__(self, ctx: RunnerContext, channel: dict, dialled: str, route: TeamRoute,
-                 inbox: asyncio.Queue) -> None:
+                 inbox: asyncio.Queue, *, caller_ringing: bool = False) -> None:
         self.ctx = ctx
         self.call_id = uuid.uuid4()
         self.caller_channel_id: str = channel["id"]
@@ -140,9 +140,12 @@ class CallRunner:
         self.legs: dict[uuid.UUID, Leg] = {}
         self.legs_by_channel: dict[str, Leg] = {}
         self.bridge_id: str | None = None
-        self.caller_ringing = False  # set by whoever already sent the caller ringing
+        # The dispatcher rings every caller before any database work: then not twice.
+        self.caller_ringing = caller_ringing
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._caller_gone = False
+        # The caller was handed to the dialplan: their StasisEnd ends the fallback, not the call.
+        self._in_fallback_dialplan = False
         # Legs told "too late": hung up when their short message has played.
         self._too_late: dict[str, str] = {}
         self.log = log.bind(call_id=str(self.call_id), team=route.team_name)
@@ -206,7 +209,8 @@ class CallRunner:
         channel_id = channel.get("id")
         if channel_id == self.caller_channel_id:
             if kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"):
-                self._caller_gone = kind != "ChannelHangupRequest" or self._caller_gone
+                if kind != "ChannelHangupRequest":
+                    self._caller_gone = True
                 if kind == "StasisEnd" and self._in_fallback_dialplan:
                     return FallbackFinished(now=now)
                 return CallerHungUp(now=now)
@@ -235,13 +239,10 @@ class CallRunner:
                 if follow_up is not None:
                     pending.append(follow_up)
 
-    _in_fallback_dialplan = False
-
     async def _carry_out(self, action) -> Event | None:
         ari, repo, now = self.ctx.ari, self.ctx.repo, self.ctx.clock
         match action:
             case StartRinging():
-                # The dispatcher rings every caller before any database work: not twice.
                 if not self.caller_ringing:
                     await self._quietly(ari.ring(self.caller_channel_id))
             case FetchCandidates(exclude=exclude):
@@ -288,7 +289,7 @@ class CallRunner:
                 self.log.info("call_finished", outcome=str(outcome), wait_seconds=round(wait, 3),
                               talk_seconds=None if talk is None else round(talk, 3))
             case AskConfirmation(member_id=member_id):
-                await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(self.route, self.dialled, self.route.confirm_recording)))
+                await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(self.route, self.dialled)))
                 self.log.info("confirmation_asked", member=str(member_id))
             case TellTooLate(member_id=member_id):
                 await self._tell_too_late(self.legs[member_id])
