@@ -22,14 +22,14 @@ import aiohttp
 import yaml
 
 from benchmarks import dialplan
-from tests.bench.asterisk_instance import AsteriskInstallation, AsteriskInstance
-from tests.bench.postgres import _Cluster, _find_bindir, _free_port
-from tests.bench.topology import Topology, carrier_files, pbx_files
 from teamfoned.admin import PhonePolicy
 from teamfoned.config import RoutingSettings
 from teamfoned.directory import import_directory
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.migrate import upgrade
+from tests.bench.asterisk_instance import AsteriskInstallation, AsteriskInstance
+from tests.bench.postgres import _Cluster, _find_bindir, _free_port
+from tests.bench.topology import Topology, carrier_files, pbx_files
 
 REPO = Path(__file__).resolve().parents[1]
 MEMBERS = 500  # one member per team, per Dial() extension and per queue

@@ -53,5 +53,5 @@ async def measure(carrier: TimedCarrier, calls_per_side: int, time_limit: float)
             await asyncio.sleep(0.02)
         carrier.forget()
     stats = {side: summary(values) for side, values in results.items()}
-    added = [t - n for t, n in zip(results["teamfoned"], results["native"])]
+    added = [t - n for t, n in zip(results["teamfoned"], results["native"], strict=True)]
     return {"sides": stats, "failures": failures, "added": summary(added), "raw": results}

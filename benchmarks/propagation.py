@@ -11,7 +11,6 @@ committed, which is before the PUT's response.
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,12 +60,12 @@ async def measure(url: str, carrier: TimedCarrier, workdir: Path, trials: int) -
                     raise RuntimeError(f"PUT failed: {resp.status}")
             put_ms.append((time.perf_counter() - t0) * 1000)
             leg = await carrier.call(number, timeout=20)
-            await carrier.wait_for(lambda: len(carrier.rang) > seen, 10, "a prop phone to ring")
+            await carrier.wait_for(lambda seen=seen: len(carrier.rang) > seen, 10, "a prop phone to ring")
             rang_number, rang_at = carrier.rang[seen]
             if rang_number == expect:
                 used += 1
                 to_ring_ms.append((rang_at - t0_wall) * 1000)
-            await carrier.wait_for(lambda: leg.uniqueid in carrier._channels or leg.ended.is_set(), 5,
+            await carrier.wait_for(lambda leg=leg: leg.uniqueid in carrier._channels or leg.ended.is_set(), 5,
                                    "the caller channel")
             await carrier.hangup_caller(leg)
             await carrier.wait_idle(10)

@@ -143,7 +143,7 @@ class Bench:
         self.details["cost"] = out
 
     async def phase_cps(self) -> None:
-        from benchmarks import call_rate, dialplan, daemon_cost
+        from benchmarks import call_rate, daemon_cost, dialplan
         from teamfoned.store.engine import create_engine
 
         await self.answering_phones()

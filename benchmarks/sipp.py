@@ -116,6 +116,6 @@ def _counts(stats: Path) -> dict:
     lines = [line for line in stats.read_text().splitlines() if line.strip()]
     header = lines[0].split(";")
     last = lines[-1].split(";")
-    row = dict(zip(header, last))
+    row = dict(zip(header, last, strict=False))
     return {"successful": int(row.get("SuccessfulCall(C)", 0) or 0),
             "failed": int(row.get("FailedCall(C)", 0) or 0)}

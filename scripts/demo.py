@@ -21,9 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.bench.asterisk_instance import AsteriskInstallation, AsteriskInstance
-from tests.bench.carrier import Carrier
-from tests.bench.topology import Topology, carrier_files, pbx_files
+# The demo runs from a checkout: the bench's Asterisk helpers are imported after the path is set.
+from tests.bench.asterisk_instance import AsteriskInstallation, AsteriskInstance  # noqa: E402
+from tests.bench.carrier import Carrier  # noqa: E402
+from tests.bench.topology import Topology, carrier_files, pbx_files  # noqa: E402
 
 WORK = REPO / "build" / "demo"
 TEAMFONED = [sys.executable, "-m", "teamfoned.cli"]

@@ -15,7 +15,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.config import RoutingSettings, check_strategy
-from teamfoned.periods_text import format_periods, overlaps, sort_periods
+from teamfoned.domain.periods_text import format_periods, overlaps, sort_periods
+from teamfoned.domain.phones import MemberPhone, PhoneRejected, validate_phone
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.tables import (
     availability,
@@ -28,7 +29,6 @@ from teamfoned.store.tables import (
     teams,
     tenants,
 )
-from teamfoned.telephony.dialstring import MemberPhone, PhoneRejected, validate_phone
 
 FALLBACK_KINDS = ("dialplan", "number", "announce", "team")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")

@@ -162,9 +162,6 @@ class Daemon:
         # Calls this node left open when it last stopped are not closed here: Asterisk may still
         # hold them (a bridged pair talks on). The resync on the first ARI connection adopts them
         # or ends them with the right outcome (telephony.resync).
-        left_open = await self.repo.open_calls(self.settings.node)
-        if left_open:
-            log.warning("calls_left_open", count=len(left_open), node=self.settings.node)
 
     async def run(self) -> None:
         await self.startup()
@@ -220,7 +217,7 @@ class Daemon:
             async with asyncio.timeout(DB_PROBE_TIMEOUT_S), self.sessions() as session:
                 await session.execute(text("SELECT 1"))
             return True
-        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; say which
+        except Exception as exc:
             log.warning("database_unreachable", error=str(exc))
             return False
 

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamfoned import admin
 from teamfoned.admin import AdminError, PhonePolicy, TeamSettings
 from teamfoned.config import RoutingSettings
-from teamfoned.periods_text import (
+from teamfoned.domain.periods_text import (
     PeriodSyntaxError,
     overlaps,
     parse_period,
     sort_periods,
 )
+from teamfoned.domain.phones import MemberPhone
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.tables import (
     members,
@@ -28,7 +29,6 @@ from teamfoned.store.tables import (
     teams,
     tenants,
 )
-from teamfoned.telephony.dialstring import MemberPhone
 
 
 class DirectoryError(ValueError):

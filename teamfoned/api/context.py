@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from teamfoned.api.metrics import Metrics
 from teamfoned.api.rate_limit import FailureLimiter
 from teamfoned.config import Settings
-from teamfoned.telephony.dialstring import MemberPhone, validate_phone
+from teamfoned.domain.phones import MemberPhone, validate_phone
 
 Clock = Callable[[], datetime]
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from teamfoned.api.schemas import ErrorBody
-from teamfoned.store.errors import AlreadyExists, Invalid, NotFound
-from teamfoned.telephony.dialstring import PhoneRejected
+from teamfoned.domain.errors import AlreadyExists, Invalid, NotFound
+from teamfoned.domain.phones import PhoneRejected
 
 log = structlog.get_logger(__name__)
 

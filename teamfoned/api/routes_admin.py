@@ -61,7 +61,8 @@ CLEARABLE = frozenset({"fallback_target", "closed_kind", "closed_target",
 
 
 def _changes(body: TeamSettingsPatch) -> dict[str, Any]:
-    changes = body.model_dump(exclude_unset=True, exclude={"name"})
+    # JSON mode: the enums' plain values, as the store keeps them.
+    changes = body.model_dump(exclude_unset=True, exclude={"name"}, mode="json")
     # TeamSettings.with_changes reads None as "unchanged"; CLEAR is how null says "off".
     return {k: CLEAR if v is None and k in CLEARABLE else v for k, v in changes.items()}
 

@@ -17,14 +17,18 @@ from pydantic import (
     model_validator,
 )
 
+from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.phones import PhoneKind
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
+from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind
+from teamfoned.routing.strategies import Strategy
 from teamfoned.store.line_state import LineState
 
-STRATEGY = Literal["ring_all", "linear", "round_robin", "longest_idle", "fewest_calls", "random"]
-FALLBACK_KIND = Literal["dialplan", "number", "announce", "team"]
+# The API's choices are the domain's lists (enums), so OpenAPI and the code cannot drift apart.
+STRATEGY = Strategy
+FALLBACK_KIND = FallbackKind
 PHOTO_TYPES = ("image/jpeg", "image/png")
-REASON = Literal["manual", "schedule", "auto"]
-MISSED_OUTCOME = Literal["abandoned", "no_one_available", "timed_out", "closed", "failed"]
+REASON = AvailabilityReason
 # A week has room for many periods, but no schedule needs more than this many.
 MAX_PERIODS = 100
 
@@ -128,7 +132,7 @@ class MemberOut(_Out):
     id: uuid.UUID
     name: str
     phone: str
-    phone_kind: Literal["e164", "sip"]
+    phone_kind: PhoneKind
     is_admin: bool
     has_photo: bool
     availability: AvailabilityOut
@@ -232,7 +236,7 @@ class MissedCallOut(_Out):
     dialled_number: str | None
     started_at: datetime
     ended_at: datetime | None
-    outcome: MISSED_OUTCOME
+    outcome: CallOutcome = Field(description="one of: " + ", ".join(sorted(MISSED_OUTCOMES)))
     wait_seconds: float | None
     handled: bool = Field(description="a member marked it handled (called back)")
     handled_by: uuid.UUID | None = Field(description="null when unhandled or the member was "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from teamfoned.api.schemas import (
     AvailabilityOut,
@@ -15,18 +14,17 @@ from teamfoned.api.schemas import (
     TeamAdminOut,
     TeamRefOut,
 )
+from teamfoned.domain.availability import AvailabilityReason
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.directory_repo import TeamAdminView
 from teamfoned.store.followup_repo import MissedCall
 from teamfoned.store.line_state import is_available
 from teamfoned.store.members_repo import Profile
 
-REASONS = ("manual", "schedule", "auto")
 
-
-def reason_out(reason: str | None) -> Any:
+def reason_out(reason: str | None) -> AvailabilityReason | None:
     # A value this API does not know (a hand-edited row) is shown as unknown, not as an error.
-    return reason if reason in REASONS else None
+    return AvailabilityReason(reason) if reason in set(AvailabilityReason) else None
 
 
 def periods_out(periods: Iterable[WeeklyPeriod]) -> list[PeriodOut]:

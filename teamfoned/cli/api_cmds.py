@@ -20,7 +20,7 @@ from teamfoned.cli.base import (
     show,
 )
 from teamfoned.config import Settings
-from teamfoned.store.errors import Refused
+from teamfoned.domain.errors import Refused
 
 
 @command

@@ -19,6 +19,8 @@ from teamfoned.cli.base import (
     show,
 )
 from teamfoned.config import Settings
+from teamfoned.routing.model import FallbackKind
+from teamfoned.routing.strategies import STRATEGIES
 
 
 @command
@@ -48,15 +50,15 @@ async def _print_id(created: Awaitable[Any]) -> int:
 
 def _team_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label")
-    p.add_argument("--strategy")
+    p.add_argument("--strategy", help="one of: " + ", ".join(STRATEGIES))
     p.add_argument("--ring-time", type=int)
     p.add_argument("--max-wait", type=int)
     p.add_argument("--wrap-up", type=int)
     p.add_argument("--confirm-calls", type=on_off, metavar="on|off")
-    p.add_argument("--fallback", choices=("dialplan", "number", "announce", "team"))
+    p.add_argument("--fallback", choices=[k.value for k in FallbackKind])
     p.add_argument("--fallback-target")
     p.add_argument("--timezone", help="IANA zone of opening hours and holidays (default UTC)")
-    p.add_argument("--closed", choices=("dialplan", "number", "announce", "team"),
+    p.add_argument("--closed", choices=[k.value for k in FallbackKind],
                    help="where calls go outside opening hours (default: the teamfoned-closed "
                         "context; 'dialplan' without a target means that too)")
     p.add_argument("--closed-target", help="as --fallback-target; '' clears it")

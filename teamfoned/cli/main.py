@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
-# Imported for their @command registrations: the import order is the order of `teamfoned --help`.
-# isort: off
-from teamfoned.cli import setup_cmds  # noqa: F401
-from teamfoned.cli import directory_cmds  # noqa: F401
-from teamfoned.cli import schedule_cmds  # noqa: F401
-from teamfoned.cli import api_cmds  # noqa: F401
-from teamfoned.cli import daemon_cmds  # noqa: F401
-# isort: on
 from teamfoned.cli.base import COMMANDS, EXIT_USER_ERROR, UserError
 from teamfoned.config import DEFAULT_CONFIG_PATH, ConfigError
-from teamfoned.store.errors import Refused
+from teamfoned.domain.errors import Refused
+
+# Each module registers its subcommands with @command when imported; this order is the order
+# of `teamfoned --help`.
+SUBCOMMAND_MODULES = ("setup_cmds", "directory_cmds", "schedule_cmds", "api_cmds", "daemon_cmds")
+for _module in SUBCOMMAND_MODULES:
+    importlib.import_module(f"teamfoned.cli.{_module}")
 
 DESCRIPTION = ("The `teamfoned` console script: each subcommand is one small function; "
                "user mistakes exit 2 with a clear message.")

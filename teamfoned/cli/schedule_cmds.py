@@ -23,8 +23,8 @@ def iso_date(text: str) -> date:
 
 
 def periods_of(texts: list[str]) -> list[Any]:
-    """Weekly periods from entries like "mon-fri 08:00-17:00" (see teamfoned.periods_text)."""
-    from teamfoned.periods_text import PeriodSyntaxError, parse_period
+    """Weekly periods from entries like "mon-fri 08:00-17:00" (see teamfoned.domain.periods_text)."""
+    from teamfoned.domain.periods_text import PeriodSyntaxError, parse_period
 
     found, problems = [], []
     for text in texts:
@@ -70,7 +70,7 @@ def _hours(sub: Any) -> None:
         return run_db(a, work)
 
     async def show_hours(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned.periods_text import format_periods
+        from teamfoned.domain.periods_text import format_periods
 
         tenant = await admin.tenant_id(session, a.tenant)
         team = await admin.team_row(session, tenant, a.team)
@@ -152,7 +152,7 @@ def _schedule(sub: Any) -> None:
         return run_db(a, work)
 
     async def show_schedule(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned.periods_text import format_periods
+        from teamfoned.domain.periods_text import format_periods
 
         tenant = await admin.tenant_id(session, a.tenant)
         periods, zone = await admin.member_schedule(session, tenant, a.member)

@@ -6,7 +6,6 @@ This package imports nothing else of teamfoned; the outer layers import it.
 from teamfoned.routing.actions import (
     Action,
     AskConfirmation,
-    TellTooLate,
     Bridge,
     CallAction,
     CancelTimer,
@@ -21,6 +20,7 @@ from teamfoned.routing.actions import (
     SaveRoundRobin,
     StartRinging,
     StartTimer,
+    TellTooLate,
 )
 from teamfoned.routing.call import CallMachine, CallState, LegState, LegView
 from teamfoned.routing.events import (
@@ -31,15 +31,15 @@ from teamfoned.routing.events import (
     CandidatesFetched,
     ConfirmTimeout,
     Event,
-    LegDigit,
-    confirm_timer,
     FallbackFinished,
     LegAnswered,
     LegClaimFailed,
+    LegDigit,
     LegEnded,
     LegRinging,
     MaxWaitReached,
     RingTimeout,
+    confirm_timer,
     ring_timer,
     timer_fired,
 )

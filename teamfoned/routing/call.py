@@ -20,7 +20,6 @@ from types import MappingProxyType
 from teamfoned.routing.actions import (
     Action,
     AskConfirmation,
-    TellTooLate,
     Bridge,
     CancelTimer,
     Dial,
@@ -34,6 +33,7 @@ from teamfoned.routing.actions import (
     SaveRoundRobin,
     StartRinging,
     StartTimer,
+    TellTooLate,
 )
 from teamfoned.routing.events import (
     MAX_WAIT_TIMER,
@@ -42,15 +42,15 @@ from teamfoned.routing.events import (
     CandidatesFetched,
     ConfirmTimeout,
     Event,
-    LegDigit,
-    confirm_timer,
     FallbackFinished,
     LegAnswered,
     LegClaimFailed,
+    LegDigit,
     LegEnded,
     LegRinging,
     MaxWaitReached,
     RingTimeout,
+    confirm_timer,
     ring_timer,
 )
 from teamfoned.routing.model import (

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "MISSED_OUTCOMES",
+    "ORPHAN_ATTEMPT_RESULT",
+    "UNANSWERED_RESULTS",
     "AttemptResult",
     "CallOutcome",
     "Candidate",
+    "FallbackKind",
+    "OpenAttempt",
+    "OpenCallState",
     "TeamPolicy",
+    "TeamRoute",
     "attempt_result_for_cause",
 ]
 
@@ -80,6 +87,31 @@ class AttemptResult(StrEnum):
     FAILED = "failed"
 
 
+# Calls nobody answered: the team should call back (the "to call back" list, call.missed).
+MISSED_OUTCOMES = frozenset({
+    CallOutcome.ABANDONED,
+    CallOutcome.NO_ONE_AVAILABLE,
+    CallOutcome.TIMED_OUT,
+    CallOutcome.CLOSED,
+    CallOutcome.FAILED,
+})
+
+# Results that count towards auto-unavailable: the phone rang or answered unattended.
+UNANSWERED_RESULTS = frozenset({AttemptResult.NO_ANSWER, AttemptResult.CONFIRM_TIMEOUT})
+
+# Attempts a call left open when it finished were never closed by their leg: record that.
+ORPHAN_ATTEMPT_RESULT = AttemptResult.FAILED
+
+
+class FallbackKind(StrEnum):
+    """Where a call goes when the hunt ends without an answer (or the team is closed)."""
+
+    DIALPLAN = "dialplan"  # continue at a dialplan context the sysadmin provides
+    NUMBER = "number"  # dial one number through the trunk
+    ANNOUNCE = "announce"  # play a sound and hang up
+    TEAM = "team"  # overflow into another team of the tenant
+
+
 # Q.850 cause codes as Asterisk reports them in ChannelDestroyed / ChannelHangupRequest.
 _RESULT_BY_CAUSE: dict[int, AttemptResult] = {
     17: AttemptResult.BUSY,  # user busy
@@ -99,3 +131,58 @@ def attempt_result_for_cause(cause: int | None) -> AttemptResult:
     if cause is None:
         return AttemptResult.FAILED
     return _RESULT_BY_CAUSE.get(cause, AttemptResult.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRoute:
+    """Everything the daemon needs to route a call that arrived on a team number."""
+
+    tenant_id: uuid.UUID
+    team_id: uuid.UUID
+    team_name: str
+    label: str
+    strategy: str
+    ring_time: float
+    max_wait: float
+    wrap_up: float
+    confirm_calls: bool
+    fallback_kind: str
+    fallback_target: str | None
+    rr_position: int | None
+    timezone: str = "UTC"
+    closed_kind: str | None = None
+    closed_target: str | None = None
+    auto_unavailable_after: int | None = None
+    confirm_recording: str | None = None
+
+    @property
+    def policy(self) -> TeamPolicy:
+        return TeamPolicy(
+            strategy=self.strategy,
+            ring_time=self.ring_time,
+            max_wait=self.max_wait,
+            wrap_up=self.wrap_up,
+            confirm_calls=self.confirm_calls,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAttempt:
+    attempt_id: uuid.UUID
+    member_id: uuid.UUID
+    channel_id: str | None
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCallState:
+    """A call of this node with no outcome, and its attempts that are still open."""
+
+    call_id: uuid.UUID
+    tenant_id: uuid.UUID
+    team_id: uuid.UUID | None
+    channel_id: str | None
+    dialled_number: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    attempts: tuple[OpenAttempt, ...] = field(default_factory=tuple)

@@ -11,20 +11,26 @@ import random
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from teamfoned.routing.model import Candidate
 
-__all__ = ["STRATEGIES", "UnknownStrategy", "Wave", "next_wave", "validate_strategy"]
+__all__ = ["STRATEGIES", "Strategy", "UnknownStrategy", "Wave", "next_wave", "validate_strategy"]
 
-STRATEGIES: tuple[str, ...] = (
-    "ring_all",
-    "linear",
-    "round_robin",
-    "longest_idle",
-    "fewest_calls",
-    "random",
-)
+
+class Strategy(StrEnum):
+    """The one list of strategies: config, API, CLI and docs derive theirs from it."""
+
+    RING_ALL = "ring_all"
+    LINEAR = "linear"
+    ROUND_ROBIN = "round_robin"
+    LONGEST_IDLE = "longest_idle"
+    FEWEST_CALLS = "fewest_calls"
+    RANDOM = "random"
+
+
+STRATEGIES: tuple[str, ...] = tuple(s.value for s in Strategy)
 
 
 class UnknownStrategy(ValueError):
@@ -105,18 +111,18 @@ def next_wave(
         return Wave(members=(), rr_position=rr_position)
     key: SortKey
     match strategy:
-        case "ring_all":
+        case Strategy.RING_ALL:
             return Wave(members=tuple(sorted(pool, key=_tie)), rr_position=rr_position)
-        case "linear":
+        case Strategy.LINEAR:
             key = _tie
-        case "round_robin":
+        case Strategy.ROUND_ROBIN:
             chosen = min(pool, key=_round_robin_key(rr_position))
             return Wave(members=(chosen,), rr_position=chosen.priority)
-        case "longest_idle":
+        case Strategy.LONGEST_IDLE:
             key = _longest_idle_key
-        case "fewest_calls":
+        case Strategy.FEWEST_CALLS:
             key = _fewest_calls_key
-        case "random":
+        case Strategy.RANDOM:
             key = _random_key(pool, rng)
         case _:  # pragma: no cover - validate_strategy has already refused it
             raise UnknownStrategy(strategy)

@@ -11,7 +11,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.admin import AdminError, TeamSettings, check_name, check_number
-from teamfoned.store.errors import AlreadyExists, Invalid, NotFound
+from teamfoned.domain.errors import AlreadyExists, Invalid, NotFound
+from teamfoned.domain.phones import MemberPhone
 from teamfoned.store.members_repo import Profile, check_member_name, profile
 from teamfoned.store.tables import (
     availability,
@@ -20,7 +21,6 @@ from teamfoned.store.tables import (
     team_numbers,
     teams,
 )
-from teamfoned.telephony.dialstring import MemberPhone
 
 PRIORITY_RANGE = (0, 10_000)
 

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.domain.errors import NotFound
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.store.errors import NotFound
 from teamfoned.store.tables import (
     api_tokens,
     attempts,

@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamfoned.store.errors import Invalid, NotFound
+from teamfoned.domain.errors import Invalid, NotFound
+from teamfoned.routing.model import MISSED_OUTCOMES
 from teamfoned.store.tables import calls, members
 from teamfoned.store.teams_repo import team_row
-from teamfoned.webhooks.outbox import MISSED_OUTCOMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ async def missed_page(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid
         handled, started_at, call_id = decode_cursor(cursor)
         older = or_(calls.c.started_at < started_at,
                     and_(calls.c.started_at == started_at, calls.c.id < call_id))
-        stmt = stmt.where(or_(_HANDLED > handled, and_(_HANDLED == handled, older)))
+        stmt = stmt.where(or_(handled < _HANDLED, and_(handled == _HANDLED, older)))
     rows = (await session.execute(stmt)).all()
     more = len(rows) > limit
     page = [MissedCall(id=r.id, caller_number=r.caller_number, dialled_number=r.dialled_number,

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned import admin
 from teamfoned.admin import AdminError
+from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.directory_repo import _member_exists, _team
-from teamfoned.store.errors import Invalid, NotFound
 
 
 async def team_hours(session: AsyncSession, tenant_id: uuid.UUID,

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamfoned.store.errors import Invalid, NotFound
+from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.errors import Invalid, NotFound
+from teamfoned.domain.phones import MemberPhone, PhoneKind
 from teamfoned.store.tables import availability, calls, members, memberships, teams
-from teamfoned.telephony.dialstring import MemberPhone
 
 NAME_MAX = 200
 
@@ -104,7 +105,7 @@ async def set_availability(session: AsyncSession, tenant_id: uuid.UUID, member_i
     # `until` only limits availability; for "unavailable" it has no meaning, so it is dropped.
     # A manual change holds until the member's schedule reaches its next boundary.
     values = {"available": available, "until": until if available else None,
-              "reason": "manual", "changed_at": now}
+              "reason": AvailabilityReason.MANUAL.value, "changed_at": now}
     done = await session.execute(update(availability).where(
         availability.c.member_id == member_id).values(**values))
     if done.rowcount == 0:
@@ -147,7 +148,7 @@ async def erase_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: u
         members.c.tenant_id == tenant_id, members.c.id == member_id))).first()
     if row is None:
         raise NotFound("member")
-    forms = _number_forms(row.phone) if row.phone_kind == "e164" else [row.phone]
+    forms = _number_forms(row.phone) if row.phone_kind == PhoneKind.E164 else [row.phone]
     await session.execute(
         update(calls).where(calls.c.tenant_id == tenant_id,
                             or_(calls.c.caller_number.in_(forms),

@@ -30,14 +30,9 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from teamfoned.routing.model import Candidate
+from teamfoned.routing.model import Candidate, OpenCallState, TeamRoute
 from teamfoned.store.journal import Journal
-from teamfoned.store.routing_repo import (
-    OpenCall,
-    OpenCallState,
-    RoutingRepository,
-    TeamRoute,
-)
+from teamfoned.store.routing_repo import RoutingRepository
 
 log = structlog.get_logger(__name__)
 
@@ -230,9 +225,6 @@ class ResilientRepository:
     async def open_call_states(self, node: str) -> list[OpenCallState]:
         # Resync needs the truth; with no database it fails and ARI retries the connection.
         return await self._db(self.repo.open_call_states(node))
-
-    async def open_calls(self, node: str) -> list[OpenCall]:
-        return await self._db(self.repo.open_calls(node))
 
     # -- writes ------------------------------------------------------------------------------
 

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.phones import PhoneKind
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
-from teamfoned.routing.model import Candidate
+from teamfoned.routing.model import (
+    ORPHAN_ATTEMPT_RESULT,
+    UNANSWERED_RESULTS,
+    Candidate,
+    OpenAttempt,
+    OpenCallState,
+    TeamRoute,
+)
 from teamfoned.store.engine import create_sessionmaker
+from teamfoned.store.outbox import enqueue_call_events
 from teamfoned.store.tables import (
     attempts,
     availability,
@@ -26,84 +35,9 @@ from teamfoned.store.tables import (
     teams,
 )
 from teamfoned.store.types import UTCDateTime
-from teamfoned.webhooks.outbox import enqueue_call_events
 
 # fewest_calls counts answered calls in this window.
 STATISTICS_WINDOW = timedelta(hours=24)
-
-# Results that count towards auto-unavailable: the phone rang or answered unattended.
-UNANSWERED_RESULTS = frozenset({"no_answer", "confirm_timeout"})
-
-# Attempts a call left open when it finished were never closed by their leg: record that.
-ORPHAN_ATTEMPT_RESULT = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class TeamRoute:
-    """Everything the daemon needs to route a call that arrived on a team number."""
-
-    tenant_id: uuid.UUID
-    team_id: uuid.UUID
-    team_name: str
-    label: str
-    strategy: str
-    ring_time: float
-    max_wait: float
-    wrap_up: float
-    confirm_calls: bool
-    fallback_kind: str
-    fallback_target: str | None
-    rr_position: int | None
-    timezone: str = "UTC"
-    closed_kind: str | None = None
-    closed_target: str | None = None
-    auto_unavailable_after: int | None = None
-    confirm_recording: str | None = None
-
-    @property
-    def policy(self):  # -> teamfoned.routing.model.TeamPolicy
-        from teamfoned.routing.model import TeamPolicy
-
-        return TeamPolicy(
-            strategy=self.strategy,
-            ring_time=self.ring_time,
-            max_wait=self.max_wait,
-            wrap_up=self.wrap_up,
-            confirm_calls=self.confirm_calls,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class OpenCall:
-    """A call with no outcome yet: in progress, or left behind by a crash."""
-
-    call_id: uuid.UUID
-    tenant_id: uuid.UUID
-    team_id: uuid.UUID | None
-    channel_id: str | None
-    started_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class OpenAttempt:
-    attempt_id: uuid.UUID
-    member_id: uuid.UUID
-    channel_id: str | None
-    answered_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class OpenCallState:
-    """A call of this node with no outcome, and its attempts that are still open."""
-
-    call_id: uuid.UUID
-    tenant_id: uuid.UUID
-    team_id: uuid.UUID | None
-    channel_id: str | None
-    dialled_number: str | None
-    started_at: datetime
-    answered_at: datetime | None
-    attempts: tuple[OpenAttempt, ...] = field(default_factory=tuple)
 
 
 
@@ -239,7 +173,7 @@ class RoutingRepository:
             done = await session.execute(
                 update(availability)
                 .where(availability.c.member_id == member_id, availability.c.available.is_(True))
-                .values(available=False, until=None, changed_at=now, reason="auto")
+                .values(available=False, until=None, changed_at=now, reason=AvailabilityReason.AUTO.value)
             )
         return done.rowcount > 0
 
@@ -304,7 +238,7 @@ class RoutingRepository:
                 continue  # in wrap-up
             result.append(
                 Candidate(member_id=member_id, priority=priority, idle_since=idle,
-                          calls_taken=int(taken), external=phone_kind == "e164")
+                          calls_taken=int(taken), external=phone_kind == PhoneKind.E164)
             )
         return result
 
@@ -314,18 +248,6 @@ class RoutingRepository:
         async with self._sessions() as session:
             row = (await session.execute(stmt)).first()
         return None if row is None else (row[0], row[1])
-
-    async def open_calls(self, node: str) -> list[OpenCall]:
-        """Calls this node started that have no outcome yet (crash recovery)."""
-        stmt = (
-            select(calls.c.id, calls.c.tenant_id, calls.c.team_id, calls.c.channel_id,
-                   calls.c.started_at)
-            .where(calls.c.node == node, calls.c.outcome.is_(None))
-            .order_by(calls.c.started_at)
-        )
-        async with self._sessions() as session:
-            rows = (await session.execute(stmt)).all()
-        return [OpenCall(*row) for row in rows]
 
     async def open_call_states(self, node: str) -> list[OpenCallState]:
         """Open calls of `node` with their open attempts, for adoption after a restart."""

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.domain.availability import AvailabilityReason
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod, last_boundary, within
 from teamfoned.store.tables import availability, availability_schedules
 
@@ -60,13 +61,13 @@ async def apply_schedules(session: AsyncSession, *, now: datetime) -> list[Sched
         row = current.get(member_id)
         if row is not None and row.schedule_applied_at is not None and row.schedule_applied_at >= boundary:
             continue  # this boundary was applied already
-        if row is not None and row.reason == "manual" and row.changed_at >= boundary:
+        if row is not None and row.reason == AvailabilityReason.MANUAL and row.changed_at >= boundary:
             # Changed by hand since the boundary: that holds until the next one.
             await session.execute(update(availability).where(availability.c.member_id == member_id)
                                   .values(schedule_applied_at=boundary))
             continue
         state = within(member_periods, tz, now)
-        values = {"available": state, "until": None, "reason": "schedule", "changed_at": now,
+        values = {"available": state, "until": None, "reason": AvailabilityReason.SCHEDULE.value, "changed_at": now,
                   "schedule_applied_at": boundary}
         if row is None:
             await session.execute(insert(availability).values(member_id=member_id, **values))

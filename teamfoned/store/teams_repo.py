@@ -14,8 +14,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.admin import holidays_of, team_hours_of
+from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.hours import WeeklyPeriod, is_open
-from teamfoned.store.errors import Invalid, NotFound
+from teamfoned.routing.model import CallOutcome
 from teamfoned.store.line_state import LineState, is_available, line_state
 from teamfoned.store.tables import (
     attempts,
@@ -27,10 +28,6 @@ from teamfoned.store.tables import (
     teams,
 )
 from teamfoned.store.types import UTCDateTime
-
-# Outcomes that count as neither answered nor abandoned by the caller: the team missed them.
-ANSWERED = "answered"
-ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,9 +252,9 @@ def summarise(outcomes: list[tuple[str, float | None]]) -> TeamStats:
 
     Waits are those of answered calls: how long a caller who got through waited.
     """
-    answered = [w for o, w in outcomes if o == ANSWERED]
+    answered = [w for o, w in outcomes if o == CallOutcome.ANSWERED]
     waits = [w for w in answered if w is not None]
-    abandoned = sum(1 for o, _ in outcomes if o == ABANDONED)
+    abandoned = sum(1 for o, _ in outcomes if o == CallOutcome.ABANDONED)
     return TeamStats(
         received=len(outcomes), answered=len(answered), abandoned=abandoned,
         missed=len(outcomes) - len(answered) - abandoned,

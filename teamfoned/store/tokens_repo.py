@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamfoned.store.errors import Invalid, NotFound
+from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.store.tables import api_tokens, members, tenants
 
 # A recognisable prefix lets secret scanners and people spot a leaked token.

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamfoned.store.errors import NotFound
+from teamfoned.domain.errors import NotFound
 from teamfoned.store.tables import webhook_deliveries, webhooks
 
 

@@ -11,7 +11,7 @@ import asyncio
 
 import structlog
 
-from teamfoned.store.routing_repo import OpenAttempt, OpenCallState
+from teamfoned.routing.model import AttemptResult, CallOutcome, OpenAttempt, OpenCallState
 from teamfoned.telephony.ari_errors import AriError
 
 log = structlog.get_logger(__name__)
@@ -54,11 +54,11 @@ class AdoptedCall:
         answered_at = self.call.answered_at or self.attempt.answered_at
         talk = max(0.0, (now - answered_at).total_seconds()) if answered_at else None
         wait = max(0.0, (answered_at - self.call.started_at).total_seconds()) if answered_at else None
-        await repo.attempt_ended(self.attempt.attempt_id, "answered", now=now)
-        await repo.finish_call(self.call.call_id, "answered", now=now, wait_seconds=wait, talk_seconds=talk)
+        await repo.attempt_ended(self.attempt.attempt_id, AttemptResult.ANSWERED, now=now)
+        await repo.finish_call(self.call.call_id, CallOutcome.ANSWERED, now=now, wait_seconds=wait, talk_seconds=talk)
         for channel_id in self.channels:
             self.ctx.forget_channel(channel_id)
-        self.log.info("call_finished", outcome="answered", reason=reason,
+        self.log.info("call_finished", outcome=str(CallOutcome.ANSWERED), reason=reason,
                       talk_seconds=None if talk is None else round(talk, 3))
 
     async def _quietly(self, coro) -> None:

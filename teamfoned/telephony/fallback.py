@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from teamfoned.store.routing_repo import TeamRoute
+from teamfoned.routing.model import FallbackKind, TeamRoute
 
 # Contexts shipped in asterisk-config/extensions.conf.
 DEFAULT_CONTEXT = "teamfoned-fallback"
@@ -47,18 +47,18 @@ def plan_fallback(route: TeamRoute, dialled: str) -> FallbackPlan:
     `announce`: play a sound (default ss-noservice) and hang up. A stored value that does not
     fit goes to the shipped fallback context, never to silence.
     """
-    kind, target = route.fallback_kind or "dialplan", (route.fallback_target or "").strip()
-    if kind == "dialplan":
+    kind, target = route.fallback_kind or FallbackKind.DIALPLAN, (route.fallback_target or "").strip()
+    if kind == FallbackKind.DIALPLAN:
         match = _DIALPLAN_TARGET.match(target) if target else None
         if match:
             context, extension, priority = match.groups()
             return FallbackPlan(kind, context, extension or dialled, int(priority or 1))
         return FallbackPlan(kind, DEFAULT_CONTEXT, dialled)
-    if kind == "number" and _DID.match(target):
+    if kind == FallbackKind.NUMBER and _DID.match(target):
         return FallbackPlan(kind, DIAL_CONTEXT, "s", dial_number=target if target.startswith("+") else f"+{target}")
-    if kind == "team" and target:
+    if kind == FallbackKind.TEAM and target:
         return FallbackPlan(kind, TRUNK_CONTEXT, "", overflow_team=target)
-    if kind == "announce" and (not target or _SOUND.match(target)):
+    if kind == FallbackKind.ANNOUNCE and (not target or _SOUND.match(target)):
         return FallbackPlan(kind, ANNOUNCE_CONTEXT, "s",
                             variables=(("TEAMFONED_SOUND", target or DEFAULT_SOUND),))
-    return FallbackPlan("dialplan", DEFAULT_CONTEXT, dialled)
+    return FallbackPlan(FallbackKind.DIALPLAN, DEFAULT_CONTEXT, dialled)

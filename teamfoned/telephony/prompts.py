@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from teamfoned.store.routing_repo import TeamRoute
+from teamfoned.routing.model import TeamRoute
 
 # Asterisk's core sounds: "calling", the team number's digits, "press", "1".
 # A team's own recording (a sound name) replaces the first part, e.g. "this is a call for
@@ -15,15 +15,15 @@ TOO_LATE_PROMPT = "sound:sorry"
 TOO_LATE_SECONDS = 2.0
 
 
-def confirmation_prompt(route: TeamRoute, dialled: str) -> str:
-    """The media list ARI plays to a member who answered, before they press the accept key."""
+def confirmation_prompt(route: TeamRoute, dialled: str, accept_key: str) -> str:
+    """The media list ARI plays to a member who answered, before they press `accept_key`."""
     recording = route.confirm_recording
     digits = "".join(ch for ch in dialled if ch.isdigit())[-12:]
     if recording and _SOUND.match(recording):
         intro = [f"sound:{recording}"]
     else:
         intro = ["sound:calling"] + ([f"digits:{digits}"] if digits else [])
-    return ",".join([*intro, "sound:vm-press", "digits:1"])
+    return ",".join([*intro, "sound:vm-press", f"digits:{accept_key}"])
 
 
 _NAME_UNSAFE = re.compile(r'["<>\\\r\n]')

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from teamfoned.store.routing_repo import OpenAttempt, OpenCallState
+from teamfoned.routing.model import AttemptResult, CallOutcome, OpenAttempt, OpenCallState
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +50,13 @@ class DestroyBridge:
 @dataclass(frozen=True, slots=True)
 class CloseAttempt:
     attempt_id: uuid.UUID
-    result: str
+    result: AttemptResult
 
 
 @dataclass(frozen=True, slots=True)
 class CloseCall:
     call_id: uuid.UUID
-    outcome: str
+    outcome: CallOutcome
     wait_seconds: float | None
     talk_seconds: float | None
 
@@ -120,7 +120,7 @@ def plan_resync(
                     continue
                 if attempt.channel_id in alive:
                     actions.append(HangupChannel(attempt.channel_id, "stray_member_leg"))
-                actions.append(CloseAttempt(attempt.attempt_id, "cancelled"))
+                actions.append(CloseAttempt(attempt.attempt_id, AttemptResult.CANCELLED))
             continue
 
         # Nothing left to adopt: every member leg of this call ends now.
@@ -128,21 +128,22 @@ def plan_resync(
             if attempt.channel_id in alive:
                 actions.append(HangupChannel(attempt.channel_id, "stray_member_leg"))
             actions.append(
-                CloseAttempt(attempt.attempt_id, "answered" if attempt.answered_at else "cancelled"))
+                CloseAttempt(attempt.attempt_id, AttemptResult.ANSWERED if attempt.answered_at
+                             else AttemptResult.CANCELLED))
         if call.answered_at is not None:
             # The conversation happened; its other side is gone, so this side ends too.
             if caller is not None:
                 actions.append(HangupChannel(caller, "partner_gone"))
-            actions.append(CloseCall(call.call_id, "answered", _seconds(call.started_at, call.answered_at),
+            actions.append(CloseCall(call.call_id, CallOutcome.ANSWERED, _seconds(call.started_at, call.answered_at),
                                      _seconds(call.answered_at, now)))
         elif caller is not None and caller in app:
             actions.append(CallerToFallback(caller, (call.dialled_number or "s").lstrip("+")))
-            actions.append(CloseCall(call.call_id, "fallback", _seconds(call.started_at, now), None))
+            actions.append(CloseCall(call.call_id, CallOutcome.FALLBACK, _seconds(call.started_at, now), None))
         elif caller is not None:
             # Already continuing in the dialplan (our fallback ran before we went away).
-            actions.append(CloseCall(call.call_id, "fallback", _seconds(call.started_at, now), None))
+            actions.append(CloseCall(call.call_id, CallOutcome.FALLBACK, _seconds(call.started_at, now), None))
         else:
-            actions.append(CloseCall(call.call_id, "abandoned", _seconds(call.started_at, now), None))
+            actions.append(CloseCall(call.call_id, CallOutcome.ABANDONED, _seconds(call.started_at, now), None))
 
     # Our bridges that no adopted call uses and no running call owns are left-overs.
     for bridge_id, members in bridges.items():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import math
 import random
 import uuid
@@ -17,15 +16,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
+from teamfoned.domain.phones import PhoneKind, PhoneRejected
 from teamfoned.metrics import Metrics
 from teamfoned.routing import (
     AskConfirmation,
     Bridge,
-    LegDigit,
-    TellTooLate,
     CallerEntered,
     CallerHungUp,
     CallMachine,
@@ -39,6 +38,7 @@ from teamfoned.routing import (
     HangupLeg,
     LegAnswered,
     LegClaimFailed,
+    LegDigit,
     LegEnded,
     LegRinging,
     RecordAnswer,
@@ -47,22 +47,23 @@ from teamfoned.routing import (
     SaveRoundRobin,
     StartRinging,
     StartTimer,
+    TellTooLate,
 )
 from teamfoned.routing.events import Event, timer_fired
 from teamfoned.routing.hours import is_open
-from teamfoned.routing.model import CallOutcome
+from teamfoned.routing.model import UNANSWERED_RESULTS, CallOutcome, TeamRoute
 from teamfoned.store.resilient_repo import DatabaseUnavailable
-from teamfoned.store.routing_repo import UNANSWERED_RESULTS, RoutingRepository, TeamRoute
+from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
-from teamfoned.telephony.dialstring import PhoneRejected, dial_target
+from teamfoned.telephony.dialstring import dial_target
+from teamfoned.telephony.fallback import CLOSED_CONTEXT, DEFAULT_CONTEXT, FallbackPlan, plan_fallback
 from teamfoned.telephony.prompts import (
     TOO_LATE_PROMPT,
     TOO_LATE_SECONDS,
     confirmation_prompt,
     member_caller_id,
 )
-from teamfoned.telephony.fallback import CLOSED_CONTEXT, DEFAULT_CONTEXT, FallbackPlan, plan_fallback
 
 log = structlog.get_logger(__name__)
 
@@ -96,7 +97,7 @@ class RunnerContext:
     trunk_template: str
     caller_id_mode: str
     confirm_time: float
-    register_leg: Callable[[str, "CallRunner"], None]
+    register_leg: Callable[[str, CallRunner], None]
     forget_channel: Callable[[str], None]
     rng: random.Random
     # The daemon passes its own; a default keeps tests that build a context short.
@@ -289,7 +290,8 @@ class CallRunner:
                 self.log.info("call_finished", outcome=str(outcome), wait_seconds=round(wait, 3),
                               talk_seconds=None if talk is None else round(talk, 3))
             case AskConfirmation(member_id=member_id):
-                await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(self.route, self.dialled)))
+                await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(
+                    self.route, self.dialled, self.machine.policy.accept_key)))
                 self.log.info("confirmation_asked", member=str(member_id))
             case TellTooLate(member_id=member_id):
                 await self._tell_too_late(self.legs[member_id])
@@ -400,7 +402,7 @@ class CallRunner:
             variables = list(plan.variables)
             if plan.dial_number is not None:
                 variables.append(("TEAMFONED_DIAL", dial_target(
-                    "e164", plan.dial_number, trunk_template=self.ctx.trunk_template)))
+                    PhoneKind.E164, plan.dial_number, trunk_template=self.ctx.trunk_template)))
             for name, value in variables:
                 await ari.set_variable(self.caller_channel_id, name, value)
             self._in_fallback_dialplan = True

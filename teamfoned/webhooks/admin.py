@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.store.outbox import EVENTS
 from teamfoned.store.tables import webhooks
-from teamfoned.webhooks.outbox import EVENTS
 
 
 class WebhookRefused(ValueError):

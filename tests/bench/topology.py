@@ -14,7 +14,6 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO / "asterisk-config"
 CARRIER_CONFIG = Path(__file__).resolve().parent / "carrier-config"

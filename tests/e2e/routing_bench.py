@@ -108,7 +108,7 @@ class RoutingBench:
         daemon_kwargs.setdefault("drain_seconds", 3.0)
         # The HTTP module runs inside the daemon, as in production, on a free loopback port.
         listener = socket.create_server(("127.0.0.1", 0))
-        self.http_url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+        self.http_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         daemon_kwargs.setdefault("http_sockets", [listener])
         self.daemon = Daemon(self.settings(), **daemon_kwargs)
         self._task = asyncio.create_task(self.daemon.run())

@@ -94,8 +94,8 @@ async def test_systemd_notify_and_sigterm_drain_during_a_bridged_call(routing, c
     log_path = tmp_path / "daemon.log"
     env = {**os.environ, "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"}
     env.pop("WATCHDOG_PID", None)
-    with open(log_path, "wb") as log:  # noqa: ASYNC230 - a local file, opened once
-        daemon = subprocess.Popen(  # noqa: ASYNC220 - Popen starts the child and returns at once
+    with open(log_path, "wb") as log:
+        daemon = subprocess.Popen(
             [sys.executable, "-m", "teamfoned.cli", "--config", str(config), "run"],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:

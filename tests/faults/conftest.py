@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from tests.bench.asterisk import Pbx
 from tests.bench.asterisk_instance import AsteriskInstance, free_port
-from tests.bench.topology import Topology, pbx_files
+from tests.bench.topology import pbx_files
 
 from .fault_bench import FaultBench, InProcessBench
 

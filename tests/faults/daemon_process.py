@@ -46,7 +46,7 @@ class DaemonProcess:
 
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None, "already running"
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
+        self._log = open(self.log_path, "ab")
         self._offset = self.log_path.stat().st_size
         self.process = subprocess.Popen(
             [sys.executable, "-m", "teamfoned.cli", "--config", str(self.config_path), "run"],

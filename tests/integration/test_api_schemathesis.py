@@ -41,7 +41,7 @@ class ThreadedApi:
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread, which raises it
+        except BaseException as exc:
             self.failure = exc
             self.seeded.set()
 

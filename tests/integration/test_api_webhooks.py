@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from teamfoned.store.outbox import enqueue_call_events
 from teamfoned.store.tables import webhook_deliveries, webhooks
-from teamfoned.webhooks.outbox import enqueue_call_events
 from tests.integration.test_api_bench import LiveApi, api_fixture, error_of  # noqa: F401
 
 HOOK = {"url": "https://hooks.example.com/teamfoned", "events": ["call.missed", "call.finished"]}

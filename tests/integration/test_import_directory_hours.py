@@ -152,7 +152,8 @@ async def test_every_bad_entry_is_listed_with_its_place_and_nothing_is_written(
     team["confirm_recording"] = "no spaces.wav"
     team["hours"] = ["mon-fri 08:00-17:00", "sat", "sun 18:00-09:00", "tue 25:00-26:00"]
     team["holidays"] = ["2030-02-30", {"date": "2030-12-25", "name": ""},
-                        {"date": datetime(2030, 12, 24, 12, 0)}, {"day": "2030-12-31"},
+                        {"date": datetime(2030, 12, 24, 12, 0)},  # noqa: DTZ001 - a naive time is the bad input
+                        {"day": "2030-12-31"},
                         "2030-12-26", "2030-12-26"]
     with pytest.raises(DirectoryError) as info:
         await run_import(engine, bad)

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from teamfoned import admin
+from teamfoned.domain.phones import MemberPhone
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.schedules import apply_schedules
 from teamfoned.store.tables import availability, availability_schedules
-from teamfoned.telephony.dialstring import MemberPhone
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -173,7 +173,7 @@ async def test_finish_call_is_idempotent_and_closes_open_attempts(engine: AsyncE
     assert await repo.claim(call_id, s.members[1], uuid.uuid4(), "leg-b", now=NOW, node=NODE)
     await repo.attempt_answered(answered, now=NOW + timedelta(seconds=3))
     await repo.call_answered(call_id, s.members[0], now=NOW + timedelta(seconds=3))
-    assert [c.call_id for c in await repo.open_calls(NODE)] == [call_id]
+    assert [c.call_id for c in await repo.open_call_states(NODE)] == [call_id]
 
     end = NOW + timedelta(seconds=60)
     await repo.finish_call(call_id, CallOutcome.ANSWERED, now=end, wait_seconds=3.0,
@@ -190,7 +190,7 @@ async def test_finish_call_is_idempotent_and_closes_open_attempts(engine: AsyncE
     assert sorted(r for r, _ in legs) == ["failed", "failed"]
     assert all(e == end for _, e in legs)
     assert await open_attempts_per_member(engine) == {}
-    assert await repo.open_calls(NODE) == []
+    assert await repo.open_call_states(NODE) == []
 
 
 async def test_concurrent_claims_never_double_book(postgres_database: str) -> None:

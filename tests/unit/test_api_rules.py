@@ -12,7 +12,7 @@ import pytest
 from teamfoned.api.photos import PhotoRefused, check_photo
 from teamfoned.api.rate_limit import FailureLimiter
 from teamfoned.config import ConfigError, settings_from_dict
-from teamfoned.store.errors import Invalid
+from teamfoned.domain.errors import Invalid
 from teamfoned.store.line_state import LineState, line_state
 from teamfoned.store.teams_repo import decode_cursor, encode_cursor, p90, summarise
 from teamfoned.store.tokens_repo import TOKEN_PREFIX, new_token, token_hash

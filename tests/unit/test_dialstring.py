@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from teamfoned.telephony.dialstring import (
-    BadTrunkTemplate,
-    MemberPhone,
-    PhoneRejected,
-    check_trunk_template,
-    dial_target,
-    validate_phone,
-)
+from teamfoned.domain.phones import MemberPhone, PhoneRejected, validate_phone
+from teamfoned.telephony.dialstring import BadTrunkTemplate, check_trunk_template, dial_target
 
 NL = {"NL"}
 TRUNK = "PJSIP/{number}@carrier"

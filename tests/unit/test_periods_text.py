@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from teamfoned.periods_text import (
+from teamfoned.domain.periods_text import (
     PeriodSyntaxError,
     format_periods,
     overlaps,

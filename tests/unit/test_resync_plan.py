@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from teamfoned.store.routing_repo import OpenAttempt, OpenCallState
+from teamfoned.routing.model import OpenAttempt, OpenCallState
 from teamfoned.telephony.resync import (
     Adopt,
     CallerToFallback,

@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from teamfoned.routing.model import Candidate
-from teamfoned.store.routing_repo import TeamRoute
+from teamfoned.routing.model import Candidate, TeamRoute
 from teamfoned.telephony.runner import CallRunner, RunnerContext
 
 MEMBER = uuid.UUID(int=7)

@@ -12,11 +12,10 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.routing.model import MISSED_OUTCOMES
 from teamfoned.store.tables import calls, webhook_deliveries, webhooks
 
 EVENTS = ("call.finished", "call.missed")
-# Calls nobody answered: the team should call back.
-MISSED_OUTCOMES = frozenset({"abandoned", "no_one_available", "timed_out", "closed", "failed"})
 
 
 def events_for(outcome: str) -> list[str]:
