@@ -1,0 +1,1 @@
+"""Findings of a hostile tenant admin and an unauthenticated client, each shown by a test that failed before its fix."""
