@@ -110,6 +110,7 @@ class Daemon:
             settings.ari.username,
             settings.ari.password.get_secret_value(),
             settings.ari.app,
+            allow_remote=settings.ari.allow_plain_remote,
         )
         self.dispatcher = CallDispatcher(
             self.ari,

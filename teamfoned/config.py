@@ -8,6 +8,7 @@ import re
 import socket
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import phonenumbers
 import yaml
@@ -23,6 +24,18 @@ from pydantic import (
 DEFAULT_CONFIG_PATH = "/etc/teamfoned/teamfoned.yaml"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:////var/lib/teamfoned/teamfoned.db"
 NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Keys whose values are secrets: never printed, not even in an error about their type.
+SECRET_KEYS = frozenset({"ari.password", "database.url"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses; any other name may resolve anywhere."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):
@@ -51,6 +64,9 @@ class _Section(BaseModel):
 
 
 class AriSettings(_Section):
+    # Before `url`, whose check reads it: ARI is plain HTTP with basic auth unless https, so
+    # another host is refused unless the sysadmin says the network between is trusted.
+    allow_plain_remote: bool = False
     url: str = "http://127.0.0.1:8088"
     username: str = "teamfoned"
     # Exactly one of the three password sources; the loader resolves it into `password`.
@@ -61,9 +77,15 @@ class AriSettings(_Section):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str, info: Any) -> str:
         if not re.match(r"^https?://[^/\s?#]+/?$", value):
             raise ValueError(f"{value!r} is not an http(s)://host:port URL without a path")
+        host = urlsplit(value).hostname or ""
+        if (value.startswith("http://") and not is_loopback_host(host)
+                and not info.data.get("allow_plain_remote")):
+            raise ValueError(
+                f"{host!r} is not loopback: ARI's password would cross the network in clear text; "
+                "use https, keep ARI on loopback, or set ari.allow_plain_remote: true")
         return value.rstrip("/")
 
     @field_validator("app", "username")
@@ -269,7 +291,8 @@ class Settings(_Section):
 
 
 def _resolve_secret(
-    raw: dict[str, Any], section: str, key: str, problems: list[str], *, required: bool
+    raw: dict[str, Any], section: str, key: str, problems: list[str], *, required: bool,
+    warnings: list[str],
 ) -> None:
     """Replace `key`/`key_file`/`key_env` in raw[section] by the secret value under `key`."""
     block = raw.get(section)
@@ -296,9 +319,17 @@ def _resolve_secret(
     source = sources[0]
     if source == f"{key}_file":
         try:
-            block[key] = Path(block[source]).read_text().strip()
+            secret_file = Path(block[source])
+            block[key] = secret_file.read_text().strip()
+            mode = secret_file.stat().st_mode
         except OSError as exc:
             failed(f"{section}.{source}: cannot read {block[source]}: {exc.strerror}")
+        else:
+            if mode & 0o077:
+                who = "group and others" if mode & 0o007 and mode & 0o070 else (
+                    "others" if mode & 0o007 else "its group")
+                warnings.append(f"{section}.{source}: {secret_file} is readable by {who} "
+                                f"(chmod 600 {secret_file})")
     elif source == f"{key}_env":
         value = os.environ.get(str(block[source]))
         if not value:
@@ -317,21 +348,27 @@ def _describe(error: dict[str, Any]) -> str:
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    if kind.endswith("_type") or kind.endswith("_parsing"):
+    # The value helps find a typo, but a secret's value is never shown, not even a wrong one.
+    if (kind.endswith("_type") or kind.endswith("_parsing")) and key not in SECRET_KEYS:
         message = f"{message} (got {error.get('input')!r})"
     return f"{key}: {message}"
 
 
-def settings_from_dict(raw: Any, source: str | None = None) -> Settings:
-    """Validate already-parsed YAML; raise ConfigError listing every problem."""
+def settings_from_dict(raw: Any, source: str | None = None,
+                       warnings: list[str] | None = None) -> Settings:
+    """Validate already-parsed YAML; raise ConfigError listing every problem.
+
+    Things that work but should not stay so (a secret file others can read) are appended to
+    `warnings`, when given, in the same "dotted.key: reason" form."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(["(file): must be a mapping of sections (ari, database, ...)"], source)
     raw = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
     problems: list[str] = []
-    _resolve_secret(raw, "ari", "password", problems, required=True)
-    _resolve_secret(raw, "database", "url", problems, required=False)
+    warned: list[str] = [] if warnings is None else warnings
+    _resolve_secret(raw, "ari", "password", problems, required=True, warnings=warned)
+    _resolve_secret(raw, "database", "url", problems, required=False, warnings=warned)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
@@ -344,8 +381,8 @@ def settings_from_dict(raw: Any, source: str | None = None) -> Settings:
     return settings
 
 
-def load_settings(path: str | os.PathLike[str]) -> Settings:
-    """Read and validate the YAML file at `path`."""
+def load_settings(path: str | os.PathLike[str], warnings: list[str] | None = None) -> Settings:
+    """Read and validate the YAML file at `path` (see settings_from_dict for `warnings`)."""
     try:
         text = Path(path).read_text()
     except OSError as exc:
@@ -357,4 +394,4 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"(file): not valid YAML{where}: {problem}"], str(path)) from None
-    return settings_from_dict(raw, str(path))
+    return settings_from_dict(raw, str(path), warnings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,12 @@ def command(register: Callable[[Any], None]) -> Callable[[Any], None]:
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
+    warnings: list[str] = []
+    settings = load_settings(args.config, warnings)
+    for warning in warnings:
+        # stderr: under systemd it lands in the journal beside the daemon's own lines.
+        print(f"{args.config}: warning: {warning}", file=sys.stderr)
+    return settings
 
 
 def run_db(args: argparse.Namespace, work: Callable[[Any, Settings], Awaitable[int]]) -> int:

@@ -23,13 +23,18 @@ def _check_config(sub: Any) -> None:
 
     def handle(args: argparse.Namespace) -> int:
         path = args.file or args.config
+        warnings: list[str] = []
         try:
-            load_settings(path)
+            load_settings(path, warnings)
         except ConfigError as exc:
             print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
             for problem in exc.problems:
                 print(f"  {problem}", file=sys.stderr)
+            for warning in warnings:
+                print(f"  warning: {warning}", file=sys.stderr)
             return EXIT_USER_ERROR
+        for warning in warnings:
+            print(f"{path}: warning: {warning}", file=sys.stderr)
         print(f"{path}: OK")
         return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import event
@@ -40,11 +41,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private(path: str | None) -> None:
+    """Create a new SQLite file readable by its owner only: it holds personal data.
+
+    SQLite gives its -wal and -shm files the database file's permissions, so they follow.
+    """
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # an existing file keeps the permissions its sysadmin gave it
+    except OSError:
+        pass  # e.g. a missing directory: SQLite's own error on connect says it better
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url`, configured for its database."""
     check_database_url(url)
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
+        _create_private(parsed.database)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -403,7 +403,7 @@ def _checked_base_url(base_url: str, *, allow_remote: bool) -> yarl.URL:
         raise ValueError("ARI base_url must not contain credentials")
     if url.query_string or url.fragment:
         raise ValueError("ARI base_url must not have a query or fragment")
-    if not allow_remote and not _is_loopback(url.host):
+    if url.scheme == "http" and not allow_remote and not _is_loopback(url.host):
         raise ValueError(
             f"ARI host {url.host!r} is not loopback: basic auth over plain HTTP would cross the "
             "network; pass allow_remote=True if that is intended"
