@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from teamfoned.routing.model import TeamRoute
 
@@ -26,14 +27,22 @@ def confirmation_prompt(route: TeamRoute, dialled: str, accept_key: str) -> str:
     return ",".join([*intro, "sound:vm-press", f"digits:{accept_key}"])
 
 
-_NAME_UNSAFE = re.compile(r'["<>\\\r\n]')
+# Quote and angle brackets would break out of the caller-id syntax.
+_NAME_UNSAFE = re.compile(r'["<>\\]')
+
+
+def _printable(text: str) -> str:
+    # Every control, format and line/paragraph separator character goes (NUL, tab, escape,
+    # U+2028...): the trunk's caller name is untrusted and a phone's display is no terminal.
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C"
+                   and unicodedata.category(ch) not in ("Zl", "Zp"))
 
 
 def member_caller_id(number: str, caller_name: str, label: str) -> str | None:
     """What a member's phone shows: the caller's number, and where the trunk passes a name,
     the team label before the caller's name ("Reception: Jan"), so they know which team."""
     number = "".join(ch for ch in number if ch.isdigit() or ch == "+")
-    name = _NAME_UNSAFE.sub("", f"{label}: {caller_name}" if caller_name else label).strip()[:60]
+    name = _NAME_UNSAFE.sub("", _printable(f"{label}: {caller_name}" if caller_name else label)).strip()[:60]
     if not number and not name:
         return None
     return f'"{name}" <{number}>' if name else number
