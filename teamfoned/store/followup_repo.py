@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.model import MISSED_OUTCOMES
+from teamfoned.store import cursors
 from teamfoned.store.tables import calls, members
 from teamfoned.store.teams_repo import team_row
 
@@ -40,22 +39,14 @@ _HANDLED = case((calls.c.handled_at.is_(None), 0), else_=1)
 
 
 def encode_cursor(handled: bool, started_at: datetime, call_id: uuid.UUID) -> str:
-    raw = f"{int(handled)}|{started_at.isoformat()}|{call_id.hex}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode_cursor(int(handled), started_at, call_id)
 
 
 def decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        handled, when, call = raw.split("|")
-        if handled not in ("0", "1"):
-            raise ValueError("group")
-        started_at = datetime.fromisoformat(when)
-        if started_at.tzinfo is None:
-            raise ValueError("naive")
-        return int(handled), started_at, uuid.UUID(hex=call)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid([("cursor", "not a cursor this API handed out")]) from None
+    handled, started_at, call_id = cursors.decode_cursor(cursor, int, datetime, uuid.UUID)
+    if handled not in (0, 1) or not isinstance(started_at, datetime) or not isinstance(call_id, uuid.UUID):
+        raise Invalid([("cursor", "not a cursor this API handed out")])
+    return int(handled), started_at, call_id
 
 
 def _missed_of_team(tenant_id: uuid.UUID, team_id: uuid.UUID) -> ColumnElement[bool]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import uuid
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from teamfoned.admin import holidays_of, team_hours_of
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.hours import WeeklyPeriod, is_open
 from teamfoned.routing.model import CallOutcome
+from teamfoned.store import cursors
 from teamfoned.store.line_state import LineState, is_available, line_state
 from teamfoned.store.tables import (
     attempts,
@@ -181,21 +180,14 @@ async def _numbers(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UU
 # -- call history ------------------------------------------------------------------------------
 
 def encode_cursor(started_at: datetime, call_id: uuid.UUID) -> str:
-    raw = f"{started_at.isoformat()}|{call_id.hex}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode_cursor(started_at, call_id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     """The position after which the next page starts; a mangled cursor is the caller's mistake."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, _, call = raw.partition("|")
-        started_at = datetime.fromisoformat(when)
-        if started_at.tzinfo is None:
-            raise ValueError("naive")
-        return started_at, uuid.UUID(hex=call)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid([("cursor", "not a cursor this API handed out")]) from None
+    started_at, call_id = cursors.decode_cursor(cursor, datetime, uuid.UUID)
+    assert isinstance(started_at, datetime) and isinstance(call_id, uuid.UUID)
+    return started_at, call_id
 
 
 async def calls_page(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
