@@ -129,7 +129,7 @@ class Daemon:
         self.housekeeping = Housekeeping(self.sessions, clock=clock,
                                          every_seconds=settings.housekeeping.purge_every_hours * 3600)
         self.schedules = ScheduleKeeper(self.sessions, clock=clock)
-        self.webhooks = WebhookSender(self.sessions, clock=clock)
+        self.webhooks = WebhookSender(self.sessions, settings.webhooks, clock=clock)
         self.api = self._build_api(http_sockets) if settings.http.enabled else None
         self._stop = asyncio.Event()
         self._closing = asyncio.Event()  # set after the drain: the chores end

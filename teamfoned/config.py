@@ -271,6 +271,36 @@ class HousekeepingSettings(_Section):
     purge_every_hours: float = Field(24.0, gt=0, le=24 * 7)
 
 
+class WebhookSettings(_Section):
+    """Delivery of the tenants' webhooks: which destinations besides public addresses, and how many at once."""
+
+    # Networks (optionally with one port: "10.1.2.3/32", "127.0.0.1:9000", "[::1]:9000") a webhook
+    # may reach although they are not public: on-site receivers. Only this file can name them; a
+    # tenant's webhook to any other loopback, private or link-local address is never sent.
+    allow_destinations: tuple[str, ...] = ()
+    # Requests in flight at once: in all, to one destination (host and port), for one tenant.
+    concurrency: int = Field(16, ge=1, le=256)
+    per_destination: int = Field(2, ge=1, le=64)
+    per_tenant: int = Field(4, ge=1, le=256)
+    # Seconds one request may take, connecting included; a slower receiver counts as failed.
+    timeout: float = Field(10.0, gt=0, le=60)
+
+    @field_validator("allow_destinations")
+    @classmethod
+    def _destinations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from teamfoned.webhooks.destinations import parse_destination
+
+        parsed, problems = [], []
+        for entry in value:
+            try:
+                parsed.append(str(parse_destination(entry)))
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return tuple(parsed)
+
+
 class Settings(_Section):
     node: str = Field(default_factory=lambda: socket.gethostname().split(".")[0] or "teamfoned")
     ari: AriSettings
@@ -281,6 +311,7 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @field_validator("node")
     @classmethod

@@ -297,12 +297,12 @@ async def list_webhooks(caller: AdminDep, api: ApiDep) -> list[WebhookOut]:
 @router.post("/webhooks", response_model=WebhookCreated, status_code=201,
              summary="Add a webhook; its signing secret is shown this once",
              description="Each request carries an HMAC-SHA256 signature of "
-                         "`<timestamp>.<body>` made with the secret.")
+                         "`<delivery id>.<timestamp>.<body>` made with the secret.")
 async def create_webhook(body: WebhookIn, caller: AdminDep, api: ApiDep) -> WebhookCreated:
     # Checked before the transaction opens, each against its own field: a refusal writes nothing.
     problems = []
     try:
-        check_url(body.url)
+        check_url(body.url, api.settings.webhooks.allow_destinations)
     except ValueError as exc:  # WebhookRefused, or a URL too broken to split
         problems.append(("url", str(exc)))
     try:

@@ -1,19 +1,23 @@
 """The webhook outbox: events are written in the same transaction as the call record they describe.
 
 So an event is never lost when the daemon stops, and never sent for a call that was not recorded.
+The sender reads what is due here, taken round-robin across tenants, and marks each delivery
+delivered or failed.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.routing.model import MISSED_OUTCOMES
-from teamfoned.store.tables import calls, webhook_deliveries, webhooks
+from teamfoned.store.tables import WebhookDelivery, calls, webhook_deliveries, webhooks
 
 EVENTS = ("call.finished", "call.missed")
 
@@ -58,3 +62,57 @@ async def enqueue_call_events(session: AsyncSession, call_id: uuid.UUID, *, now:
                 ))
                 queued += 1
     return queued
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """One delivery to attempt now, with what the sender needs to sign and send it."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    event: str
+    payload: str
+    attempts: int
+    url: str
+    secret: str
+
+
+async def due_deliveries(session: AsyncSession, *, now: datetime, max_attempts: int, limit: int,
+                         per_tenant: int, exclude: Collection[uuid.UUID] = ()) -> list[DueDelivery]:
+    """Deliveries due at `now`, at most `per_tenant` of each tenant, round-robin across tenants.
+
+    Each tenant's oldest due delivery comes first, then every tenant's second, and so on; within
+    a round the tenant waiting longest goes first. So one tenant's backlog never holds back
+    another's events. `exclude`: deliveries already in flight.
+    """
+    d = webhook_deliveries
+    place = func.row_number().over(partition_by=d.c.tenant_id,
+                                   order_by=(d.c.next_attempt_at, d.c.id)).label("place")
+    waiting = (select(d.c.id, place)
+               .where(d.c.delivered_at.is_(None), d.c.next_attempt_at <= now,
+                      d.c.attempts < max_attempts)
+               .where(*([d.c.id.not_in(list(exclude))] if exclude else []))
+               .subquery())
+    rows = (await session.execute(
+        select(d.c.id, d.c.tenant_id, d.c.event, d.c.payload, d.c.attempts,
+               webhooks.c.url, webhooks.c.secret)
+        .join(waiting, waiting.c.id == d.c.id)
+        .join(webhooks, webhooks.c.id == d.c.webhook_id)
+        .where(waiting.c.place <= per_tenant)
+        .order_by(waiting.c.place, d.c.next_attempt_at, d.c.id)
+        .limit(limit))).all()
+    return [DueDelivery(*row) for row in rows]
+
+
+async def mark_delivered(session: AsyncSession, delivery_id: uuid.UUID, *, attempts: int,
+                         now: datetime) -> None:
+    await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                          .values(delivered_at=now, attempts=attempts, last_error=None))
+
+
+async def mark_failed(session: AsyncSession, delivery_id: uuid.UUID, *, attempts: int, error: str,
+                      next_attempt_at: datetime) -> None:
+    """`error` is shown to the tenant: say only what the tenant may know."""
+    await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                          .values(attempts=attempts, last_error=error[:300],
+                                  next_attempt_at=next_attempt_at))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -13,29 +13,49 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.store.outbox import EVENTS
 from teamfoned.store.tables import webhooks
+from teamfoned.webhooks.destinations import DestinationPolicy, literal_address, looks_local
 
 
 class WebhookRefused(ValueError):
     """A webhook that cannot be accepted: the message says why."""
 
 
-def check_url(url: str) -> str:
-    """HTTPS only; plain HTTP only to this machine (a local relay), never across a network."""
+def check_url(url: str, allowed: Iterable[str] | None = None) -> str:
+    """HTTPS to a public address; anything else only where the sysadmin's allowlist says.
+
+    With `allowed` (the `webhooks.allow_destinations` of the config, as the API passes it) a
+    literal address or an obviously local name is refused here, for an early clear error;
+    without it only the form is checked. Either way delivery checks again, by the address
+    the name resolves to then (webhooks.destinations).
+    """
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
         raise WebhookRefused(f"{url!r} is not an http(s) URL")
     if parts.username or parts.password:
         raise WebhookRefused("put no credentials in the URL: requests are signed instead")
-    if parts.scheme == "http":
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise WebhookRefused("webhooks use https (plain http only to a loopback address)")
     if len(url) > 500:
         raise WebhookRefused("URL longer than 500 characters")
+    port = parts.port or (443 if parts.scheme == "https" else 80)  # ValueError when not a port
+    address = literal_address(host)
+    plain_refused = WebhookRefused("webhooks use https (plain http only to an on-site receiver "
+                                   "the operator allows)")
+    if parts.scheme == "http" and address is None and not looks_local(host):
+        raise plain_refused
+    if allowed is None:
+        return url
+    policy = DestinationPolicy.from_config(allowed, public=parts.scheme == "https")
+    if address is not None:
+        reachable = policy.permits(address, port)
+    elif looks_local(host):
+        reachable = policy.may_reach_local_name(host, port)
+    else:
+        reachable = True  # a public name: its address is checked at each delivery
+    if not reachable:
+        if parts.scheme == "http":
+            raise plain_refused
+        raise WebhookRefused("destination not allowed: webhooks go to public addresses, or to "
+                             "on-site receivers the operator allows")
     return url
 
 

@@ -87,6 +87,8 @@ class RoutingBench:
             "database": {"url": self.db_url},
             "telephony": telephony,
             "logging": {"level": "debug"},
+            # The tests' webhook receivers listen on loopback: only the sysadmin can allow that.
+            "webhooks": {"allow_destinations": ["127.0.0.1/32"]},
         }
         raw.update(overrides)
         return settings_from_dict(raw)

@@ -12,7 +12,7 @@ from teamfoned.store.engine import create_sessionmaker
 from teamfoned.store.schedules import apply_schedules
 from teamfoned.store.tables import availability_schedules, members, webhook_deliveries
 from teamfoned.webhooks.admin import add_webhook
-from teamfoned.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from teamfoned.webhooks.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 from .routing_bench import PHONES, TEAM_NUMBER, directory
 
@@ -49,10 +49,11 @@ async def test_missed_call_webhook_is_signed_and_retried_after_a_failure(routing
             await asyncio.sleep(0.1)
         assert len(received) == 2, received
         for headers, body in received:
-            assert verify(secret, int(headers[TIMESTAMP_HEADER]), body, headers[SIGNATURE_HEADER],
-                          now=int(datetime.now(UTC).timestamp()))
-            assert not verify("another secret", int(headers[TIMESTAMP_HEADER]), body,
-                              headers[SIGNATURE_HEADER], now=int(datetime.now(UTC).timestamp()))
+            assert verify(secret, headers[DELIVERY_HEADER], int(headers[TIMESTAMP_HEADER]), body,
+                          headers[SIGNATURE_HEADER], now=int(datetime.now(UTC).timestamp()))
+            assert not verify("another secret", headers[DELIVERY_HEADER],
+                              int(headers[TIMESTAMP_HEADER]), body, headers[SIGNATURE_HEADER],
+                              now=int(datetime.now(UTC).timestamp()))
         event = json.loads(received[1][1])
         assert event["event"] == "call.missed"
         assert event["call"]["call_id"] == str(call.id) and event["call"]["caller_number"] == "+31201234567"
