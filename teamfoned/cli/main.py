@@ -55,7 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_hoist_config(list(sys.argv[1:] if argv is None else argv)))
     from sqlalchemy.exc import DBAPIError
 
-    from teamfoned.admin import AdminError
     from teamfoned.directory import DirectoryError
 
     try:
@@ -67,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
               "nothing was changed:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
-    except (AdminError, UserError, Refused) as exc:
+    except (UserError, Refused) as exc:
         print(f"teamfoned: {exc}", file=sys.stderr)
     except DBAPIError as exc:
         print(f"teamfoned: database error: {exc.orig}", file=sys.stderr)
