@@ -339,9 +339,9 @@ async def _sync_teams(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan, 
                       now: datetime) -> list[str]:
     changes = []
     views = {t.name: t for t in await directory_repo.list_teams(session, tenant)}
-    for name, view in views.items():
+    for name, old in views.items():
         if name not in tp.teams:
-            await directory_repo.delete_team(session, tenant, view.id)
+            await directory_repo.delete_team(session, tenant, old.id)
             changes.append(f"tenant {tp.name}: team {name} removed")
     names = {m.id: m.name for m in await members_repo.list_members(session, tenant)}
     member_ids = {name: mid for mid, name in names.items()}

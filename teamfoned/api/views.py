@@ -35,7 +35,7 @@ def periods_out(periods: Iterable[WeeklyPeriod]) -> list[PeriodOut]:
 def missed_out(c: MissedCall) -> MissedCallOut:
     return MissedCallOut(
         id=c.id, caller_number=c.caller_number, dialled_number=c.dialled_number,
-        started_at=c.started_at, ended_at=c.ended_at, outcome=c.outcome,  # type: ignore[arg-type]
+        started_at=c.started_at, ended_at=c.ended_at, outcome=c.outcome,
         wait_seconds=c.wait_seconds, handled=c.handled, handled_by=c.handled_by,
         handled_by_name=c.handled_by_name, handled_at=c.handled_at)
 

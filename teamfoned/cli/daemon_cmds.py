@@ -31,7 +31,7 @@ def _calls(sub: Any) -> None:
 
         tenant = await lookups.tenant_id(session, a.tenant)
         team = await lookups.team_id(session, tenant, a.team)
-        page, _ = await calls_page(session, tenant, team, cursor=None, limit=a.limit)
+        page, _next = await calls_page(session, tenant, team, cursor=None, limit=a.limit)
         for call in page:
             wait = "-" if call.wait_seconds is None else f"{call.wait_seconds:.1f}s"
             talk = "-" if call.talk_seconds is None else f"{call.talk_seconds:.1f}s"

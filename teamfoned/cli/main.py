@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-from teamfoned.cli.base import COMMANDS, EXIT_USER_ERROR, UserError
+from teamfoned.cli.base import COMMANDS, EXIT_USER_ERROR, Handler, UserError
 from teamfoned.config import DEFAULT_CONFIG_PATH, ConfigError
 from teamfoned.domain.errors import Refused
 
@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     from teamfoned.directory import DirectoryError
 
     try:
-        return args.handler(args)
+        handler: Handler = args.handler
+        return handler(args)
     except ConfigError as exc:
         print(f"teamfoned: {exc}", file=sys.stderr)
     except DirectoryError as exc:

@@ -30,7 +30,7 @@ def check_name(what: str, name: Any) -> str:
 
 def check_number(number: Any) -> str:
     """A team number as entered, without surrounding spaces."""
-    number = str(number).strip()
-    if not DID.match(number):
-        raise Invalid.value("number", f"team number {number!r} must be digits, optionally with a leading +")
-    return number
+    text = str(number).strip()
+    if not DID.match(text):
+        raise Invalid.value("number", f"team number {text!r} must be digits, optionally with a leading +")
+    return text

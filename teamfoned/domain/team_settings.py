@@ -87,8 +87,9 @@ class TeamSettings:
         unknown = set(changes) - {f.name for f in fields(self)}
         if unknown:
             raise Invalid([("", f"unknown team setting(s): {', '.join(sorted(unknown))}")])
-        return replace(self, **{k: None if v is CLEAR else v
-                                for k, v in changes.items() if v is not None})
+        values: dict[str, Any] = {k: None if v is CLEAR else v
+                                  for k, v in changes.items() if v is not None}
+        return replace(self, **values)
 
     def problems(self) -> list[tuple[str, str]]:
         """Every broken rule, as (setting, reason)."""

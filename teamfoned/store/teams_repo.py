@@ -6,6 +6,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -79,7 +80,7 @@ def _aware(value: object) -> datetime | None:
 
 
 async def team_row(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
-                    viewer: uuid.UUID):
+                    viewer: uuid.UUID) -> Any:
     """The team, if the viewer is in it; a team they are not in does not exist for them."""
     row = (await session.execute(
         select(teams).join(memberships, memberships.c.team_id == teams.c.id)
