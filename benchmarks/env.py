@@ -22,9 +22,9 @@ import aiohttp
 import yaml
 
 from benchmarks import dialplan
-from teamfoned.admin import PhonePolicy
 from teamfoned.config import RoutingSettings
 from teamfoned.directory import import_directory
+from teamfoned.domain.members import PhonePolicy
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.migrate import upgrade
 from tests.bench.asterisk_instance import AsteriskInstallation, AsteriskInstance

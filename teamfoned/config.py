@@ -52,11 +52,13 @@ class ConfigError(Exception):
 def check_strategy(name: str) -> str:
     """Return `name` if the routing core knows the strategy; raise ValueError naming the choices."""
     # Imported here so loading settings never depends on import order inside the package.
-    from teamfoned.routing.strategies import STRATEGIES
+    from teamfoned.domain.errors import Invalid
+    from teamfoned.domain.team_settings import check_strategy as check
 
-    if name not in STRATEGIES:
-        raise ValueError(f"unknown strategy {name!r} (choose from {', '.join(STRATEGIES)})")
-    return name
+    try:
+        return check(name)
+    except Invalid as exc:
+        raise ValueError(str(exc)) from None
 
 
 class _Section(BaseModel):

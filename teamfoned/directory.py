@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamfoned import admin
-from teamfoned.admin import AdminError, PhonePolicy, TeamSettings
-from teamfoned.config import RoutingSettings
+from teamfoned.domain.errors import AlreadyExists, Invalid
+from teamfoned.domain.members import PhonePolicy, check_member_name, check_priority
+from teamfoned.domain.names import check_name, check_number
 from teamfoned.domain.periods_text import (
     PeriodSyntaxError,
     overlaps,
@@ -20,15 +19,11 @@ from teamfoned.domain.periods_text import (
     sort_periods,
 )
 from teamfoned.domain.phones import MemberPhone
+from teamfoned.domain.team_settings import RoutingDefaults, TeamSettings
+from teamfoned.domain.tenants import DEFAULT_RETENTION_DAYS, check_retention
+from teamfoned.domain.timetable import check_day, check_holiday_name, check_timezone, describe_periods
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.store.tables import (
-    members,
-    memberships,
-    team_holidays,
-    team_numbers,
-    teams,
-    tenants,
-)
+from teamfoned.store import directory_repo, hours_repo, members_repo, tenants_repo
 
 
 class DirectoryError(ValueError):
@@ -69,6 +64,22 @@ class TenantPlan:
     teams: dict[str, TeamPlan] = field(default_factory=dict)
 
 
+def _refused(where: str, exc: Invalid) -> list[str]:
+    """The refusal's reasons, each at its place in the file."""
+    return [f"{where}.{field}: {reason}" if field else f"{where}: {reason}"
+            for field, reason in exc.fields]
+
+
+def _refusals(check: Any, value: Any, where: str, problems: list[str]) -> bool:
+    """Run one domain check; True (and the reasons listed) when it refused the value."""
+    try:
+        check(value)
+    except Invalid as exc:
+        problems.extend(_refused(where, exc))
+        return True
+    return False
+
+
 def _keys(where: str, entry: Any, allowed: set[str], problems: list[str]) -> bool:
     if not isinstance(entry, dict):
         problems.append(f"{where}: must be a mapping")
@@ -105,10 +116,7 @@ def _schedule(where: str, raw: Any, problems: list[str]) -> tuple[list[WeeklyPer
             problems.append(f"{where}.timezone: a schedule needs a time zone such as "
                             "Europe/Amsterdam")
         return periods, None
-    try:
-        admin.check_timezone(zone)
-    except AdminError as exc:
-        problems.append(f"{where}.timezone: {exc}")
+    _refusals(check_timezone, zone, where, problems)
     return periods, zone if periods else None
 
 
@@ -133,8 +141,8 @@ def _holidays(where: str, raw: Any, problems: list[str]) -> dict[date, str | Non
             except ValueError:
                 pass  # reported by check_day below, with the value as written
         try:
-            day, name = admin.check_day(day), admin.check_holiday_name(name)
-        except AdminError as exc:
+            day, name = check_day(day), check_holiday_name(name)
+        except Invalid as exc:
             problems.append(f"{hw}: {exc}")
             continue
         if day in found:
@@ -148,7 +156,7 @@ def _target(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[TenantPlan]:
+def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[TenantPlan]:
     """Check the whole file; raise DirectoryError listing every bad entry."""
     problems: list[str] = []
     if not _keys("(file)", raw, {"tenants"}, problems) or not isinstance(raw.get("tenants"), list):
@@ -160,16 +168,15 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
         if not _keys(tw, t, {"name", "retention_days", "members", "teams"}, problems):
             continue
         try:
-            tname = admin.check_name("tenant", t.get("name"))
-        except AdminError as exc:
-            problems.append(f"{tw}.name: {exc}")
+            tname = check_name("tenant", t.get("name"))
+        except Invalid as exc:
+            problems.extend(_refused(tw, exc))
             continue
         tw = f"tenant {tname}"
         if any(p.name == tname for p in plans):
             problems.append(f"{tw}: listed twice")
-        retention = t.get("retention_days", 90)
-        if not isinstance(retention, int) or not 1 <= retention <= 3650:
-            problems.append(f"{tw}.retention_days: must be 1 to 3650")
+        retention = t.get("retention_days", DEFAULT_RETENTION_DAYS)
+        _refusals(check_retention, retention, tw, problems)
         tp = TenantPlan(tname, retention)
         plans.append(tp)
         for mi, m in enumerate(t.get("members") or []):
@@ -177,19 +184,19 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
             if not _keys(mw, m, {"name", "phone", "admin", "available", "until", "schedule"},
                          problems):
                 continue
-            name = m.get("name")
-            if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
-                problems.append(f"{mw}.name: must be text of 1 to 200 characters")
+            try:
+                name = check_member_name(m.get("name"))
+            except Invalid as exc:
+                problems.extend(_refused(mw, exc))
                 continue
-            name = name.strip()
             mw = f"{tw}.member {name}"
             if name in tp.members:
                 problems.append(f"{mw}: listed twice (names identify members in the file)")
             schedule, schedule_zone = _schedule(f"{mw}.schedule", m.get("schedule"), problems)
             try:
                 phone = phones.check(str(m.get("phone", "")))
-            except AdminError as exc:
-                problems.append(f"{mw}.phone: {exc}")
+            except Invalid as exc:
+                problems.extend(_refused(mw, exc))
                 continue
             until = m.get("until")
             if until is not None:
@@ -214,9 +221,9 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
             if not _keys(sw, s, allowed, problems):
                 continue
             try:
-                sname = admin.check_name("team", s.get("name"))
-            except AdminError as exc:
-                problems.append(f"{sw}.name: {exc}")
+                sname = check_name("team", s.get("name"))
+            except Invalid as exc:
+                problems.extend(_refused(sw, exc))
                 continue
             sw = f"{tw}.team {sname}"
             if sname in tp.teams:
@@ -236,14 +243,14 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
                 fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
                 closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
                 auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)
-            problems.extend(f"{sw}.{p}" for p in settings.problems())
+            problems.extend(f"{sw}.{key}: {reason}" for key, reason in settings.problems())
             hours = _periods(f"{sw}.hours", s.get("hours"), problems)
             holidays = _holidays(f"{sw}.holidays", s.get("holidays"), problems)
             numbers = []
             for number in s.get("numbers") or []:
                 try:
-                    number = admin.check_number(number)
-                except AdminError as exc:
+                    number = check_number(number)
+                except Invalid as exc:
                     problems.append(f"{sw}.numbers: {exc}")
                     continue
                 if number in numbers_seen:
@@ -260,6 +267,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
                 priority = e.get("priority", ei + 1)
                 if not isinstance(priority, int) or isinstance(priority, bool):
                     problems.append(f"{ew}.priority: must be a whole number")
+                elif _refusals(check_priority, priority, ew, problems):
+                    pass
                 elif e.get("name") not in tp.members and not any(
                         p.startswith(f"{tw}.member {e.get('name')}.") for p in problems):
                     problems.append(f"{ew}: no member named {e.get('name')!r} in this tenant")
@@ -271,148 +280,133 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingSettings) -> list[Te
     return plans
 
 
-async def apply(session: AsyncSession, plans: list[TenantPlan]) -> list[str]:
+async def apply(session: AsyncSession, plans: list[TenantPlan], *, now: datetime) -> list[str]:
     """Make the database match the plans; returns what changed (empty: already in sync)."""
     changes: list[str] = []
     for tp in plans:
-        tenant = await session.scalar(select(tenants.c.id).where(tenants.c.name == tp.name))
+        tenant = await tenants_repo.tenant_named(session, tp.name)
         if tenant is None:
-            tenant = await admin.add_tenant(session, tp.name, retention_days=tp.retention_days)
+            tenant = await tenants_repo.create_tenant(session, tp.name,
+                                                      retention_days=tp.retention_days, now=now)
             changes.append(f"tenant {tp.name}: created")
-        else:
-            done = await session.execute(update(tenants).where(
-                tenants.c.id == tenant, tenants.c.retention_days != tp.retention_days).values(
-                retention_days=tp.retention_days))
-            if done.rowcount:
-                changes.append(f"tenant {tp.name}: retention set to {tp.retention_days} days")
-        changes += await _sync_members(session, tenant, tp)
-        changes += await _sync_teams(session, tenant, tp)
+        elif await tenants_repo.set_retention(session, tenant, tp.retention_days):
+            changes.append(f"tenant {tp.name}: retention set to {tp.retention_days} days")
+        changes += await _sync_members(session, tenant, tp, now=now)
+        changes += await _sync_teams(session, tenant, tp, now=now)
     return changes
 
 
-async def _sync_members(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan) -> list[str]:
+async def _sync_members(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan, *,
+                        now: datetime) -> list[str]:
     changes = []
-    existing: dict[str, list[Any]] = {}
-    for row in (await session.execute(select(members).where(members.c.tenant_id == tenant))).all():
-        existing.setdefault(row.name, []).append(row)
-    for name, rows in existing.items():
+    existing: dict[str, list[members_repo.Profile]] = {}
+    for member in await members_repo.list_members(session, tenant):
+        existing.setdefault(member.name, []).append(member)
+    for name, found in existing.items():
         if name not in tp.members:
-            for row in rows:
-                await session.execute(delete(members).where(members.c.id == row.id))
+            for member in found:
+                await members_repo.erase_member(session, tenant, member.id)
             changes.append(f"tenant {tp.name}: member {name} removed")
-        elif len(rows) > 1:
-            raise DirectoryError([f"tenant {tp.name}: {len(rows)} members in the database are "
+        elif len(found) > 1:
+            raise DirectoryError([f"tenant {tp.name}: {len(found)} members in the database are "
                                   f"named {name!r}; rename or remove all but one first"])
+    ids: dict[str, uuid.UUID] = {}
     for name, mp in tp.members.items():
-        rows = existing.get(name)
-        if not rows:
+        if name not in existing:
             # Initial availability only: afterwards it is the member's own choice.
-            await admin.add_member(session, tenant, name, mp.phone, is_admin=mp.is_admin,
-                                   available=mp.available, until=mp.until)
+            ids[name] = await members_repo.create_member(
+                session, tenant, name, mp.phone, is_admin=mp.is_admin, now=now,
+                available=mp.available, until=mp.until)
             changes.append(f"tenant {tp.name}: member {name} added")
             continue
-        row = rows[0]
-        if (row.phone_kind, row.phone, row.is_admin) != (mp.phone.kind, mp.phone.phone, mp.is_admin):
-            await session.execute(update(members).where(members.c.id == row.id).values(
-                phone_kind=mp.phone.kind, phone=mp.phone.phone, is_admin=mp.is_admin))
+        member = existing[name][0]
+        ids[name] = member.id
+        if (member.phone_kind, member.phone, member.is_admin) != (mp.phone.kind, mp.phone.phone,
+                                                                  mp.is_admin):
+            await members_repo.update_member(session, tenant, member.id, phone=mp.phone,
+                                             is_admin=mp.is_admin)
             changes.append(f"tenant {tp.name}: member {name} updated")
-    ids = {r.name: r.id for r in (await session.execute(
-        select(members.c.name, members.c.id).where(members.c.tenant_id == tenant))).all()}
     for name, mp in tp.members.items():
-        if await admin.replace_member_schedule(session, tenant, ids[name], mp.schedule,
-                                               mp.schedule_timezone):
+        if await hours_repo.replace_member_schedule(session, tenant, ids[name], mp.schedule,
+                                                    mp.schedule_timezone):
             changes.append(f"tenant {tp.name}: member {name} schedule " + (
-                f"set to {admin.describe_periods(mp.schedule)} ({mp.schedule_timezone})"
+                f"set to {describe_periods(mp.schedule)} ({mp.schedule_timezone})"
                 if mp.schedule else "cleared"))
     return changes
 
 
-async def _sync_teams(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan) -> list[str]:
+async def _sync_teams(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan, *,
+                      now: datetime) -> list[str]:
     changes = []
-    rows = {r.name: r for r in (await session.execute(
-        select(teams).where(teams.c.tenant_id == tenant))).all()}
-    for name, row in rows.items():
+    views = {t.name: t for t in await directory_repo.list_teams(session, tenant)}
+    for name, old in views.items():
         if name not in tp.teams:
-            await session.execute(delete(teams).where(teams.c.id == row.id))
+            await directory_repo.delete_team(session, tenant, old.id)
             changes.append(f"tenant {tp.name}: team {name} removed")
-    member_ids = {r.name: r.id for r in (await session.execute(
-        select(members.c.name, members.c.id).where(members.c.tenant_id == tenant))).all()}
+    names = {m.id: m.name for m in await members_repo.list_members(session, tenant)}
+    member_ids = {name: mid for mid, name in names.items()}
     for name, plan_ in tp.teams.items():
         where = f"tenant {tp.name}: team {name}"
-        row = rows.get(name)
-        if row is None:
-            team = await admin.add_team(session, tenant, name, plan_.settings)
+        view = views.get(name)
+        have_numbers: set[str] = set()
+        current: dict[uuid.UUID, int] = {}
+        if view is None:
+            team = await directory_repo.create_team(session, tenant, name, plan_.settings, now=now)
             changes.append(f"{where} created")
         else:
-            team = row.id
-            if TeamSettings.from_row(row) != plan_.settings:
-                await session.execute(update(teams).where(teams.c.id == team).values(
-                    **plan_.settings.columns()))
+            team = view.id
+            if await directory_repo.replace_team_settings(session, tenant, team, plan_.settings):
                 changes.append(f"{where} settings updated")
-        if await admin.replace_team_hours(session, tenant, team, plan_.hours):
+            have_numbers = set(view.numbers)
+            current = {m.member_id: m.priority for m in view.members}
+        if await hours_repo.replace_team_hours(session, tenant, team, plan_.hours):
             changes.append(f"{where} opening hours " + (
-                f"set to {admin.describe_periods(plan_.hours)}" if plan_.hours
+                f"set to {describe_periods(plan_.hours)}" if plan_.hours
                 else "cleared (always open)"))
         changes += await _sync_holidays(session, tenant, team, where, plan_.holidays)
-        have = set(await admin.team_numbers_of(session, team))
-        for number in sorted(have - set(plan_.numbers)):
-            await session.execute(delete(team_numbers).where(team_numbers.c.number == number))
+        for number in sorted(have_numbers - set(plan_.numbers)):
+            await directory_repo.remove_number(session, tenant, team, number)
             changes.append(f"{where} number {number} removed")
         for number in plan_.numbers:
-            if number not in have:
-                owner = await session.scalar(select(team_numbers.c.team_id).where(
-                    team_numbers.c.number == number))
-                if owner is not None:
-                    # Owned by a team outside this file's view (or moved): let the sysadmin decide.
-                    raise DirectoryError([f"{where}: number {number} belongs to another team"])
-                await session.execute(insert(team_numbers).values(
-                    number=number, tenant_id=tenant, team_id=team))
-                changes.append(f"{where} number {number} added")
-        current = {r.member_id: r.priority for r in (await session.execute(
-            select(memberships.c.member_id, memberships.c.priority).where(
-                memberships.c.team_id == team))).all()}
+            if number in have_numbers:
+                continue
+            try:
+                await directory_repo.add_number(session, tenant, team, number)
+            except AlreadyExists:
+                # Owned by a team outside this file's view (or moved): let the sysadmin decide.
+                raise DirectoryError([f"{where}: number {number} belongs to another team"]) from None
+            changes.append(f"{where} number {number} added")
         wanted = {member_ids[n]: p for n, p in plan_.members.items()}
-        names = {v: k for k, v in member_ids.items()}
         for mid in set(current) - set(wanted):
-            await session.execute(delete(memberships).where(
-                memberships.c.team_id == team, memberships.c.member_id == mid))
+            await directory_repo.remove_membership(session, tenant, team, mid)
             changes.append(f"{where}: {names.get(mid, mid)} left")
         for mid, priority in wanted.items():
-            if mid not in current:
-                await session.execute(insert(memberships).values(
-                    id=uuid.uuid4(), tenant_id=tenant, team_id=team, member_id=mid,
-                    priority=priority))
-                changes.append(f"{where}: {names[mid]} joined (priority {priority})")
-            elif current[mid] != priority:
-                await session.execute(update(memberships).where(
-                    memberships.c.team_id == team, memberships.c.member_id == mid).values(
-                    priority=priority))
-                changes.append(f"{where}: {names[mid]} priority {priority}")
+            if await directory_repo.put_membership(session, tenant, team, mid, priority):
+                changes.append(f"{where}: {names[mid]} joined (priority {priority})"
+                               if mid not in current else f"{where}: {names[mid]} priority {priority}")
     return changes
 
 
 async def _sync_holidays(session: AsyncSession, tenant: uuid.UUID, team: uuid.UUID, where: str,
                          wanted: dict[date, str | None]) -> list[str]:
     changes = []
-    have = await admin.holidays_of(session, team)
+    have = dict(await hours_repo.holidays(session, tenant, team))
     for day in sorted(set(have) - set(wanted)):
-        await session.execute(delete(team_holidays).where(
-            team_holidays.c.team_id == team, team_holidays.c.day == day))
+        await hours_repo.remove_holiday(session, tenant, team, day)
         changes.append(f"{where} holiday {day.isoformat()} removed")
     for day, name in sorted(wanted.items()):
         label = f" ({name})" if name else ""
         if day not in have:
-            await session.execute(insert(team_holidays).values(
-                id=uuid.uuid4(), tenant_id=tenant, team_id=team, day=day, name=name))
+            await hours_repo.add_holiday(session, tenant, team, day, name)
             changes.append(f"{where} holiday {day.isoformat()} added{label}")
         elif have[day] != name:
-            await session.execute(update(team_holidays).where(
-                team_holidays.c.team_id == team, team_holidays.c.day == day).values(name=name))
+            await hours_repo.rename_holiday(session, tenant, team, day, name)
             changes.append(f"{where} holiday {day.isoformat()} renamed{label}")
     return changes
 
 
 async def import_directory(session: AsyncSession, raw: Any, *, phones: PhonePolicy,
-                           defaults: RoutingSettings) -> list[str]:
+                           defaults: RoutingDefaults, now: datetime | None = None) -> list[str]:
     """Check the file, then apply it inside the caller's transaction (all or nothing)."""
-    return await apply(session, plan(raw, phones=phones, defaults=defaults))
+    return await apply(session, plan(raw, phones=phones, defaults=defaults),
+                       now=now or datetime.now(UTC))

@@ -55,7 +55,8 @@ class ApiContext:
 
 
 def context(request: Request) -> ApiContext:
-    return request.app.state.api
+    api: ApiContext = request.app.state.api
+    return api
 
 
 def client_address(request: Request) -> str:

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from teamfoned.admin import CLEAR, TeamSettings
 from teamfoned.api.auth import AdminDep, ApiDep
 from teamfoned.api.errors import COMMON, ApiProblem, responses
 from teamfoned.api.export import export_document
@@ -33,6 +32,7 @@ from teamfoned.api.schemas import (
     WebhookOut,
 )
 from teamfoned.api.views import member_out, periods_out, team_admin_out
+from teamfoned.domain.team_settings import CLEAR, OPTIONAL_SETTINGS, TeamSettings
 from teamfoned.store import (
     directory_repo,
     hours_repo,
@@ -56,8 +56,7 @@ Number = Annotated[str, Path(min_length=2, max_length=32, pattern=r"^\+?[0-9]+$"
 
 
 # Settings that may be switched off with an explicit null; the others keep their value on null.
-CLEARABLE = frozenset({"fallback_target", "closed_kind", "closed_target",
-                       "auto_unavailable_after", "confirm_recording"})
+CLEARABLE = OPTIONAL_SETTINGS
 
 
 def _changes(body: TeamSettingsPatch) -> dict[str, Any]:
@@ -210,7 +209,7 @@ async def delete_membership(team_id: uuid.UUID, member_id: uuid.UUID, caller: Ad
 async def list_members(caller: AdminDep, api: ApiDep) -> list[MemberOut]:
     now = api.clock()
     async with api.transaction() as session:
-        found = await directory_repo.list_members(session, caller.tenant_id)
+        found = await members_repo.list_members(session, caller.tenant_id)
     return [member_out(p, now) for p in found]
 
 
@@ -219,8 +218,8 @@ async def create_member(body: MemberCreate, caller: AdminDep, api: ApiDep) -> Me
     phone = api.check_phone(body.phone)
     now = api.clock()
     async with api.transaction() as session:
-        member_id = await directory_repo.create_member(session, caller.tenant_id, body.name,
-                                                       phone, is_admin=body.is_admin, now=now)
+        member_id = await members_repo.create_member(session, caller.tenant_id, body.name,
+                                                     phone, is_admin=body.is_admin, now=now)
         found = await members_repo.profile(session, caller.tenant_id, member_id)
     return member_out(found, now)
 

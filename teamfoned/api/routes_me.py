@@ -15,6 +15,7 @@ from teamfoned.api.schemas import (
     ScheduleOut,
 )
 from teamfoned.api.views import member_out, periods_out
+from teamfoned.domain.timetable import check_timezone
 from teamfoned.store import hours_repo, members_repo
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=responses(*COMMON))
@@ -69,6 +70,9 @@ async def get_schedule(caller: CallerDep, api: ApiDep) -> ScheduleOut:
                         "a manual change holds until the next one. A new schedule applies at "
                         "once.")
 async def put_schedule(body: ScheduleIn, caller: CallerDep, api: ApiDep) -> ScheduleOut:
+    # A zone is refused even with no periods (which clear the schedule and need none).
+    if body.timezone is not None:
+        check_timezone(body.timezone)
     async with api.transaction() as session:
         await hours_repo.replace_member_schedule(session, caller.tenant_id, caller.member_id,
                                                  [p.period() for p in body.periods],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import datetime
 
 from teamfoned.api.schemas import (
@@ -34,7 +35,7 @@ def periods_out(periods: Iterable[WeeklyPeriod]) -> list[PeriodOut]:
 def missed_out(c: MissedCall) -> MissedCallOut:
     return MissedCallOut(
         id=c.id, caller_number=c.caller_number, dialled_number=c.dialled_number,
-        started_at=c.started_at, ended_at=c.ended_at, outcome=c.outcome,  # type: ignore[arg-type]
+        started_at=c.started_at, ended_at=c.ended_at, outcome=c.outcome,
         wait_seconds=c.wait_seconds, handled=c.handled, handled_by=c.handled_by,
         handled_by_name=c.handled_by_name, handled_at=c.handled_at)
 
@@ -50,12 +51,7 @@ def member_out(p: Profile, now: datetime) -> MemberOut:
 
 
 def team_admin_out(t: TeamAdminView) -> TeamAdminOut:
-    s = t.settings
+    # Every setting under its own name: a new setting needs only its field in TeamAdminOut.
     return TeamAdminOut(
-        id=t.id, name=t.name, label=s.label, strategy=s.strategy, ring_time=s.ring_time,
-        max_wait=s.max_wait, wrap_up=s.wrap_up, confirm_calls=s.confirm_calls,
-        fallback_kind=s.fallback_kind, fallback_target=s.fallback_target, timezone=s.timezone,
-        closed_kind=s.closed_kind, closed_target=s.closed_target,
-        auto_unavailable_after=s.auto_unavailable_after, confirm_recording=s.confirm_recording,
-        numbers=t.numbers,
+        id=t.id, name=t.name, **asdict(t.settings), numbers=t.numbers,
         members=[MembershipOut(member_id=m.member_id, priority=m.priority) for m in t.members])

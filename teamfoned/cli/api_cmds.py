@@ -11,9 +11,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from teamfoned.cli import lookups
 from teamfoned.cli.base import (
     UserError,
     command,
+    now,
     rfc3339,
     run_db,
     settings_of,
@@ -25,7 +27,6 @@ from teamfoned.domain.errors import Refused
 
 @command
 def _token(sub: Any) -> None:
-    from teamfoned import admin
     from teamfoned.store import tokens_repo
 
     p = sub.add_parser("token", help="members' API tokens (shown once, stored as a hash)")
@@ -41,11 +42,11 @@ def _token(sub: Any) -> None:
     ls.add_argument("--tenant", help="only this tenant")
 
     async def create_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
-        member = await admin.member_id(session, tenant, a.member)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        member = await lookups.member_id(session, tenant, a.member)
         try:
             token_id, token = await tokens_repo.create_token(
-                session, tenant, member, now=admin.now(), expires_at=a.expires, label=a.label)
+                session, tenant, member, now=now(), expires_at=a.expires, label=a.label)
         except Refused as exc:
             raise UserError(str(exc)) from None
         print(f"token id {token_id}; the token is shown only now:", file=sys.stderr)
@@ -60,7 +61,7 @@ def _token(sub: Any) -> None:
         return 0
 
     async def list_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant) if a.tenant else None
+        tenant = await lookups.tenant_id(session, a.tenant) if a.tenant else None
         print("\t".join(("token_id", "tenant", "member_id", "member", "label", "created",
                          "last_used", "expires")))
         show([[t.id, t.tenant, t.member_id, t.member_name, t.label, t.created_at,
@@ -132,11 +133,10 @@ def _export(sub: Any) -> None:
     p.add_argument("--output", type=Path, help="write to this file (default: standard output)")
 
     async def work(session: Any, _: Settings, a: argparse.Namespace) -> int:
-        from teamfoned import admin
         from teamfoned.api.export import export_document
 
-        tenant = await admin.tenant_id(session, a.tenant)
-        text = json.dumps(await export_document(session, tenant, now=admin.now()), indent=2)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        text = json.dumps(await export_document(session, tenant, now=now()), indent=2)
         if a.output is None:
             print(text)
         else:

@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from teamfoned.config import Settings, load_settings
+from teamfoned.domain.members import PhonePolicy
 
 EXIT_USER_ERROR = 2
 
@@ -53,10 +54,12 @@ def run_db(args: argparse.Namespace, work: Callable[[Any, Settings], Awaitable[i
     return asyncio.run(main())
 
 
-def phone_policy(settings: Settings):
-    from teamfoned.admin import PhonePolicy
-
+def phone_policy(settings: Settings) -> PhonePolicy:
     return PhonePolicy(settings.telephony.allowed_countries, settings.telephony.default_region)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def rfc3339(text: str) -> datetime:

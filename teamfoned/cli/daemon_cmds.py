@@ -7,9 +7,11 @@ import asyncio
 import uuid
 from typing import Any
 
+from teamfoned.cli import lookups
 from teamfoned.cli.base import (
     UserError,
     command,
+    now,
     run_db,
     settings_of,
     show,
@@ -25,20 +27,20 @@ def _calls(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=20)
 
     async def list_(session: Any, _: Settings, a: argparse.Namespace) -> int:
-        from teamfoned import admin
-        from teamfoned.store.call_history import recent_calls
+        from teamfoned.store.call_history import calls_page
 
-        tenant = await admin.tenant_id(session, a.tenant)
-        team = await admin.team_row(session, tenant, a.team)
-        for call in await recent_calls(session, team.id, a.limit):
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = await lookups.team_id(session, tenant, a.team)
+        page, _next = await calls_page(session, tenant, team, cursor=None, limit=a.limit)
+        for call in page:
             wait = "-" if call.wait_seconds is None else f"{call.wait_seconds:.1f}s"
             talk = "-" if call.talk_seconds is None else f"{call.talk_seconds:.1f}s"
             print(f"{call.started_at:%Y-%m-%d %H:%M:%S} call {call.id} from {call.caller_number or '?'} "
                   f"to {call.dialled_number}: {call.outcome or 'in progress'}"
-                  f"{' by ' + call.answered_by if call.answered_by else ''} (wait {wait}, talk {talk}, "
+                  f"{' by ' + call.answered_by_name if call.answered_by_name else ''} (wait {wait}, talk {talk}, "
                   f"node {call.node})")
             for n, attempt in enumerate(call.attempts, 1):
-                print(f"    attempt {n}: {attempt.member or '(erased member)'}: {attempt.result or 'open'}")
+                print(f"    attempt {n}: {attempt.member_name or '(erased member)'}: {attempt.result or 'open'}")
         return 0
 
     p.set_defaults(handler=lambda a: run_db(a, lambda s, settings: list_(s, settings, a)))
@@ -60,10 +62,9 @@ def _webhook(sub: Any) -> None:
     rm.add_argument("id", type=uuid.UUID)
 
     async def add_(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned import admin
         from teamfoned.webhooks.admin import WebhookRefused, add_webhook
 
-        tenant = await admin.tenant_id(session, a.tenant)
+        tenant = await lookups.tenant_id(session, a.tenant)
         try:
             hook_id, secret = await add_webhook(session, tenant, a.url, a.events.split(","))
         except WebhookRefused as exc:
@@ -72,18 +73,16 @@ def _webhook(sub: Any) -> None:
         return 0
 
     async def list_(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned import admin
         from teamfoned.webhooks.admin import list_webhooks
 
-        tenant = await admin.tenant_id(session, a.tenant)
+        tenant = await lookups.tenant_id(session, a.tenant)
         show([[r.id, r.url, r.events, r.created_at] for r in await list_webhooks(session, tenant)])
         return 0
 
     async def rm_(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned import admin
         from teamfoned.webhooks.admin import remove_webhook
 
-        tenant = await admin.tenant_id(session, a.tenant)
+        tenant = await lookups.tenant_id(session, a.tenant)
         if not await remove_webhook(session, tenant, a.id):
             raise UserError(f"no webhook {a.id} in this tenant")
         return 0
@@ -117,11 +116,10 @@ def _purge(sub: Any) -> None:
     p.add_argument("--tenant", help="only this tenant (default: every tenant)")
 
     async def work(session: Any, _: Settings, a: argparse.Namespace) -> int:
-        from teamfoned import admin
         from teamfoned.store.retention import purge_expired
 
-        tenant = await admin.tenant_id(session, a.tenant) if a.tenant else None
-        for purged in await purge_expired(session, now=admin.now(), tenant_id=tenant):
+        tenant = await lookups.tenant_id(session, a.tenant) if a.tenant else None
+        for purged in await purge_expired(session, now=now(), tenant_id=tenant):
             print(f"{purged.tenant}: {purged.calls} call(s) and {purged.attempts} attempt(s) older "
                   f"than {purged.retention_days} days deleted")
         return 0

@@ -9,9 +9,11 @@ from typing import Any
 
 import yaml
 
+from teamfoned.cli import lookups
 from teamfoned.cli.base import (
     UserError,
     command,
+    now,
     on_off,
     phone_policy,
     rfc3339,
@@ -19,13 +21,16 @@ from teamfoned.cli.base import (
     show,
 )
 from teamfoned.config import Settings
+from teamfoned.domain.errors import NotFound
+from teamfoned.domain.names import check_number
+from teamfoned.domain.team_settings import CLEAR, TeamSettings
 from teamfoned.routing.model import FallbackKind
 from teamfoned.routing.strategies import STRATEGIES
 
 
 @command
 def _tenant(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import tenants_repo
 
     p = sub.add_parser("tenant", help="customer environments")
     actions = p.add_subparsers(dest="action", required=True)
@@ -33,11 +38,11 @@ def _tenant(sub: Any) -> None:
     add.add_argument("name")
     add.add_argument("--retention-days", type=int, default=90)
     add.set_defaults(handler=lambda a: run_db(a, lambda s, _: _print_id(
-        admin.add_tenant(s, a.name, retention_days=a.retention_days))))
+        tenants_repo.create_tenant(s, a.name, retention_days=a.retention_days, now=now()))))
     ls = actions.add_parser("list")
 
     async def list_(session: Any, _: Settings) -> int:
-        show([[r.id, r.name, r.retention_days] for r in await admin.list_tenants(session)])
+        show([[r.id, r.name, r.retention_days] for r in await tenants_repo.list_tenants(session)])
         return 0
 
     ls.set_defaults(handler=lambda a: run_db(a, list_))
@@ -70,8 +75,6 @@ def _team_options(p: argparse.ArgumentParser) -> None:
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
-    from teamfoned.admin import CLEAR
-
     def cleared(value: Any, off: Any) -> Any:
         return CLEAR if value == off else value
 
@@ -88,7 +91,7 @@ def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
 
 @command
 def _team(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import directory_repo
 
     p = sub.add_parser("team", help="teams and their routing settings")
     actions = p.add_subparsers(dest="action", required=True)
@@ -99,15 +102,16 @@ def _team(sub: Any) -> None:
         _team_options(q)
 
     async def add(session: Any, settings: Settings, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
-        team = admin.TeamSettings.defaults(settings.routing, a.label or a.name).with_changes(
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = TeamSettings.defaults(settings.routing, a.label or a.name).with_changes(
             **_team_changes(a))
-        print(await admin.add_team(session, tenant, a.name, team))
+        print(await directory_repo.create_team(session, tenant, a.name, team, now=now()))
         return 0
 
     async def set_(session: Any, _: Settings, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
-        print(await admin.set_team(session, tenant, a.name, **_team_changes(a)))
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = await lookups.team_id(session, tenant, a.name)
+        print(await directory_repo.update_team(session, tenant, team, _team_changes(a)))
         return 0
 
     actions.choices["add"].set_defaults(handler=lambda a: run_db(a, lambda s, c: add(s, c, a)))
@@ -116,11 +120,10 @@ def _team(sub: Any) -> None:
     ls.add_argument("--tenant", required=True)
 
     async def list_(session: Any, _: Settings, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
-        for r in await admin.list_teams(session, tenant):
-            numbers = ",".join(await admin.team_numbers_of(session, r.id))
-            show([[r.id, r.name, r.strategy, r.ring_time_s, r.max_wait_s, r.wrap_up_s,
-                   r.fallback_kind, numbers]])
+        tenant = await lookups.tenant_id(session, a.tenant)
+        show([[t.id, t.name, t.settings.strategy, t.settings.ring_time, t.settings.max_wait,
+               t.settings.wrap_up, t.settings.fallback_kind, ",".join(t.numbers)]
+              for t in await directory_repo.list_teams(session, tenant)])
         return 0
 
     ls.set_defaults(handler=lambda a: run_db(a, lambda s, c: list_(s, c, a)))
@@ -128,7 +131,7 @@ def _team(sub: Any) -> None:
 
 @command
 def _number(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import directory_repo
 
     p = sub.add_parser("number", help="team numbers (DIDs)")
     actions = p.add_subparsers(dest="action", required=True)
@@ -141,11 +144,19 @@ def _number(sub: Any) -> None:
     rm.add_argument("number")
 
     async def add_(session: Any, a: argparse.Namespace) -> int:
-        await admin.add_number(session, await admin.tenant_id(session, a.tenant), a.team, a.number)
+        number = check_number(a.number)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        await directory_repo.add_number(session, tenant, await lookups.team_id(session, tenant, a.team),
+                                        number)
         return 0
 
     async def rm_(session: Any, a: argparse.Namespace) -> int:
-        await admin.remove_number(session, await admin.tenant_id(session, a.tenant), a.number)
+        number = check_number(a.number)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = await directory_repo.team_of_number(session, tenant, number)
+        if team is None:
+            raise UserError(f"number {number} is not a number of this tenant")
+        await directory_repo.remove_number(session, tenant, team, number)
         return 0
 
     add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
@@ -154,7 +165,7 @@ def _number(sub: Any) -> None:
 
 @command
 def _member(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import members_repo
 
     p = sub.add_parser("member", help="team members")
     actions = p.add_subparsers(dest="action", required=True)
@@ -171,19 +182,22 @@ def _member(sub: Any) -> None:
 
     async def add_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
         phone = phone_policy(settings).check(a.phone)  # refused before anything is written
-        tenant = await admin.tenant_id(session, a.tenant)
-        print(await admin.add_member(session, tenant, a.name, phone, is_admin=a.admin))
+        tenant = await lookups.tenant_id(session, a.tenant)
+        print(await members_repo.create_member(session, tenant, a.name, phone, is_admin=a.admin,
+                                               now=now()))
         return 0
 
     async def list_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
+        tenant = await lookups.tenant_id(session, a.tenant)
         show([[r.id, r.name, r.phone_kind, r.phone, "admin" if r.is_admin else "",
                "available" if r.available else "unavailable", r.until]
-              for r in await admin.list_members(session, tenant)])
+              for r in await members_repo.list_members(session, tenant)])
         return 0
 
     async def rm_(session: Any, a: argparse.Namespace) -> int:
-        await admin.remove_member(session, await admin.tenant_id(session, a.tenant), a.member)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        await members_repo.erase_member(session, tenant,
+                                        await lookups.member_id(session, tenant, a.member))
         return 0
 
     add.set_defaults(handler=lambda a: run_db(a, lambda s, c: add_(s, c, a)))
@@ -193,7 +207,7 @@ def _member(sub: Any) -> None:
 
 @command
 def _membership(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import directory_repo
 
     p = sub.add_parser("membership", help="who is in which team, at which priority")
     actions = p.add_subparsers(dest="action", required=True)
@@ -206,13 +220,20 @@ def _membership(sub: Any) -> None:
     add.add_argument("--priority", type=int, default=0, help="lower rings first")
 
     async def add_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
-        await admin.add_membership(session, tenant, a.team, a.member, a.priority)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = await lookups.team_id(session, tenant, a.team)
+        member = await lookups.member_id(session, tenant, a.member)
+        await directory_repo.put_membership(session, tenant, team, member, a.priority)
         return 0
 
     async def rm_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
-        await admin.remove_membership(session, tenant, a.team, a.member)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = await lookups.team_id(session, tenant, a.team)
+        member = await lookups.member_id(session, tenant, a.member)
+        try:
+            await directory_repo.remove_membership(session, tenant, team, member)
+        except NotFound:
+            raise UserError(f"{a.member} is not a member of team {a.team!r}") from None
         return 0
 
     add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
@@ -221,7 +242,7 @@ def _membership(sub: Any) -> None:
 
 @command
 def _availability(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import members_repo
 
     p = sub.add_parser("availability", help="set a member's availability")
     actions = p.add_subparsers(dest="action", required=True)
@@ -232,12 +253,12 @@ def _availability(sub: Any) -> None:
     q.add_argument("--until", type=rfc3339, help="RFC 3339 time the availability ends")
 
     async def set_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
-        await admin.set_availability(session, tenant, a.member, a.state, a.until)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        member = await lookups.member_id(session, tenant, a.member)
+        await members_repo.set_availability(session, tenant, member, a.state, a.until, now=now())
         return 0
 
     q.set_defaults(handler=lambda a: run_db(a, lambda s, _: set_(s, a)))
-
 
 
 @command

@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-from teamfoned.cli.base import COMMANDS, EXIT_USER_ERROR, UserError
+from teamfoned.cli.base import COMMANDS, EXIT_USER_ERROR, Handler, UserError
 from teamfoned.config import DEFAULT_CONFIG_PATH, ConfigError
 from teamfoned.domain.errors import Refused
 
@@ -55,11 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_hoist_config(list(sys.argv[1:] if argv is None else argv)))
     from sqlalchemy.exc import DBAPIError
 
-    from teamfoned.admin import AdminError
     from teamfoned.directory import DirectoryError
 
     try:
-        return args.handler(args)
+        handler: Handler = args.handler
+        return handler(args)
     except ConfigError as exc:
         print(f"teamfoned: {exc}", file=sys.stderr)
     except DirectoryError as exc:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
               "nothing was changed:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
-    except (AdminError, UserError, Refused) as exc:
+    except (UserError, Refused) as exc:
         print(f"teamfoned: {exc}", file=sys.stderr)
     except DBAPIError as exc:
         print(f"teamfoned: database error: {exc.orig}", file=sys.stderr)

@@ -6,6 +6,7 @@ import argparse
 from datetime import date
 from typing import Any
 
+from teamfoned.cli import lookups
 from teamfoned.cli.base import (
     UserError,
     command,
@@ -13,6 +14,8 @@ from teamfoned.cli.base import (
     show,
 )
 from teamfoned.config import Settings
+from teamfoned.domain.errors import NotFound
+from teamfoned.domain.periods_text import format_periods
 
 
 def iso_date(text: str) -> date:
@@ -43,7 +46,7 @@ PERIODS_HELP = ("entries like 'mon-fri 08:00-12:00,13:00-17:00' or 'sat 10:00-12
 
 @command
 def _hours(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import hours_repo
 
     p = sub.add_parser("hours", help="a team's opening hours (calls outside them get the closed "
                                      "fallback)")
@@ -63,20 +66,19 @@ def _hours(sub: Any) -> None:
         periods = periods_of(a.periods)  # refused before the database is opened
 
         async def work(session: Any, _: Settings) -> int:
-            tenant = await admin.tenant_id(session, a.tenant)
-            await admin.set_team_hours(session, tenant, a.team, periods)
+            tenant = await lookups.tenant_id(session, a.tenant)
+            team = await lookups.team_id(session, tenant, a.team)
+            await hours_repo.replace_team_hours(session, tenant, team, periods)
             return 0
 
         return run_db(a, work)
 
     async def show_hours(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned.domain.periods_text import format_periods
-
-        tenant = await admin.tenant_id(session, a.tenant)
-        team = await admin.team_row(session, tenant, a.team)
-        print("\n".join(format_periods(await admin.team_hours_of(session, team.id)))
-              or "always open")
-        print(f"time zone: {team.timezone}")
+        tenant = await lookups.tenant_id(session, a.tenant)
+        zone, periods = await hours_repo.team_hours(
+            session, tenant, await lookups.team_id(session, tenant, a.team))
+        print("\n".join(format_periods(periods)) or "always open")
+        print(f"time zone: {zone}")
         return 0
 
     set_.set_defaults(handler=handle_set)
@@ -85,7 +87,7 @@ def _hours(sub: Any) -> None:
 
 @command
 def _holiday(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import hours_repo
 
     p = sub.add_parser("holiday", help="days a team is closed all day (in the team's time zone)")
     actions = p.add_subparsers(dest="action", required=True)
@@ -100,21 +102,27 @@ def _holiday(sub: Any) -> None:
     add.add_argument("--name", help="e.g. Christmas")
 
     async def add_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = await lookups.team_id(session, tenant, a.team)
         for day in a.days:
-            await admin.add_holiday(session, tenant, a.team, day, a.name)
+            await hours_repo.add_holiday(session, tenant, team, day, a.name)
         return 0
 
     async def rm_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = await lookups.team_id(session, tenant, a.team)
         for day in a.days:
-            await admin.remove_holiday(session, tenant, a.team, day)
+            try:
+                await hours_repo.remove_holiday(session, tenant, team, day)
+            except NotFound:
+                raise UserError(f"{day.isoformat()} is not a holiday of team {a.team!r}") from None
         return 0
 
     async def list_(session: Any, a: argparse.Namespace) -> int:
-        tenant = await admin.tenant_id(session, a.tenant)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        team = await lookups.team_id(session, tenant, a.team)
         show([[day.isoformat(), name] for day, name in
-              await admin.list_holidays(session, tenant, a.team)])
+              await hours_repo.holidays(session, tenant, team)])
         return 0
 
     add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
@@ -124,7 +132,7 @@ def _holiday(sub: Any) -> None:
 
 @command
 def _schedule(sub: Any) -> None:
-    from teamfoned import admin
+    from teamfoned.store import hours_repo
 
     p = sub.add_parser("schedule", help="a member's availability schedule (applied at its "
                                         "boundaries; a manual change holds until the next one)")
@@ -145,17 +153,17 @@ def _schedule(sub: Any) -> None:
         periods = periods_of(a.periods)
 
         async def work(session: Any, _: Settings) -> int:
-            tenant = await admin.tenant_id(session, a.tenant)
-            await admin.set_member_schedule(session, tenant, a.member, periods, a.timezone)
+            tenant = await lookups.tenant_id(session, a.tenant)
+            member = await lookups.member_id(session, tenant, a.member)
+            await hours_repo.replace_member_schedule(session, tenant, member, periods, a.timezone)
             return 0
 
         return run_db(a, work)
 
     async def show_schedule(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned.domain.periods_text import format_periods
-
-        tenant = await admin.tenant_id(session, a.tenant)
-        periods, zone = await admin.member_schedule(session, tenant, a.member)
+        tenant = await lookups.tenant_id(session, a.tenant)
+        periods, zone = await hours_repo.member_schedule(
+            session, tenant, await lookups.member_id(session, tenant, a.member))
         print("\n".join(format_periods(periods)) or "no schedule")
         if zone:
             print(f"time zone: {zone}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class Refused(Exception):
     """A request the store will not carry out; nothing has been written."""
@@ -20,8 +22,18 @@ class AlreadyExists(Refused):
 
 
 class Invalid(Refused):
-    """Values that cannot be stored; `fields` pairs each offending field with the reason."""
+    """Values that cannot be stored; `fields` pairs each offending field with the reason.
 
-    def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self.fields = fields
-        super().__init__("; ".join(f"{f}: {m}" for f, m in fields))
+    Its text, for a person reading the refusal whole (the console), is each field with its
+    reason, or `message` when one was given.
+    """
+
+    def __init__(self, fields: Iterable[tuple[str, str]], *, message: str | None = None) -> None:
+        self.fields = list(fields)
+        super().__init__(message or "; ".join(f"{f}: {m}" if f else m for f, m in self.fields))
+
+    @classmethod
+    def value(cls, field: str, reason: str) -> Invalid:
+        """One value refused with a reason that names it ("team name 'x!' must be ..."), so the
+        reason alone is the whole message."""
+        return cls([(field, reason)], message=reason)

@@ -73,7 +73,8 @@ async def missed_page(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid
         handled, started_at, call_id = decode_cursor(cursor)
         older = or_(calls.c.started_at < started_at,
                     and_(calls.c.started_at == started_at, calls.c.id < call_id))
-        stmt = stmt.where(or_(handled < _HANDLED, and_(handled == _HANDLED, older)))
+        # The column expression on the left, so the comparison is SQL, not Python.
+        stmt = stmt.where(or_(_HANDLED > handled, and_(_HANDLED == handled, older)))
     rows = (await session.execute(stmt)).all()
     more = len(rows) > limit
     page = [MissedCall(id=r.id, caller_number=r.caller_number, dialled_number=r.dialled_number,

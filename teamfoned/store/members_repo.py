@@ -1,20 +1,20 @@
-"""A member's own data as the API reads and changes it; every statement is scoped to the caller's tenant."""
+"""Members by id: created, found, read, changed and erased; every statement is scoped to the caller's tenant."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.availability import AvailabilityReason
-from teamfoned.domain.errors import Invalid, NotFound
+from teamfoned.domain.errors import NotFound
+from teamfoned.domain.members import check_member_name, check_until
 from teamfoned.domain.phones import MemberPhone, PhoneKind
 from teamfoned.store.tables import availability, calls, members, memberships, teams
-
-NAME_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,31 @@ class Profile:
     teams: list[TeamRef]
 
 
-def check_member_name(name: str) -> str:
-    name = name.strip()
-    if not 0 < len(name) <= NAME_MAX or any(ord(c) < 32 for c in name):
-        raise Invalid([("name", f"must be 1 to {NAME_MAX} printable characters")])
-    return name
+async def member_exists(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    """Raise NotFound unless the member is one of the tenant's."""
+    if await session.scalar(select(members.c.id).where(
+            members.c.tenant_id == tenant_id, members.c.id == member_id)) is None:
+        raise NotFound("member")
+
+
+async def members_named(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> list[uuid.UUID]:
+    """The ids of the tenant's members with this name (names need not be unique)."""
+    return list((await session.scalars(select(members.c.id).where(
+        members.c.tenant_id == tenant_id, members.c.name == name).order_by(members.c.id))).all())
+
+
+async def create_member(session: AsyncSession, tenant_id: uuid.UUID, name: str,
+                        phone: MemberPhone, *, is_admin: bool, now: datetime,
+                        available: bool = False, until: datetime | None = None) -> uuid.UUID:
+    """A new member, unavailable unless told otherwise (the directory file may say so)."""
+    name = check_member_name(name)
+    new = uuid.uuid4()
+    await session.execute(insert(members).values(
+        id=new, tenant_id=tenant_id, name=name, phone=phone.phone, phone_kind=phone.kind,
+        is_admin=is_admin, created_at=now))
+    await session.execute(insert(availability).values(member_id=new, available=available,
+                                                      until=until, changed_at=now))
+    return new
 
 
 async def teams_of(session: AsyncSession, tenant_id: uuid.UUID,
@@ -58,22 +78,44 @@ async def teams_of(session: AsyncSession, tenant_id: uuid.UUID,
     return [TeamRef(*row) for row in rows]
 
 
-async def profile(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Profile:
-    row = (await session.execute(
-        select(members.c.id, members.c.tenant_id, members.c.name, members.c.phone,
-               members.c.phone_kind, members.c.is_admin,
-               members.c.photo.is_not(None).label("has_photo"),
-               availability.c.available, availability.c.until, availability.c.changed_at,
-               availability.c.reason)
-        .outerjoin(availability, availability.c.member_id == members.c.id)
-        .where(members.c.tenant_id == tenant_id, members.c.id == member_id))).first()
-    if row is None:
-        raise NotFound("member")
+def _profiles_query(tenant_id: uuid.UUID) -> Any:
+    return (select(members.c.id, members.c.tenant_id, members.c.name, members.c.phone,
+                   members.c.phone_kind, members.c.is_admin,
+                   members.c.photo.is_not(None).label("has_photo"),
+                   availability.c.available, availability.c.until, availability.c.changed_at,
+                   availability.c.reason)
+            .outerjoin(availability, availability.c.member_id == members.c.id)
+            .where(members.c.tenant_id == tenant_id))
+
+
+def _profile(row: Any, member_teams: list[TeamRef]) -> Profile:
     return Profile(id=row.id, tenant_id=row.tenant_id, name=row.name, phone=row.phone,
                    phone_kind=row.phone_kind, is_admin=bool(row.is_admin),
                    has_photo=bool(row.has_photo), available=bool(row.available),
                    until=row.until, changed_at=row.changed_at, reason=row.reason,
-                   teams=await teams_of(session, tenant_id, member_id))
+                   teams=member_teams)
+
+
+async def profile(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Profile:
+    row = (await session.execute(
+        _profiles_query(tenant_id).where(members.c.id == member_id))).first()
+    if row is None:
+        raise NotFound("member")
+    return _profile(row, await teams_of(session, tenant_id, member_id))
+
+
+async def list_members(session: AsyncSession, tenant_id: uuid.UUID) -> list[Profile]:
+    """Every member of the tenant, by name, in two queries however many there are."""
+    rows = (await session.execute(
+        _profiles_query(tenant_id).order_by(members.c.name, members.c.id))).all()
+    by_member: dict[uuid.UUID, list[TeamRef]] = {}
+    for member_id, *team in (await session.execute(
+            select(memberships.c.member_id, teams.c.id, teams.c.name, teams.c.label)
+            .join(teams, teams.c.id == memberships.c.team_id)
+            .where(memberships.c.tenant_id == tenant_id, teams.c.tenant_id == tenant_id)
+            .order_by(teams.c.name))).all():
+        by_member.setdefault(member_id, []).append(TeamRef(*team))
+    return [_profile(row, by_member.get(row.id, [])) for row in rows]
 
 
 async def update_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID, *,
@@ -86,22 +128,15 @@ async def update_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: 
         values.update(phone=phone.phone, phone_kind=phone.kind)
     if is_admin is not None:
         values["is_admin"] = is_admin
-    found = await session.scalar(select(members.c.id).where(
-        members.c.tenant_id == tenant_id, members.c.id == member_id))
-    if found is None:
-        raise NotFound("member")
+    await member_exists(session, tenant_id, member_id)
     if values:
         await session.execute(update(members).where(members.c.id == member_id).values(**values))
 
 
 async def set_availability(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID,
                            available: bool, until: datetime | None, *, now: datetime) -> None:
-    if until is not None and until <= now:
-        raise Invalid([("until", "must be in the future")])
-    exists = await session.scalar(select(members.c.id).where(
-        members.c.tenant_id == tenant_id, members.c.id == member_id))
-    if exists is None:
-        raise NotFound("member")
+    check_until(until, now)
+    await member_exists(session, tenant_id, member_id)
     # `until` only limits availability; for "unavailable" it has no meaning, so it is dropped.
     # A manual change holds until the member's schedule reaches its next boundary.
     values = {"available": available, "until": until if available else None,

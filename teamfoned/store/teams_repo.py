@@ -6,16 +6,18 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamfoned.admin import holidays_of, team_hours_of
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.hours import WeeklyPeriod, is_open
 from teamfoned.routing.model import CallOutcome
-from teamfoned.store import cursors
+from teamfoned.store import call_history
+from teamfoned.store.call_history import CallView
+from teamfoned.store.hours_repo import holidays_of, hours_of
 from teamfoned.store.line_state import LineState, is_available, line_state
 from teamfoned.store.tables import (
     attempts,
@@ -59,35 +61,6 @@ class TeamView:
 
 
 @dataclass(frozen=True, slots=True)
-class AttemptView:
-    id: uuid.UUID
-    member_id: uuid.UUID | None
-    member_name: str | None
-    started_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
-    result: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CallView:
-    id: uuid.UUID
-    caller_number: str | None
-    dialled_number: str | None
-    started_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
-    outcome: str | None
-    wait_seconds: float | None
-    talk_seconds: float | None
-    answered_by: uuid.UUID | None
-    handled_by: uuid.UUID | None
-    handled_at: datetime | None
-    node: str
-    attempts: list[AttemptView]
-
-
-@dataclass(frozen=True, slots=True)
 class TeamStats:
     received: int
     answered: int
@@ -107,7 +80,7 @@ def _aware(value: object) -> datetime | None:
 
 
 async def team_row(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
-                    viewer: uuid.UUID):
+                    viewer: uuid.UUID) -> Any:
     """The team, if the viewer is in it; a team they are not in does not exist for them."""
     row = (await session.execute(
         select(teams).join(memberships, memberships.c.team_id == teams.c.id)
@@ -159,7 +132,7 @@ async def team_view(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.U
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         zone, tz = "UTC", ZoneInfo("UTC")  # refused at entry; a hand-edited row reads as UTC
-    hours = await team_hours_of(session, team.id)
+    hours = await hours_of(session, team.id)
     holidays = await holidays_of(session, team.id)
     today = now.astimezone(tz).date()
     return TeamView(id=team.id, name=team.name, label=team.label, strategy=team.strategy,
@@ -179,54 +152,12 @@ async def _numbers(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UU
 
 # -- call history ------------------------------------------------------------------------------
 
-def encode_cursor(started_at: datetime, call_id: uuid.UUID) -> str:
-    return cursors.encode_cursor(started_at, call_id)
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The position after which the next page starts; a mangled cursor is the caller's mistake."""
-    started_at, call_id = cursors.decode_cursor(cursor, datetime, uuid.UUID)
-    assert isinstance(started_at, datetime) and isinstance(call_id, uuid.UUID)
-    return started_at, call_id
-
-
 async def calls_page(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
                      viewer: uuid.UUID, *, cursor: str | None,
                      limit: int) -> tuple[list[CallView], str | None]:
-    """One page of the team's calls, newest first, and the cursor of the next page (or None).
-
-    Keyset pagination on (started_at, id): stable while new calls arrive, one index range scan.
-    """
+    """One page of the team's calls, newest first, for a member of the team."""
     await team_row(session, tenant_id, team_id, viewer)
-    stmt = (select(calls).where(calls.c.tenant_id == tenant_id, calls.c.team_id == team_id)
-            .order_by(calls.c.started_at.desc(), calls.c.id.desc()).limit(limit + 1))
-    if cursor is not None:
-        started_at, call_id = decode_cursor(cursor)
-        stmt = stmt.where(or_(calls.c.started_at < started_at,
-                              and_(calls.c.started_at == started_at, calls.c.id < call_id)))
-    rows = (await session.execute(stmt)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    by_call: dict[uuid.UUID, list[AttemptView]] = {r.id: [] for r in rows}
-    if rows:
-        for a in (await session.execute(
-                select(attempts.c.id, attempts.c.call_id, attempts.c.member_id, members.c.name,
-                       attempts.c.started_at, attempts.c.answered_at, attempts.c.ended_at,
-                       attempts.c.result)
-                .outerjoin(members, members.c.id == attempts.c.member_id)
-                .where(attempts.c.tenant_id == tenant_id, attempts.c.call_id.in_(list(by_call)))
-                .order_by(attempts.c.started_at, attempts.c.id))).all():
-            by_call[a.call_id].append(AttemptView(
-                id=a.id, member_id=a.member_id, member_name=a.name, started_at=a.started_at,
-                answered_at=a.answered_at, ended_at=a.ended_at, result=a.result))
-    page = [CallView(id=r.id, caller_number=r.caller_number, dialled_number=r.dialled_number,
-                     started_at=r.started_at, answered_at=r.answered_at, ended_at=r.ended_at,
-                     outcome=r.outcome, wait_seconds=r.wait_seconds, talk_seconds=r.talk_seconds,
-                     answered_by=r.answered_by, handled_by=r.handled_by,
-                     handled_at=r.handled_at, node=r.node, attempts=by_call[r.id])
-            for r in rows]
-    next_cursor = encode_cursor(rows[-1].started_at, rows[-1].id) if more else None
-    return page, next_cursor
+    return await call_history.calls_page(session, tenant_id, team_id, cursor=cursor, limit=limit)
 
 
 # -- statistics --------------------------------------------------------------------------------

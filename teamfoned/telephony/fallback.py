@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from teamfoned.domain.names import DIALPLAN_TARGET as _DIALPLAN_TARGET
+from teamfoned.domain.names import DID as _DID
+from teamfoned.domain.names import SOUND as _SOUND
 from teamfoned.routing.model import FallbackKind, TeamRoute
 
 # Contexts shipped in asterisk-config/extensions.conf.
@@ -16,11 +18,8 @@ CLOSED_CONTEXT = "teamfoned-closed"
 TRUNK_CONTEXT = "from-trunk"
 DEFAULT_SOUND = "ss-noservice"
 
-# The same shapes the administration accepts (teamfoned.admin); checked again here because
-# these values reach Asterisk.
-_DIALPLAN_TARGET = re.compile(r"^([A-Za-z0-9_-]+)(?:,([A-Za-z0-9_+*#-]+)(?:,([0-9]+))?)?$")
-_DID = re.compile(r"^\+?[0-9]{2,20}$")
-_SOUND = re.compile(r"^[A-Za-z0-9_/-]{1,100}$")
+# The shapes the administration accepts (teamfoned.domain.names) are checked again here
+# because these values reach Asterisk.
 
 
 @dataclass(frozen=True)

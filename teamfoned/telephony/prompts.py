@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from teamfoned.domain.names import SOUND as _SOUND
 from teamfoned.routing.model import TeamRoute
 
 # Asterisk's core sounds: "calling", the team number's digits, "press", "1".
 # A team's own recording (a sound name) replaces the first part, e.g. "this is a call for
-# the reception team".
-_SOUND = re.compile(r"^[A-Za-z0-9_/-]{1,100}$")
+# the reception team". The recording's name is checked against the shape of a sound name.
 TOO_LATE_PROMPT = "sound:sorry"
 # Long enough for "sorry" to play before the leg is hung up.
 TOO_LATE_SECONDS = 2.0

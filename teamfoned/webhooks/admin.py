@@ -6,6 +6,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, insert, select
@@ -76,13 +77,13 @@ async def add_webhook(session: AsyncSession, tenant_id: uuid.UUID, url: str,
     return hook_id, secret
 
 
-async def list_webhooks(session: AsyncSession, tenant_id: uuid.UUID) -> list:
-    return (await session.execute(
+async def list_webhooks(session: AsyncSession, tenant_id: uuid.UUID) -> list[Any]:
+    return list((await session.execute(
         select(webhooks.c.id, webhooks.c.url, webhooks.c.events, webhooks.c.created_at)
-        .where(webhooks.c.tenant_id == tenant_id).order_by(webhooks.c.created_at))).all()
+        .where(webhooks.c.tenant_id == tenant_id).order_by(webhooks.c.created_at))).all())
 
 
 async def remove_webhook(session: AsyncSession, tenant_id: uuid.UUID, hook_id: uuid.UUID) -> bool:
     done = await session.execute(
         delete(webhooks).where(webhooks.c.tenant_id == tenant_id, webhooks.c.id == hook_id))
-    return done.rowcount > 0
+    return bool(done.rowcount)

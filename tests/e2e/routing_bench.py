@@ -12,16 +12,17 @@ import copy
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
-from teamfoned import admin
-from teamfoned.admin import PhonePolicy
 from teamfoned.app import Daemon
+from teamfoned.cli import lookups
 from teamfoned.config import RoutingSettings, settings_from_dict
 from teamfoned.directory import import_directory
+from teamfoned.domain.members import PhonePolicy
+from teamfoned.store import members_repo
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.migrate import upgrade
 from teamfoned.store.tables import attempts, availability, calls, members, teams
@@ -103,7 +104,7 @@ class RoutingBench:
         async with create_sessionmaker(self.engine)() as session, session.begin():
             await import_directory(session, copy.deepcopy(doc), phones=PhonePolicy(("NL",)),
                                    defaults=RoutingSettings())
-            self.tenant_id = await admin.tenant_id(session, "acme")
+            self.tenant_id = await lookups.tenant_id(session, "acme")
 
     async def start(self, **daemon_kwargs) -> None:
         # A short drain: a test that failed mid-call should not hold the teardown for long.
@@ -165,7 +166,9 @@ class RoutingBench:
 
     async def set_available(self, name: str, available: bool, until: datetime | None = None) -> None:
         async with create_sessionmaker(self.engine)() as session, session.begin():
-            await admin.set_availability(session, self.tenant_id, name, available, until)
+            member = await lookups.member_id(session, self.tenant_id, name)
+            await members_repo.set_availability(session, self.tenant_id, member, available, until,
+                                                now=datetime.now(UTC))
 
     async def member_names(self) -> dict[uuid.UUID, str]:
         async with create_sessionmaker(self.engine)() as session:

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from teamfoned.admin import now
+from teamfoned.api.context import system_clock as now
 from teamfoned.store.engine import create_sessionmaker
 from teamfoned.store.tokens_repo import create_token
 

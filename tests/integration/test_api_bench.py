@@ -20,9 +20,11 @@ import httpx
 import pytest
 from sqlalchemy import insert, select, update
 
-from teamfoned import admin
 from teamfoned.api import ApiServer, create_app
 from teamfoned.config import Settings, settings_from_dict
+from teamfoned.domain.members import PhonePolicy
+from teamfoned.domain.team_settings import TeamSettings
+from teamfoned.store import directory_repo, members_repo, tenants_repo
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.tables import Base, attempts, calls, members
 from teamfoned.store.tokens_repo import create_token
@@ -99,7 +101,8 @@ WITH_TOKENS = ("ann", "bob", "carol", "gina", "hank")
 
 
 async def seed(sessions: Any, settings: Settings, now: datetime) -> World:
-    phones = admin.PhonePolicy(settings.telephony.allowed_countries)
+    phones = PhonePolicy(settings.telephony.allowed_countries)
+    created = datetime.now(UTC)  # when the rows were written, not the API's clock
     people: dict[str, Person] = {}
     teams: dict[str, uuid.UUID] = {}
     async with sessions() as session, session.begin():
@@ -107,19 +110,21 @@ async def seed(sessions: Any, settings: Settings, now: datetime) -> World:
         for tenant, directory, numbers in (("acme", ACME, {"desk": "+31201234567",
                                                              "care": "+31201234568"}),
                                            ("globex", GLOBEX, {"ops": "+31201234569"})):
-            tid = tenants[tenant] = await admin.add_tenant(session, tenant)
+            tid = tenants[tenant] = await tenants_repo.create_tenant(session, tenant, now=created)
             for team, number in numbers.items():
-                defaults = admin.TeamSettings.defaults(settings.routing, team.title())
-                teams[team] = await admin.add_team(session, tid, team, defaults)
-                await admin.add_number(session, tid, team, number)
+                defaults = TeamSettings.defaults(settings.routing, team.title())
+                teams[team] = await directory_repo.create_team(session, tid, team, defaults,
+                                                               now=created)
+                await directory_repo.add_number(session, tid, teams[team], number)
             for name, (phone, is_admin, available, until, in_teams) in directory.items():
                 checked = phones.check(phone)
-                mid = await admin.add_member(session, tid, name, checked, is_admin=is_admin,
-                                             available=available,
-                                             until=None if until is None else now + until)
+                mid = await members_repo.create_member(session, tid, name, checked,
+                                                       is_admin=is_admin, now=created,
+                                                       available=available,
+                                                       until=None if until is None else now + until)
                 people[SHORT[name]] = Person(mid, name, checked.phone)
                 for priority, team in enumerate(in_teams):
-                    await admin.add_membership(session, tid, team, str(mid), priority)
+                    await directory_repo.put_membership(session, tid, teams[team], mid, priority)
                 if SHORT[name] in WITH_TOKENS:
                     _, people[SHORT[name]].token = await create_token(session, tid, mid, now=now)
         await session.execute(update(members).where(members.c.id == people["bob"].id).values(

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from teamfoned.admin import PhonePolicy
 from teamfoned.config import RoutingSettings
 from teamfoned.directory import DirectoryError, import_directory
+from teamfoned.domain.members import PhonePolicy
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.store.tables import members, memberships, team_numbers, teams, tenants

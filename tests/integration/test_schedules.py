@@ -1,12 +1,12 @@
 """Availability schedules to the minute with an injected clock, on SQLite and PostgreSQL."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from teamfoned import admin
 from teamfoned.domain.phones import MemberPhone
+from teamfoned.store import members_repo, tenants_repo
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.schedules import apply_schedules
 from teamfoned.store.tables import availability, availability_schedules
@@ -23,8 +23,9 @@ async def test_schedule_boundaries_and_a_manual_change_that_holds(migrated_db_ur
     sessions = create_sessionmaker(engine)
     try:
         async with sessions() as session, session.begin():
-            tenant = await admin.add_tenant(session, "acme")
-            member = await admin.add_member(session, tenant, "Alice", MemberPhone("e164", "+31610000001"))
+            tenant = await tenants_repo.create_tenant(session, "acme", now=datetime.now(UTC))
+            member = await members_repo.create_member(session, tenant, "Alice", MemberPhone("e164", "+31610000001"),
+                                                      is_admin=False, now=datetime.now(UTC))
             for day in range(5):
                 await session.execute(availability_schedules.insert().values(
                     tenant_id=tenant, member_id=member, weekday=day, starts="08:00", ends="17:00",
@@ -42,7 +43,8 @@ async def test_schedule_boundaries_and_a_manual_change_that_holds(migrated_db_ur
         assert await tick(at(7, 12, 0)) == ([], True)         # nothing new to apply
         # The member goes off by hand at noon: that holds through the afternoon ...
         async with sessions() as session, session.begin():
-            await admin.set_availability(session, tenant, "Alice", False)
+            await members_repo.set_availability(session, tenant, member, False, None,
+                                                now=datetime.now(UTC))
         assert await tick(at(7, 16, 59)) == ([], False)
         # ... until the next boundary (17:00), where the schedule takes over again.
         assert await tick(at(7, 17, 0)) == ([False], False)

@@ -13,8 +13,9 @@ from teamfoned.api.photos import PhotoRefused, check_photo
 from teamfoned.api.rate_limit import FailureLimiter
 from teamfoned.config import ConfigError, settings_from_dict
 from teamfoned.domain.errors import Invalid
+from teamfoned.store.call_history import decode_cursor, encode_cursor
 from teamfoned.store.line_state import LineState, line_state
-from teamfoned.store.teams_repo import decode_cursor, encode_cursor, p90, summarise
+from teamfoned.store.teams_repo import p90, summarise
 from teamfoned.store.tokens_repo import TOKEN_PREFIX, new_token, token_hash
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)

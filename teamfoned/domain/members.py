@@ -1,0 +1,54 @@
+"""The rules for members and memberships: names, phones under the installation's policy, priorities; no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from teamfoned.domain.errors import Invalid
+from teamfoned.domain.phones import MemberPhone, PhoneRejected, validate_phone
+
+NAME_MAX = 200
+# Lower rings first.
+PRIORITY_RANGE = (0, 10_000)
+
+
+def check_member_name(name: Any) -> str:
+    """A member's name as shown to their team: printable text, surrounding spaces dropped."""
+    name = name.strip() if isinstance(name, str) else name
+    if not isinstance(name, str) or not 0 < len(name) <= NAME_MAX or any(ord(c) < 32 for c in name):
+        raise Invalid([("name", f"must be 1 to {NAME_MAX} printable characters")])
+    return name
+
+
+def check_priority(priority: Any) -> int:
+    low, high = PRIORITY_RANGE
+    if not isinstance(priority, int) or isinstance(priority, bool) or not low <= priority <= high:
+        raise Invalid([("priority", f"must be {low} to {high}")])
+    return priority
+
+
+def check_until(until: datetime | None, now: datetime) -> datetime | None:
+    """The end of a member's availability: a moment with an offset, still to come."""
+    if until is not None and until.tzinfo is None:
+        raise Invalid([("until", "needs a timezone offset (RFC 3339, e.g. 2030-01-01T17:00:00+01:00)")])
+    if until is not None and until <= now:
+        raise Invalid([("until", "must be in the future")])
+    return until
+
+
+@dataclass(frozen=True)
+class PhonePolicy:
+    """Which member phones this installation dials (the configuration's telephony section)."""
+
+    allowed_countries: Collection[str] = ("NL",)
+    default_region: str | None = None
+
+    def check(self, raw: str) -> MemberPhone:
+        try:
+            return validate_phone(raw, allowed_countries=self.allowed_countries,
+                                  default_region=self.default_region)
+        except PhoneRejected as exc:
+            raise Invalid.value("phone", f"phone refused: {exc}") from None
