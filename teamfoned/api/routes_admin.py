@@ -40,12 +40,7 @@ from teamfoned.store import (
     tokens_repo,
     webhooks_repo,
 )
-from teamfoned.webhooks.admin import (
-    add_webhook,
-    check_events,
-    check_url,
-    remove_webhook,
-)
+from teamfoned.webhooks.admin import add_webhook, check_events, check_url
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"],
                    responses=responses(*COMMON, "forbidden", "conflict"))
@@ -321,7 +316,7 @@ async def create_webhook(body: WebhookIn, caller: AdminDep, api: ApiDep) -> Webh
                summary="Remove a webhook (its pending deliveries go too)")
 async def delete_webhook(webhook_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
-        if not await remove_webhook(session, caller.tenant_id, webhook_id):
+        if not await webhooks_repo.remove_webhook(session, caller.tenant_id, webhook_id):
             raise ApiProblem("not_found", "no such webhook")
     return Response(status_code=204)
 

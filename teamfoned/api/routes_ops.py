@@ -7,12 +7,12 @@ import ipaddress
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from teamfoned.api.auth import ApiDep
 from teamfoned.api.context import client_address
 from teamfoned.api.errors import ApiProblem, responses, status_of
 from teamfoned.api.schemas import HealthOut, ReadyOut
+from teamfoned.store.engine import ping
 
 router = APIRouter(tags=["operations"])
 
@@ -30,8 +30,8 @@ async def healthz() -> HealthOut:
             summary="Readiness: database reachable (and ARI connected, inside the daemon)")
 async def readyz(api: ApiDep) -> JSONResponse:
     try:
-        async with asyncio.timeout(DB_PROBE_TIMEOUT), api.sessions() as session:
-            await session.execute(text("SELECT 1"))
+        async with asyncio.timeout(DB_PROBE_TIMEOUT):
+            await ping(api.sessions)
         database = True
     except Exception:
         database = False

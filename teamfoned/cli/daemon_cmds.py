@@ -61,33 +61,34 @@ def _webhook(sub: Any) -> None:
     rm.add_argument("--tenant", required=True)
     rm.add_argument("id", type=uuid.UUID)
 
-    async def add_(session: Any, a: argparse.Namespace) -> int:
+    async def add_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
         from teamfoned.webhooks.admin import WebhookRefused, add_webhook
 
         tenant = await lookups.tenant_id(session, a.tenant)
         try:
-            hook_id, secret = await add_webhook(session, tenant, a.url, a.events.split(","))
+            hook_id, secret = await add_webhook(session, tenant, a.url, a.events.split(","),
+                                                allowed=settings.webhooks.allow_destinations)
         except WebhookRefused as exc:
             raise UserError(str(exc)) from None
         print(f"webhook {hook_id}\nsigning secret (shown once): {secret}")
         return 0
 
     async def list_(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned.webhooks.admin import list_webhooks
+        from teamfoned.store.webhooks_repo import list_webhooks
 
         tenant = await lookups.tenant_id(session, a.tenant)
-        show([[r.id, r.url, r.events, r.created_at] for r in await list_webhooks(session, tenant)])
+        show([[r.id, r.url, ",".join(r.events), r.created_at] for r in await list_webhooks(session, tenant)])
         return 0
 
     async def rm_(session: Any, a: argparse.Namespace) -> int:
-        from teamfoned.webhooks.admin import remove_webhook
+        from teamfoned.store.webhooks_repo import remove_webhook
 
         tenant = await lookups.tenant_id(session, a.tenant)
         if not await remove_webhook(session, tenant, a.id):
             raise UserError(f"no webhook {a.id} in this tenant")
         return 0
 
-    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, c: add_(s, c, a)))
     ls.set_defaults(handler=lambda a: run_db(a, lambda s, _: list_(s, a)))
     rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
 

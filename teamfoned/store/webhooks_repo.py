@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import NotFound
@@ -53,6 +53,21 @@ async def list_webhooks(session: AsyncSession, tenant_id: uuid.UUID) -> list[Web
         .where(webhooks.c.tenant_id == tenant_id)
         .order_by(webhooks.c.created_at, webhooks.c.id))).all()
     return [_view(r) for r in rows]
+
+
+async def create_webhook(session: AsyncSession, tenant_id: uuid.UUID, *, url: str, events: str,
+                         secret: str, now: datetime) -> uuid.UUID:
+    """Store a checked webhook (teamfoned.webhooks.admin checks it); returns its id."""
+    hook_id = uuid.uuid4()
+    await session.execute(insert(webhooks).values(id=hook_id, tenant_id=tenant_id, url=url,
+                                                  secret=secret, events=events, created_at=now))
+    return hook_id
+
+
+async def remove_webhook(session: AsyncSession, tenant_id: uuid.UUID, hook_id: uuid.UUID) -> bool:
+    done = await session.execute(
+        delete(webhooks).where(webhooks.c.tenant_id == tenant_id, webhooks.c.id == hook_id))
+    return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
 async def deliveries(session: AsyncSession, tenant_id: uuid.UUID, hook_id: uuid.UUID, *,

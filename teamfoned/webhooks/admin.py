@@ -1,4 +1,4 @@
-"""Adding, listing and removing a tenant's webhooks; the secret is shown once, when created."""
+"""What a webhook may be (destination, events) before the store keeps it; the secret is shown once, when created."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.store import webhooks_repo
 from teamfoned.store.outbox import EVENTS
-from teamfoned.store.tables import webhooks
 from teamfoned.webhooks.destinations import DestinationPolicy, literal_address, looks_local
 
 
@@ -67,23 +65,11 @@ def check_events(events: list[str]) -> str:
     return ",".join(sorted(set(events)))
 
 
-async def add_webhook(session: AsyncSession, tenant_id: uuid.UUID, url: str,
-                      events: list[str]) -> tuple[uuid.UUID, str]:
-    """Returns the webhook id and its signing secret (shown once)."""
-    hook_id, secret = uuid.uuid4(), secrets.token_urlsafe(32)
-    await session.execute(insert(webhooks).values(
-        id=hook_id, tenant_id=tenant_id, url=check_url(url), secret=secret,
-        events=check_events(events), created_at=datetime.now(UTC)))
+async def add_webhook(session: AsyncSession, tenant_id: uuid.UUID, url: str, events: list[str], *,
+                      allowed: Iterable[str] | None = None) -> tuple[uuid.UUID, str]:
+    """Check and store a webhook; returns its id and its signing secret (shown once)."""
+    secret = secrets.token_urlsafe(32)
+    hook_id = await webhooks_repo.create_webhook(
+        session, tenant_id, url=check_url(url, allowed), events=check_events(events), secret=secret,
+        now=datetime.now(UTC))
     return hook_id, secret
-
-
-async def list_webhooks(session: AsyncSession, tenant_id: uuid.UUID) -> list[Any]:
-    return list((await session.execute(
-        select(webhooks.c.id, webhooks.c.url, webhooks.c.events, webhooks.c.created_at)
-        .where(webhooks.c.tenant_id == tenant_id).order_by(webhooks.c.created_at))).all())
-
-
-async def remove_webhook(session: AsyncSession, tenant_id: uuid.UUID, hook_id: uuid.UUID) -> bool:
-    done = await session.execute(
-        delete(webhooks).where(webhooks.c.tenant_id == tenant_id, webhooks.c.id == hook_id))
-    return bool(done.rowcount)
