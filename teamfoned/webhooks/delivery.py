@@ -11,10 +11,11 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -82,7 +83,7 @@ class WebhookSender:
             await self._deliver(http, row)
         return len(due)
 
-    async def _deliver(self, http: aiohttp.ClientSession, row) -> None:
+    async def _deliver(self, http: aiohttp.ClientSession, row: Row[*tuple[Any, ...]]) -> None:
         body = row.payload.encode()
         stamp = int(time.time())
         headers = {
@@ -100,7 +101,7 @@ class WebhookSender:
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = type(exc).__name__
         now = self.clock()
-        values: dict
+        values: dict[str, Any]
         if error is None:
             values = {"delivered_at": now, "attempts": row.attempts + 1, "last_error": None}
             log.info("webhook_delivered", delivery=str(row.id), webhook_event=row.event)
