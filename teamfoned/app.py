@@ -1,4 +1,4 @@
-"""Builds the daemon from the settings and runs its lifecycle: startup, main loop, graceful shutdown."""
+"""Builds the daemon from the settings and runs its lifecycle: startup, main loop, reload, graceful shutdown."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import event, text
 
 from teamfoned.config import ConfigError, Settings, load_settings
 from teamfoned.housekeeping import Housekeeping
+from teamfoned.logs import configure_logging
 from teamfoned.metrics import Metrics
-from teamfoned.reload import apply_reload
 from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.journal import Journal, default_journal_path
@@ -26,13 +27,23 @@ from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.systemd import Notifier
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.dispatcher import CallDispatcher
+from teamfoned.telephony.ports import DaemonStore
 from teamfoned.webhooks.delivery import WebhookSender
+
+if TYPE_CHECKING:
+    from teamfoned.api.server import ApiServer
 
 log = structlog.get_logger(__name__)
 
 # How long to wait between database probes before announcing readiness.
 DB_PROBE_RETRY_S = 1.0
 DB_PROBE_TIMEOUT_S = 2.0
+
+# SIGHUP: these sections are read afresh at each use, so a new value simply applies from now
+# on; every other key needs a restart and says so. `routing` holds the defaults for teams
+# created later (by the CLI, which reads the file itself).
+LIVE_SECTIONS = ("logging", "shutdown", "housekeeping", "routing")
+LIVE_KEYS = tuple(f"{section}." for section in LIVE_SECTIONS)
 
 
 def utcnow() -> datetime:
@@ -47,14 +58,34 @@ class HttpListenFailed(RuntimeError):
     """The HTTP module could not listen on its configured address (in use, or not allowed)."""
 
 
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out |= _flatten(inner, f"{prefix}{key}.")
+        return out
+    return {prefix.rstrip("."): value}
+
+
+def changed_keys(old: Settings, new: Settings) -> list[str]:
+    """Dotted keys whose values differ (secrets compared, never shown)."""
+    def plain(settings: Settings) -> dict[str, Any]:
+        dumped = settings.model_dump()
+        dumped["ari"]["password"] = settings.ari.password.get_secret_value()
+        return _flatten(dumped)
+
+    before, after = plain(old), plain(new)
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
 class DaemonState:
     """What the daemon is doing, for /readyz and systemd's STATUS= line; the one shared mutable state."""
 
-    def __init__(self, ari: AriClient, dispatcher: CallDispatcher) -> None:
+    def __init__(self, ari: AriClient, dispatcher: CallDispatcher, store: DaemonStore) -> None:
         self._ari = ari
         self._dispatcher = dispatcher
+        self._store = store
         self.phase = "starting"  # starting, running, draining, stopping
-        self.database_reachable = False
         self.drain_deadline: float | None = None
 
     @property
@@ -64,7 +95,7 @@ class DaemonState:
     @property
     def degraded(self) -> bool:
         """The database is away (or its journal not yet replayed): calls run on the last known state."""
-        return self._dispatcher.repo.degraded
+        return self._store.degraded
 
     def describe(self) -> str:
         calls = self._dispatcher.calls_in_progress
@@ -99,7 +130,7 @@ class Daemon:
         self.sessions = create_sessionmaker(self.engine)
         # Calls go on when the database goes away: reads from the last known state, writes to
         # a local journal replayed on its return (store.resilient_repo).
-        self.repo = ResilientRepository(
+        self.repo: DaemonStore = ResilientRepository(
             RoutingRepository(self.sessions),
             Journal(settings.database.journal_path
                     or default_journal_path(settings.database.url, settings.node)),
@@ -125,7 +156,7 @@ class Daemon:
         )
         self._ari_connections = 0
         self.ari.on_connect = self._on_ari_connect
-        self.state = DaemonState(self.ari, self.dispatcher)
+        self.state = DaemonState(self.ari, self.dispatcher, self.repo)
         self.housekeeping = Housekeeping(self.sessions, clock=clock,
                                          every_seconds=settings.housekeeping.purge_every_hours * 3600)
         self.schedules = ScheduleKeeper(self.sessions, clock=clock)
@@ -135,18 +166,13 @@ class Daemon:
         self._closing = asyncio.Event()  # set after the drain: the chores end
         self.started = asyncio.Event()
 
-    def _build_api(self, sockets: list[socket.socket] | None):
+    def _build_api(self, sockets: list[socket.socket] | None) -> ApiServer:
         # Imported here: a daemon with the HTTP module switched off never loads FastAPI.
         from teamfoned.api import ApiServer, create_app
 
         app = create_app(self.sessions, self.settings, clock=self.clock, status=self.state,
                          metrics=self.metrics)
         return ApiServer(app, self.settings.http, sockets=sockets)
-
-    @property
-    def ari_connected(self) -> bool:
-        """For readiness: the event stream is up and resynced."""
-        return self.ari.is_connected
 
     def stop(self) -> None:
         """Ask for a graceful stop (signal-safe: it only sets a flag)."""
@@ -170,7 +196,7 @@ class Daemon:
             async with asyncio.TaskGroup() as tg:
                 ari_task = tg.create_task(self.ari.run(), name="ari")
                 dispatch_task = tg.create_task(self.dispatcher.run(), name="dispatch")
-                api_task = tg.create_task(self._serve_api(), name="http") if self.api else None
+                api_task = tg.create_task(self._serve_api(self.api), name="http") if self.api else None
                 ready_task = tg.create_task(self._announce_ready(), name="ready")
                 tg.create_task(self.notifier.keep_alive(self.state.describe, self._closing),
                                name="watchdog")
@@ -187,7 +213,7 @@ class Daemon:
                 self._closing.set()
                 # Undelivered events stay in the outbox for the next start.
                 webhook_task.cancel()
-                if self.api is not None:
+                if self.api is not None and api_task is not None:
                     self.api.stop()
                     await api_task
                 await self.ari.close()
@@ -197,9 +223,9 @@ class Daemon:
             await self.engine.dispose()
             log.info("daemon_stopped")
 
-    async def _serve_api(self) -> None:
+    async def _serve_api(self, api: ApiServer) -> None:
         try:
-            await self.api.serve()
+            await api.serve()
         except SystemExit:
             # uvicorn exits the process when it cannot bind; the daemon says why instead.
             http = self.settings.http
@@ -262,9 +288,27 @@ class Daemon:
             log.error("config_reload_refused", problems=exc.problems,
                       hint="the running configuration stays; fix the file and send SIGHUP again")
         else:
-            applied = apply_reload(self, fresh)
-            self.settings = applied
+            self.settings = self.apply_settings(fresh)
         self.notifier.reloaded(self.state.describe())
+
+    def apply_settings(self, new: Settings) -> Settings:
+        """Apply the live part of `new`; return the settings the daemon now runs with."""
+        old = self.settings
+        changed = changed_keys(old, new)
+        live = [k for k in changed if k.startswith(LIVE_KEYS)]
+        restart = [k for k in changed if k not in live]
+        if any(k.startswith("logging.") for k in live):
+            configure_logging(new.logging.level, new.logging.format)
+        if "shutdown.drain_limit" in live:
+            self.drain_seconds = new.shutdown.drain_limit
+        if "housekeeping.purge_every_hours" in live:
+            self.housekeeping.every_seconds = new.housekeeping.purge_every_hours * 3600
+        if restart:
+            log.warning("config_restart_needed", keys=restart,
+                        hint="these keep their running values until `systemctl restart teamfoned`")
+        log.info("config_reloaded", applied=live, unchanged=not changed)
+        # Every key that needs a restart keeps its running value: only the live sections move.
+        return old.model_copy(update={section: getattr(new, section) for section in LIVE_SECTIONS})
 
 
 async def run_daemon(settings: Settings, config_path: str | Path | None = None) -> int:

@@ -134,7 +134,6 @@ class TelephonySettings(_Section):
     default_region: str | None = None
     # What a member's phone shows: the caller's number, or the team number that was dialled.
     caller_id_mode: Literal["caller", "team"] = "caller"
-    originate_timeout: float = Field(30.0, gt=0, le=600)
     # Call confirmation: seconds an answered mobile leg has to press the accept key.
     confirm_time: float = Field(10.0, ge=3, le=60)
 

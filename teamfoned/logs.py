@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -67,7 +67,7 @@ def redact_tokens(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dic
     return {key: _redact(value) for key, value in event_dict.items()}
 
 
-def configure_logging(level: str = "info", fmt: str = "auto", stream=None) -> None:
+def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
     """Configure structlog (and the standard library's loggers, e.g. uvicorn's) once for the process.
 
     `fmt` auto picks console output on a terminal and JSON lines otherwise (systemd's journal

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from teamfoned.api.metrics import Metrics
+from teamfoned.metrics import Metrics
 
 log = structlog.get_logger("teamfoned.api.access")
 

@@ -11,18 +11,19 @@ from typing import Protocol
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from teamfoned.api.metrics import Metrics
 from teamfoned.api.rate_limit import FailureLimiter
 from teamfoned.config import Settings
 from teamfoned.domain.phones import MemberPhone, validate_phone
+from teamfoned.metrics import Metrics
 
 Clock = Callable[[], datetime]
 
 
 class DaemonStatus(Protocol):
-    """What /readyz asks the routing daemon."""
+    """What /readyz asks the routing daemon (read only)."""
 
-    ari_connected: bool
+    @property
+    def ari_connected(self) -> bool: ...
 
 
 def system_clock() -> datetime:

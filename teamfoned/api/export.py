@@ -18,7 +18,8 @@ SCHEMA_FILE = "export.schema.json"
 
 @cache
 def export_schema() -> dict[str, Any]:
-    return json.loads(resources.files("teamfoned.api").joinpath(SCHEMA_FILE).read_text())
+    schema: dict[str, Any] = json.loads(resources.files("teamfoned.api").joinpath(SCHEMA_FILE).read_text())
+    return schema
 
 
 async def export_document(session: AsyncSession, tenant_id: uuid.UUID, *,

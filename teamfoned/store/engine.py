@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, literal, select
+from sqlalchemy import CursorResult, event, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import UpdateBase
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+psycopg")
 
@@ -78,3 +79,10 @@ async def ping(sessions: async_sessionmaker[AsyncSession]) -> None:
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Rows stay readable after commit; the repositories return plain values anyway.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def changed_rows(session: AsyncSession, stmt: UpdateBase) -> int:
+    """Run an insert, update or delete in `session`; how many rows it touched."""
+    result = await session.execute(stmt)
+    # A DML statement always yields a cursor result; the session's signature only promises a Result.
+    return cast(CursorResult[Any], result).rowcount

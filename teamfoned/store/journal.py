@@ -6,12 +6,25 @@ import json
 import os
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 log = structlog.get_logger(__name__)
+
+
+class JournalOp(StrEnum):
+    """The repository writes a journal can hold; the values are what the file says (keep them)."""
+
+    START_CALL = "start_call"
+    CLAIM = "claim"
+    ATTEMPT_ANSWERED = "attempt_answered"
+    ATTEMPT_ENDED = "attempt_ended"
+    CALL_ANSWERED = "call_answered"
+    FINISH_CALL = "finish_call"
+    SAVE_RR_POSITION = "save_rr_position"
 
 
 def _encode(value: Any) -> Any:
@@ -53,8 +66,8 @@ class Journal:
             self._count = len(self.entries())
         return self._count
 
-    def append(self, op: str, **args: Any) -> None:
-        line = json.dumps({"op": op, "args": {k: _encode(v) for k, v in args.items()}},
+    def append(self, op: JournalOp, **args: Any) -> None:
+        line = json.dumps({"op": str(op), "args": {k: _encode(v) for k, v in args.items()}},
                           separators=(",", ":")) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -66,7 +79,8 @@ class Journal:
         if self._count is not None:
             self._count += 1
 
-    def entries(self) -> list[tuple[str, dict[str, Any]]]:
+    def entries(self) -> list[tuple[JournalOp, dict[str, Any]]]:
+        """Every readable entry, in order; a torn line or an operation this version does not know is skipped."""
         try:
             text = self.path.read_text()
         except FileNotFoundError:
@@ -75,9 +89,16 @@ class Journal:
         for number, line in enumerate(text.splitlines(), 1):
             try:
                 entry = json.loads(line)
-                out.append((entry["op"], {k: _decode(v) for k, v in entry["args"].items()}))
-            except (ValueError, KeyError, TypeError):
+                raw_op, args = entry["op"], {k: _decode(v) for k, v in entry["args"].items()}
+            except (ValueError, KeyError, TypeError, AttributeError):
                 log.warning("journal_line_skipped", path=str(self.path), line=number)
+                continue
+            try:
+                op = JournalOp(raw_op)
+            except ValueError:
+                log.warning("journal_op_unknown", op=repr(raw_op)[:80], path=str(self.path), line=number)
+                continue
+            out.append((op, args))
         return out
 
     def clear(self) -> None:

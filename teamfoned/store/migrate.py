@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,7 +31,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database behind `engine` up to `revision` (all migrations by default)."""
     config = alembic_config()
 
-    def run(connection) -> None:
+    def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -41,7 +42,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at (None: never migrated)."""
 
-    def read(connection) -> str | None:
+    def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
     async with engine.connect() as connection:

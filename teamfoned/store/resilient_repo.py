@@ -23,20 +23,25 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
+from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.routing.model import Candidate, OpenCallState, TeamRoute
-from teamfoned.store.journal import Journal
+from teamfoned.store.journal import Journal, JournalOp
 from teamfoned.store.routing_repo import RoutingRepository
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+Hours = tuple[list[WeeklyPeriod], set[date]]
+# What replay knows of an attempt at the end of the journal: answered_at, ended_at, result.
+FinalAttempts = dict[uuid.UUID, dict[str, Any]]
 
 # Errors that mean "the database is not reachable", as opposed to a refused statement.
 UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError, ConnectionError)
@@ -54,8 +59,42 @@ def _unreachable(exc: BaseException) -> bool:
     return isinstance(exc, UNREACHABLE)
 
 
+def _replay_claim(repo: RoutingRepository, args: dict[str, Any], final: FinalAttempts) -> Awaitable[object]:
+    # An attempt goes in once, in the final state the journal knows, so that a closed one
+    # never meets the open-attempt index.
+    return repo.replay_attempt(args["attempt_id"], args["call_id"], args["member_id"], args["channel_id"],
+                               node=args["node"], started_at=args["now"], **final[args["attempt_id"]])
+
+
+# The one table from a journal operation to its replay (each idempotent: a row already there stays).
+REPLAY: dict[JournalOp, Callable[[RoutingRepository, dict[str, Any], FinalAttempts], Awaitable[object]]] = {
+    JournalOp.START_CALL: lambda repo, args, _: repo.replay_start_call(**args),
+    JournalOp.CLAIM: _replay_claim,
+    JournalOp.ATTEMPT_ANSWERED: lambda repo, args, _: repo.attempt_answered(**args),
+    JournalOp.ATTEMPT_ENDED: lambda repo, args, _: repo.attempt_ended(**args),
+    JournalOp.CALL_ANSWERED: lambda repo, args, _: repo.call_answered(**args),
+    JournalOp.FINISH_CALL: lambda repo, args, _: repo.finish_call(**args),
+    JournalOp.SAVE_RR_POSITION: lambda repo, args, _: repo.save_rr_position(**args),
+}
+
+
+def _final_attempts(entries: list[tuple[JournalOp, dict[str, Any]]]) -> FinalAttempts:
+    """Each journalled attempt's state once every entry is applied: its first answer, its first end."""
+    final: FinalAttempts = {}
+    for op, args in entries:
+        if op is JournalOp.CLAIM:
+            final[args["attempt_id"]] = {"answered_at": None, "ended_at": None, "result": None}
+        elif op is JournalOp.ATTEMPT_ANSWERED and args["attempt_id"] in final:
+            final[args["attempt_id"]]["answered_at"] = final[args["attempt_id"]]["answered_at"] or args["now"]
+        elif op is JournalOp.ATTEMPT_ENDED and args["attempt_id"] in final:
+            state = final[args["attempt_id"]]
+            if state["ended_at"] is None:
+                state["ended_at"], state["result"] = args["now"], args["result"]
+    return final
+
+
 class ResilientRepository:
-    """Same methods as `RoutingRepository` for the daemon; see the module rule."""
+    """The daemon's store (telephony.ports.DaemonStore): `RoutingRepository`'s call path, kept going; see the module rule."""
 
     def __init__(self, repo: RoutingRepository, journal: Journal, *, stale_after: float = 300.0,
                  statement_timeout: float = 3.0, retry_every: float = 1.0, probe_every: float = 5.0,
@@ -71,7 +110,7 @@ class ResilientRepository:
         self._routes: dict[str, tuple[float, TeamRoute | None]] = {}
         self._numbers: dict[tuple[uuid.UUID, str], tuple[float, str | None]] = {}
         self._candidates: dict[uuid.UUID, tuple[float, list[Candidate]]] = {}
-        self._hours: dict[tuple[uuid.UUID, date], tuple[float, Any]] = {}
+        self._hours: dict[tuple[uuid.UUID, date], tuple[float, Hours]] = {}
         self._phones: dict[uuid.UUID, tuple[float, tuple[str, str] | None]] = {}
         # This node's open claims: member -> attempt, attempt -> (member, call).
         self._local_busy: dict[uuid.UUID, uuid.UUID] = {}
@@ -105,12 +144,8 @@ class ResilientRepository:
             await self.replay()
 
     async def _probe(self) -> None:
-        try:
+        with self._tolerating_outage():
             await self._db(self.repo.ping())
-        except Exception as exc:
-            if not _unreachable(exc):
-                raise
-            self._mark_down(exc)
 
     async def replay(self) -> int:
         """Write every journal entry to the database, in order; returns how many were replayed."""
@@ -137,41 +172,10 @@ class ResilientRepository:
             log.warning("journal_replayed", entries=len(entries), replayed_total=self.replayed)
             return len(entries)
 
-    async def _replay(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
-        repo = self.repo
-        # An attempt goes in once, in the final state the journal knows, so that a closed one
-        # never meets the open-attempt index.
-        final: dict[uuid.UUID, dict[str, Any]] = {}
+    async def _replay(self, entries: list[tuple[JournalOp, dict[str, Any]]]) -> None:
+        final = _final_attempts(entries)
         for op, args in entries:
-            if op == "claim":
-                final[args["attempt_id"]] = {"answered_at": None, "ended_at": None, "result": None}
-            elif op == "attempt_answered" and args["attempt_id"] in final:
-                final[args["attempt_id"]]["answered_at"] = final[args["attempt_id"]]["answered_at"] or args["now"]
-            elif op == "attempt_ended" and args["attempt_id"] in final:
-                state = final[args["attempt_id"]]
-                if state["ended_at"] is None:
-                    state["ended_at"], state["result"] = args["now"], args["result"]
-        for op, args in entries:
-            match op:
-                case "start_call":
-                    await repo.replay_start_call(**args)
-                case "claim":
-                    state = final[args["attempt_id"]]
-                    await repo.replay_attempt(args["attempt_id"], args["call_id"], args["member_id"],
-                                              args["channel_id"], node=args["node"],
-                                              started_at=args["now"], **state)
-                case "attempt_answered":
-                    await repo.attempt_answered(**args)
-                case "attempt_ended":
-                    await repo.attempt_ended(**args)
-                case "call_answered":
-                    await repo.call_answered(**args)
-                case "finish_call":
-                    await repo.finish_call(**args)
-                case "save_rr_position":
-                    await repo.save_rr_position(**args)
-                case _:
-                    log.warning("journal_op_unknown", op=op)
+            await REPLAY[op](self.repo, args, final)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -185,7 +189,7 @@ class ResilientRepository:
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
         return await self._read(self._phones, member_id, lambda: self.repo.member_phone(member_id), None)
 
-    async def opening_hours(self, team_id: uuid.UUID, around: date) -> Any:
+    async def opening_hours(self, team_id: uuid.UUID, around: date) -> Hours:
         return await self._read(self._hours, (team_id, around),
                                 lambda: self.repo.opening_hours(team_id, around), None)
 
@@ -194,19 +198,15 @@ class ResilientRepository:
         # A convenience, not a record: skipped while the database is away or behind.
         if self._journaling:
             return False
-        try:
+        with self._tolerating_outage():
             return await self._db(self.repo.mark_unavailable_after_misses(member_id, threshold, now=now))
-        except Exception as exc:
-            if not _unreachable(exc):
-                raise
-            self._mark_down(exc)
-            return False
+        return False
 
     async def candidates(self, team_id: uuid.UUID, *, now: datetime,
                          exclude: Iterable[uuid.UUID] = ()) -> list[Candidate]:
         excluded = set(exclude)
         if not self._journaling:
-            try:
+            with self._tolerating_outage():
                 found = await self._db(self.repo.candidates(team_id, now=now, exclude=()))
                 self._candidates[team_id] = (self._monotonic(), found)
                 # Their phones too, once: a member first rung during an outage needs one.
@@ -214,10 +214,6 @@ class ResilientRepository:
                     if candidate.member_id not in self._phones:
                         await self.member_phone(candidate.member_id)
                 return [c for c in found if c.member_id not in excluded]
-            except Exception as exc:
-                if not _unreachable(exc):
-                    raise
-                self._mark_down(exc)
         found = self._fresh(self._candidates, team_id, "candidates", self.stale_after)
         # Whoever this node has claimed since is busy; other nodes' claims are unknown here.
         return [c for c in found if c.member_id not in excluded and c.member_id not in self._local_busy]
@@ -232,14 +228,9 @@ class ResilientRepository:
                     channel_id: str | None, *, now: datetime, node: str) -> bool:
         async with self._lock:
             if not self._journaling:
-                try:
+                with self._tolerating_outage():
                     claimed = await self._db(self.repo.claim(call_id, member_id, attempt_id, channel_id,
                                                              now=now, node=node))
-                except Exception as exc:
-                    if not _unreachable(exc):
-                        raise
-                    self._mark_down(exc)
-                else:
                     if claimed:
                         # Remembered so that, should the database go, this member counts as busy.
                         self._local_busy[member_id] = attempt_id
@@ -247,45 +238,41 @@ class ResilientRepository:
                     return claimed
             if member_id in self._local_busy:
                 return False
-            self.journal.append("claim", call_id=call_id, member_id=member_id, attempt_id=attempt_id,
+            self.journal.append(JournalOp.CLAIM, call_id=call_id, member_id=member_id, attempt_id=attempt_id,
                                 channel_id=channel_id, now=now, node=node)
             self._local_busy[member_id] = attempt_id
             self._local_attempts[attempt_id] = (member_id, call_id)
             return True
 
     async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
-        await self._write("attempt_answered", self.repo.attempt_answered, attempt_id=attempt_id, now=now)
+        await self._write(JournalOp.ATTEMPT_ANSWERED, self.repo.attempt_answered, attempt_id=attempt_id, now=now)
 
     async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
-        await self._write("attempt_ended", self.repo.attempt_ended, attempt_id=attempt_id,
+        await self._write(JournalOp.ATTEMPT_ENDED, self.repo.attempt_ended, attempt_id=attempt_id,
                           result=str(result), now=now)
         self._release(attempt_id)
 
     async def start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
                          caller_number: str | None, dialled_number: str | None,
                          channel_id: str | None, node: str, now: datetime) -> None:
-        await self._write("start_call", self.repo.start_call, call_id=call_id, tenant_id=tenant_id,
+        await self._write(JournalOp.START_CALL, self.repo.start_call, call_id=call_id, tenant_id=tenant_id,
                           team_id=team_id, caller_number=caller_number, dialled_number=dialled_number,
                           channel_id=channel_id, node=node, now=now)
 
     async def call_answered(self, call_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime) -> None:
-        await self._write("call_answered", self.repo.call_answered, call_id=call_id,
+        await self._write(JournalOp.CALL_ANSWERED, self.repo.call_answered, call_id=call_id,
                           member_id=member_id, now=now)
 
     async def finish_call(self, call_id: uuid.UUID, outcome: str, *, now: datetime,
                           wait_seconds: float | None, talk_seconds: float | None) -> None:
-        await self._write("finish_call", self.repo.finish_call, call_id=call_id, outcome=str(outcome),
+        await self._write(JournalOp.FINISH_CALL, self.repo.finish_call, call_id=call_id, outcome=str(outcome),
                           now=now, wait_seconds=wait_seconds, talk_seconds=talk_seconds)
         for attempt_id, (_, owner) in list(self._local_attempts.items()):
             if owner == call_id:
                 self._release(attempt_id)
 
     async def save_rr_position(self, team_id: uuid.UUID, pos: int | None) -> None:
-        await self._write("save_rr_position", self.repo.save_rr_position, team_id=team_id, pos=pos)
-
-    def __getattr__(self, name: str) -> Any:
-        # Anything else the daemon asks (administration, metrics) goes straight through.
-        return getattr(self.repo, name)
+        await self._write(JournalOp.SAVE_RR_POSITION, self.repo.save_rr_position, team_id=team_id, pos=pos)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -293,25 +280,31 @@ class ResilientRepository:
     def _journaling(self) -> bool:
         return len(self.journal) > 0
 
+    @contextlib.contextmanager
+    def _tolerating_outage(self) -> Iterator[None]:
+        """An unreachable database is noted and swallowed (the caller goes on after the block); any other error propagates."""
+        try:
+            yield
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            self._mark_down(exc)
+
     async def _db(self, aw: Awaitable[T]) -> T:
         async with asyncio.timeout(self.statement_timeout):
             result = await aw
         self._mark_up()
         return result
 
-    async def _read(self, cache: dict, key: Any, fetch: Callable[[], Awaitable[T]],
+    async def _read(self, cache: dict[K, tuple[float, T]], key: K, fetch: Callable[[], Awaitable[T]],
                     max_age: float | None) -> T:
-        try:
+        with self._tolerating_outage():
             value = await self._db(fetch())
-        except Exception as exc:
-            if not _unreachable(exc):
-                raise
-            self._mark_down(exc)
-            return self._fresh(cache, key, "value", max_age)
-        cache[key] = (self._monotonic(), value)
-        return value
+            cache[key] = (self._monotonic(), value)
+            return value
+        return self._fresh(cache, key, "value", max_age)
 
-    def _fresh(self, cache: dict, key: Any, what: str, max_age: float | None):
+    def _fresh(self, cache: dict[K, tuple[float, T]], key: K, what: str, max_age: float | None) -> T:
         hit = cache.get(key)
         if hit is None:
             raise DatabaseUnavailable(f"database unreachable and no {what} known")
@@ -319,16 +312,12 @@ class ResilientRepository:
             raise DatabaseUnavailable(f"database unreachable and the last {what} is older than {max_age} s")
         return hit[1]
 
-    async def _write(self, op: str, method: Callable[..., Awaitable[None]], **args: Any) -> None:
+    async def _write(self, op: JournalOp, method: Callable[..., Awaitable[None]], **args: Any) -> None:
         async with self._lock:
             if not self._journaling:
-                try:
+                with self._tolerating_outage():
                     await self._db(method(**args))
                     return
-                except Exception as exc:
-                    if not _unreachable(exc):
-                        raise
-                    self._mark_down(exc)
             self.journal.append(op, **args)
 
     def _release(self, attempt_id: uuid.UUID) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.store.engine import changed_rows
 from teamfoned.store.tables import attempts, calls, tenants
 
 
@@ -36,9 +37,7 @@ async def purge_expired(session: AsyncSession, *, now: datetime,
         expired = select(calls.c.id).where(
             calls.c.tenant_id == tenant.id, calls.c.started_at < cutoff(now, tenant.retention_days))
         # Attempts first and explicitly: the cascade is not something to lean on in a purge.
-        gone_attempts = (await session.execute(
-            delete(attempts).where(attempts.c.call_id.in_(expired)))).rowcount
-        gone_calls = (await session.execute(
-            delete(calls).where(calls.c.id.in_(expired)))).rowcount
+        gone_attempts = await changed_rows(session, delete(attempts).where(attempts.c.call_id.in_(expired)))
+        gone_calls = await changed_rows(session, delete(calls).where(calls.c.id.in_(expired)))
         report.append(Purged(tenant.name, tenant.retention_days, gone_calls, gone_attempts))
     return report

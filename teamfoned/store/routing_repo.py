@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
 
 from teamfoned.domain.availability import AvailabilityReason
 from teamfoned.domain.phones import PhoneKind
@@ -21,7 +22,7 @@ from teamfoned.routing.model import (
     OpenCallState,
     TeamRoute,
 )
-from teamfoned.store.engine import create_sessionmaker
+from teamfoned.store.engine import changed_rows, create_sessionmaker
 from teamfoned.store.outbox import enqueue_call_events
 from teamfoned.store.tables import (
     attempts,
@@ -40,12 +41,11 @@ from teamfoned.store.types import UTCDateTime
 STATISTICS_WINDOW = timedelta(hours=24)
 
 
-
 def _is_unique_violation(exc: IntegrityError) -> bool:
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate is not None:  # psycopg
-        return sqlstate == "23505"
+        return bool(sqlstate == "23505")
     return "UNIQUE constraint failed" in str(orig)  # sqlite3
 
 
@@ -170,12 +170,12 @@ class RoutingRepository:
             results = (await session.execute(recent)).scalars().all()
             if len(results) < threshold or any(r not in UNANSWERED_RESULTS for r in results):
                 return False
-            done = await session.execute(
+            done = await changed_rows(session, (
                 update(availability)
                 .where(availability.c.member_id == member_id, availability.c.available.is_(True))
                 .values(available=False, until=None, changed_at=now, reason=AvailabilityReason.AUTO.value)
-            )
-        return done.rowcount > 0
+            ))
+        return done > 0
 
     async def candidates(
         self, team_id: uuid.UUID, *, now: datetime, exclude: Iterable[uuid.UUID] = ()
@@ -233,7 +233,8 @@ class RoutingRepository:
             # max() over a column loses the column type on some drivers: normalise here.
             if isinstance(idle, str):
                 idle = datetime.fromisoformat(idle)
-            idle = normalise(idle, None) if idle is not None else None
+            # The dialect only matters when writing; reading back ignores it.
+            idle = normalise(idle, None) if idle is not None else None  # type: ignore[arg-type]
             if idle is not None and idle > now - timedelta(seconds=wrap_up_s):
                 continue  # in wrap-up
             result.append(
@@ -257,14 +258,13 @@ class RoutingRepository:
         async with self._sessions() as session:
             call_rows = (await session.execute(open_call)).all()
             ids = [row[0] for row in call_rows]
-            attempt_rows = []
-            if ids:
-                attempt_rows = (await session.execute(
-                    select(attempts.c.call_id, attempts.c.id, attempts.c.member_id,
-                           attempts.c.channel_id, attempts.c.answered_at)
-                    .where(attempts.c.call_id.in_(ids), attempts.c.ended_at.is_(None))
-                    .order_by(attempts.c.started_at)
-                )).all()
+            open_attempts = (
+                select(attempts.c.call_id, attempts.c.id, attempts.c.member_id,
+                       attempts.c.channel_id, attempts.c.answered_at)
+                .where(attempts.c.call_id.in_(ids), attempts.c.ended_at.is_(None))
+                .order_by(attempts.c.started_at)
+            )
+            attempt_rows = (await session.execute(open_attempts)).all() if ids else []
         by_call: dict[uuid.UUID, list[OpenAttempt]] = {}
         for call_id, attempt_id, member_id, channel_id, answered_at in attempt_rows:
             by_call.setdefault(call_id, []).append(
@@ -389,9 +389,9 @@ class RoutingRepository:
             .values(ended_at=now, result=ORPHAN_ATTEMPT_RESULT)
         )
         async with self._sessions() as session, session.begin():
-            closed = await session.execute(close_call)
+            closed = await changed_rows(session, close_call)
             await session.execute(close_attempts)
-            if closed.rowcount:
+            if closed:
                 # Same transaction: the webhook events exist exactly when the record does.
                 await enqueue_call_events(session, call_id, now=now)
 
@@ -439,6 +439,6 @@ class RoutingRepository:
     async def save_rr_position(self, team_id: uuid.UUID, pos: int | None) -> None:
         await self._write(update(teams).where(teams.c.id == team_id).values(rr_position=pos))
 
-    async def _write(self, stmt) -> None:
+    async def _write(self, stmt: UpdateBase) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     Uuid,
@@ -350,17 +351,25 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
 
 
-tenants = Tenant.__table__
-members = Member.__table__
-teams = Team.__table__
-team_numbers = TeamNumber.__table__
-memberships = Membership.__table__
-availability = Availability.__table__
-calls = Call.__table__
-attempts = Attempt.__table__
-api_tokens = ApiToken.__table__
-team_hours = TeamHours.__table__
-team_holidays = TeamHoliday.__table__
-availability_schedules = AvailabilitySchedule.__table__
-webhooks = Webhook.__table__
-webhook_deliveries = WebhookDelivery.__table__
+
+def _table(model: type[Base]) -> Table:
+    # Declarative types `__table__` as any FromClause; insert, update and delete need the Table it is.
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+tenants = _table(Tenant)
+members = _table(Member)
+teams = _table(Team)
+team_numbers = _table(TeamNumber)
+memberships = _table(Membership)
+availability = _table(Availability)
+calls = _table(Call)
+attempts = _table(Attempt)
+api_tokens = _table(ApiToken)
+team_hours = _table(TeamHours)
+team_holidays = _table(TeamHoliday)
+availability_schedules = _table(AvailabilitySchedule)
+webhooks = _table(Webhook)
+webhook_deliveries = _table(WebhookDelivery)

@@ -8,11 +8,16 @@ order they come) ends the other side, the bridge and the record, once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from teamfoned.routing.model import AttemptResult, CallOutcome, OpenAttempt, OpenCallState
 from teamfoned.telephony.ari_errors import AriError
+
+if TYPE_CHECKING:
+    from teamfoned.telephony.runner import RunnerContext
 
 log = structlog.get_logger(__name__)
 
@@ -22,14 +27,15 @@ _ENDING = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelLeftBridge", "Chan
 class AdoptedCall:
     """Owns one adopted conversation until either party leaves."""
 
-    def __init__(self, ctx, call: OpenCallState, attempt: OpenAttempt, bridge_id: str,
-                 inbox: asyncio.Queue) -> None:
+    def __init__(self, ctx: RunnerContext, call: OpenCallState, attempt: OpenAttempt, bridge_id: str,
+                 inbox: asyncio.Queue[dict[str, Any]]) -> None:
         self.ctx = ctx
         self.call = call
         self.attempt = attempt
         self.bridge_id = bridge_id
         self.inbox = inbox
-        self.channels = {call.channel_id, attempt.channel_id}
+        # Both exist: resync adopts only a caller and a member it found talking in our bridge.
+        self.channels = {c for c in (call.channel_id, attempt.channel_id) if c is not None}
         self.log = log.bind(call_id=str(call.call_id), adopted=True)
 
     async def run(self) -> None:
@@ -61,7 +67,7 @@ class AdoptedCall:
         self.log.info("call_finished", outcome=str(CallOutcome.ANSWERED), reason=reason,
                       talk_seconds=None if talk is None else round(talk, 3))
 
-    async def _quietly(self, coro) -> None:
+    async def _quietly(self, coro: Awaitable[object]) -> None:
         try:
             await coro
         except AriError as exc:

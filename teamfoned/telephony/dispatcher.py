@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 import structlog
 
 from teamfoned.metrics import Metrics
-from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.telephony.adopted import AdoptedCall
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, UNKNOWN_NUMBER_CONTEXT
+from teamfoned.telephony.ports import RoutingStore
 from teamfoned.telephony.resync import (
     Adopt,
     CallerToFallback,
@@ -33,12 +34,16 @@ from teamfoned.telephony.runner import BRIDGE_PREFIX, LEG_ARG, CallRunner, Runne
 
 log = structlog.get_logger(__name__)
 
+# An ARI event as the stream delivers it (JSON object).
+AriEvent = dict[str, Any]
+Inbox = asyncio.Queue[AriEvent]
+
 
 class CallDispatcher:
     def __init__(
         self,
         ari: AriClient,
-        repo: RoutingRepository,
+        repo: RoutingStore,
         *,
         clock: Callable[[], datetime],
         node: str,
@@ -50,10 +55,10 @@ class CallDispatcher:
     ) -> None:
         self.ari = ari
         self.repo = repo
-        self._inboxes: dict[str, asyncio.Queue] = {}
+        self._inboxes: dict[str, Inbox] = {}
         self._callers: set[str] = set()  # caller channel ids of running calls
         self._ready = asyncio.Event()  # run() owns a task group: resync may spawn
-        self._calls: set[asyncio.Task] = set()
+        self._calls: set[asyncio.Task[None]] = set()
         self._tasks: asyncio.TaskGroup | None = None
         self.accepting = True
         self.ctx = RunnerContext(
@@ -78,7 +83,7 @@ class CallDispatcher:
         self._tasks = None
         self._ready.clear()
 
-    def dispatch(self, event: dict) -> None:
+    def dispatch(self, event: AriEvent) -> None:
         kind = event.get("type")
         channel = event.get("channel") or {}
         channel_id = channel.get("id")
@@ -94,7 +99,7 @@ class CallDispatcher:
             self._spawn(self._hangup_stray(channel_id))
             return
         dialled = args[0] if args else channel.get("dialplan", {}).get("exten", "")
-        inbox = asyncio.Queue()
+        inbox = Inbox()
         self._inboxes[channel_id] = inbox
         self._callers.add(channel_id)
         self._spawn(self._start_call(channel, dialled, inbox))
@@ -145,7 +150,7 @@ class CallDispatcher:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         if self._tasks is None:
             coro.close()
             return
@@ -160,7 +165,7 @@ class CallDispatcher:
         self._inboxes.pop(channel_id, None)
         self._callers.discard(channel_id)
 
-    async def _start_call(self, channel: dict, dialled: str, inbox: asyncio.Queue) -> None:
+    async def _start_call(self, channel: AriEvent, dialled: str, inbox: Inbox) -> None:
         channel_id = channel["id"]
         try:
             if not self.accepting:
@@ -194,10 +199,11 @@ class CallDispatcher:
         repo, now = self.repo, self.ctx.clock()
         match action:
             case Adopt(call=call, attempt=attempt, bridge_id=bridge_id):
-                inbox: asyncio.Queue = asyncio.Queue()
+                adopted_inbox = Inbox()
                 for channel_id in (call.channel_id, attempt.channel_id):
-                    self._inboxes[channel_id] = inbox
-                self._spawn(AdoptedCall(self.ctx, call, attempt, bridge_id, inbox).run())
+                    if channel_id is not None:  # both are: resync found them talking
+                        self._inboxes[channel_id] = adopted_inbox
+                self._spawn(AdoptedCall(self.ctx, call, attempt, bridge_id, adopted_inbox).run())
             case HangupChannel(channel_id=channel_id, reason=reason):
                 log.warning("resync_hangup", channel=channel_id, reason=reason)
                 await self._quietly(self.ari.hangup(channel_id))
@@ -232,7 +238,7 @@ class CallDispatcher:
             await self._quietly(self.ari.hangup(channel_id))
 
     @staticmethod
-    async def _quietly(coro) -> None:
+    async def _quietly(coro: Awaitable[object]) -> None:
         try:
             await coro
         except AriError as exc:

@@ -104,15 +104,15 @@ def plan_resync(
             continue
         caller = call.channel_id if call.channel_id in alive else None
         answered = [a for a in call.attempts if a.answered_at is not None]
+        caller_bridge = bridge_of.get(caller) if caller is not None else None
         talking = next(
             (a for a in answered
-             if a.channel_id in alive and caller is not None
-             and bridge_of.get(a.channel_id) is not None
-             and bridge_of.get(a.channel_id) == bridge_of.get(caller)),
+             if caller_bridge is not None and a.channel_id in alive
+             and bridge_of.get(a.channel_id or "") == caller_bridge),
             None,
         )
-        if talking is not None:
-            bridge_id = bridge_of[talking.channel_id]
+        if talking is not None and caller_bridge is not None:
+            bridge_id = caller_bridge
             used_bridges.add(bridge_id)
             actions.append(Adopt(call, talking, bridge_id))
             for attempt in call.attempts:

@@ -1,15 +1,16 @@
 """The local journal and the repository in front of it: entries survive as written, replay is in order and idempotent."""
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from teamfoned.routing.model import Candidate
-from teamfoned.store.journal import Journal, default_journal_path
-from teamfoned.store.resilient_repo import DatabaseUnavailable, ResilientRepository
+from teamfoned.store.journal import Journal, JournalOp, default_journal_path
+from teamfoned.store.resilient_repo import REPLAY, DatabaseUnavailable, ResilientRepository
+from tests.fakes import FlakyStore
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -36,60 +37,50 @@ def test_a_torn_last_line_is_skipped_and_clear_empties(tmp_path):
     assert Journal(path).entries() == [] and len(journal) == 0
 
 
+def test_every_operation_has_one_replay():
+    assert set(REPLAY) == set(JournalOp)
+
+
+async def test_a_journal_as_written_on_disk_replays_and_an_unknown_operation_is_skipped(tmp_path):
+    # The file format is the contract with a journal left by an earlier version: plain op names.
+    call, member, attempt, team = (uuid.UUID(int=i) for i in (10, 11, 12, 13))
+    stamp = {"$time": NOW.isoformat()}
+    lines = [
+        {"op": "start_call", "args": {"call_id": {"$uuid": str(call)}, "tenant_id": {"$uuid": str(team)},
+                                      "team_id": {"$uuid": str(team)}, "caller_number": None,
+                                      "dialled_number": "100", "channel_id": "c", "node": "n1", "now": stamp}},
+        {"op": "claim", "args": {"call_id": {"$uuid": str(call)}, "member_id": {"$uuid": str(member)},
+                                 "attempt_id": {"$uuid": str(attempt)}, "channel_id": "m", "now": stamp,
+                                 "node": "n1"}},
+        {"op": "frobnicate", "args": {}},
+        {"op": "attempt_ended", "args": {"attempt_id": {"$uuid": str(attempt)}, "result": "answered",
+                                         "now": stamp}},
+        {"op": "finish_call", "args": {"call_id": {"$uuid": str(call)}, "outcome": "answered", "now": stamp,
+                                       "wait_seconds": 1.0, "talk_seconds": 2.0}},
+    ]
+    path = tmp_path / "j.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert [op for op, _ in Journal(path).entries()] == [
+        JournalOp.START_CALL, JournalOp.CLAIM, JournalOp.ATTEMPT_ENDED, JournalOp.FINISH_CALL]
+    flaky = FlakyStore(MEMBERS)
+    repo = ResilientRepository(flaky, Journal(path))
+    assert await repo.replay() == 4
+    assert flaky.writes == [("call", call), ("attempt", attempt), ("attempt_ended", attempt, "answered"),
+                            ("finish_call", call, "answered")]
+
+
 def test_default_path_beside_sqlite_else_state_directory(monkeypatch):
     assert str(default_journal_path("sqlite+aiosqlite:////var/db/t.db", "n1")) == "/var/db/journal-n1.jsonl"
     monkeypatch.setenv("STATE_DIRECTORY", "/srv/state")
     assert str(default_journal_path("postgresql+psycopg://db/t", "n1")) == "/srv/state/journal-n1.jsonl"
 
 
-class Down(Exception):
-    pass
-
-
-class FlakyRepo:
-    """Records what reaches 'the database'; raises OperationalError while down."""
-
-    def __init__(self):
-        self.down = False
-        self.writes: list[tuple] = []
-        self.members = [Candidate(uuid.UUID(int=i), i, None, 0) for i in (1, 2)]
-
-    def _check(self):
-        if self.down:
-            raise OperationalError("SELECT 1", {}, Down("connection refused"))
-
-    async def candidates(self, team_id, *, now, exclude=()):
-        self._check()
-        return list(self.members)
-
-    async def member_phone(self, member_id):
-        self._check()
-        return ("e164", "+31610000001")
-
-    async def claim(self, *args, **kwargs):
-        self._check()
-        self.writes.append(("claim", args))
-        return True
-
-    async def finish_call(self, call_id, outcome, **kwargs):
-        self._check()
-        self.writes.append(("finish_call", call_id, outcome))
-
-    async def attempt_ended(self, attempt_id, result, **kwargs):
-        self._check()
-        self.writes.append(("attempt_ended", attempt_id, result))
-
-    async def replay_attempt(self, attempt_id, *args, **kwargs):
-        self._check()
-        if ("attempt", attempt_id) in self.writes:
-            return False
-        self.writes.append(("attempt", attempt_id))
-        return True
+MEMBERS = [Candidate(uuid.UUID(int=i), i, None, 0) for i in (1, 2)]
 
 
 async def test_outage_routes_from_fresh_cache_then_journals_and_replays_once(tmp_path):
     clock = [0.0]
-    flaky = FlakyRepo()
+    flaky = FlakyStore(MEMBERS)
     repo = ResilientRepository(flaky, Journal(tmp_path / "j.jsonl"), stale_after=30,
                                monotonic=lambda: clock[0])
     team, call = uuid.uuid4(), uuid.uuid4()
@@ -117,7 +108,7 @@ async def test_outage_routes_from_fresh_cache_then_journals_and_replays_once(tmp
 
 
 async def test_run_replays_by_itself_and_stops_when_closing(tmp_path):
-    flaky = FlakyRepo()
+    flaky = FlakyStore(MEMBERS)
     repo = ResilientRepository(flaky, Journal(tmp_path / "j.jsonl"), retry_every=0.05)
     flaky.down = True
     await repo.finish_call(uuid.uuid4(), "fallback", now=NOW, wait_seconds=None, talk_seconds=None)

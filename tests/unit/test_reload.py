@@ -3,19 +3,9 @@
 import io
 import json
 
+from teamfoned.app import Daemon, changed_keys
 from teamfoned.config import settings_from_dict
 from teamfoned.logs import configure_logging
-from teamfoned.reload import apply_reload, changed_keys
-
-
-class FakeDaemon:
-    def __init__(self, settings):
-        self.settings = settings
-        self.drain_seconds = settings.shutdown.drain_limit
-
-        class Chores:
-            every_seconds = 0.0
-        self.housekeeping = Chores()
 
 
 def test_reload_applies_live_keys_and_names_the_rest():
@@ -26,8 +16,8 @@ def test_reload_applies_live_keys_and_names_the_rest():
     assert changed_keys(old, new) == ["ari.password", "ari.url", "shutdown.drain_limit"]
     out = io.StringIO()
     configure_logging("info", "json", stream=out)
-    daemon = FakeDaemon(old)
-    running = apply_reload(daemon, new)
+    daemon = Daemon(old)  # built, not started: nothing connects
+    running = daemon.apply_settings(new)
     assert daemon.drain_seconds == 5 and running.shutdown.drain_limit == 5
     assert running.ari.url == old.ari.url and running.ari.password.get_secret_value() == "a"
     events = {e["event"]: e for e in map(json.loads, out.getvalue().splitlines())}

@@ -12,13 +12,13 @@ import dataclasses
 import itertools
 import random
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from teamfoned.routing.model import Candidate, TeamRoute
 from teamfoned.telephony.runner import CallRunner, RunnerContext
+from tests.fakes import CountingStore
 
 MEMBER = uuid.UUID(int=7)
 ENDINGS = ("StasisEnd", "ChannelDestroyed", "ChannelLeftBridge")
@@ -32,30 +32,6 @@ class FakeAri:
         async def record(*args, **kwargs):
             self.calls.append((name, args, kwargs))
         return record
-
-
-class FakeRepo:
-    def __init__(self) -> None:
-        self.writes: Counter = Counter()
-        self.open_attempts: set[uuid.UUID] = set()
-
-    async def start_call(self, *a, **k): self.writes["start_call"] += 1
-    async def candidates(self, *a, **k):
-        return [Candidate(member_id=MEMBER, priority=1, idle_since=None, calls_taken=0)]
-    async def claim(self, call_id, member_id, attempt_id, channel_id, **k):
-        self.open_attempts.add(attempt_id)
-        return True
-    async def member_phone(self, member_id): return ("e164", "+31610000001")
-    async def attempt_answered(self, *a, **k): self.writes["attempt_answered"] += 1
-    async def call_answered(self, *a, **k): self.writes["call_answered"] += 1
-    async def attempt_ended(self, attempt_id, result, **k):
-        if attempt_id in self.open_attempts:
-            self.open_attempts.discard(attempt_id)
-            self.writes[f"attempt_ended:{result}"] += 1
-    async def finish_call(self, call_id, outcome, **k): self.writes[f"finish:{outcome}"] += 1
-    async def save_rr_position(self, *a, **k): pass
-    async def opening_hours(self, *a, **k): return [], set()
-    async def mark_unavailable_after_misses(self, *a, **k): return False
 
 
 class Clock:
@@ -72,7 +48,8 @@ ROUTE = TeamRoute(uuid.uuid4(), uuid.uuid4(), "support", "Support", "linear", 20
 
 
 async def bridged_call(extra_events):
-    ari, repo = FakeAri(), FakeRepo()
+    ari = FakeAri()
+    repo = CountingStore([Candidate(member_id=MEMBER, priority=1, idle_since=None, calls_taken=0)])
     registered: dict[str, object] = {}
     fields = {
         "ari": ari, "repo": repo, "clock": Clock(), "node": "n1", "trunk_template": "PJSIP/{number}@trunk",

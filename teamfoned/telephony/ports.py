@@ -1,0 +1,119 @@
+"""What the daemon needs from the store, and nothing more: the store meets it by structure and never imports it.
+
+`RoutingStore` is the call path's contract (dispatcher, runner, resync, adopted
+calls); `DaemonStore` adds what the daemon's lifecycle needs from the store it
+runs on (the outage loop and its degraded flag). The store's classes do not
+name these Protocols; mypy checks them against both at the bottom of this file,
+and the unit tests' fake subclasses `RoutingStore`, so a fake cannot drift either.
+
+A read of a store running on its last known state may raise `DatabaseUnavailable`
+(the store's own error, re-exported here): the call then goes to its fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from teamfoned.routing.hours import WeeklyPeriod
+from teamfoned.routing.model import Candidate, OpenCallState, TeamRoute
+from teamfoned.store.resilient_repo import DatabaseUnavailable
+
+__all__ = ["DatabaseUnavailable", "DaemonStore", "RoutingStore"]
+
+
+class RoutingStore(Protocol):
+    """Reads and writes of the call path; every write is one record change, safe to repeat."""
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def team_for_number(self, number: str) -> TeamRoute | None:
+        """The team a dialled number belongs to (with or without its leading "+"), or None."""
+        ...
+
+    async def team_number(self, tenant_id: uuid.UUID, team_name: str) -> str | None:
+        """A number of the named team in the tenant (overflow goes there), or None."""
+        ...
+
+    async def opening_hours(self, team_id: uuid.UUID, around: date) -> tuple[list[WeeklyPeriod], set[date]]:
+        """The team's weekly opening periods and its holidays near `around` (a local date)."""
+        ...
+
+    async def candidates(self, team_id: uuid.UUID, *, now: datetime,
+                         exclude: Iterable[uuid.UUID] = ()) -> list[Candidate]:
+        """Members of the team who could be rung now, in priority order, less `exclude`."""
+        ...
+
+    async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
+        """(phone kind, phone) of a member, for the dial string; None if the member is gone."""
+        ...
+
+    async def open_call_states(self, node: str) -> list[OpenCallState]:
+        """Calls of `node` with no outcome yet and their open attempts (resync after a restart)."""
+        ...
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                         caller_number: str | None, dialled_number: str | None,
+                         channel_id: str | None, node: str, now: datetime) -> None:
+        """Record a new call."""
+        ...
+
+    async def claim(self, call_id: uuid.UUID, member_id: uuid.UUID, attempt_id: uuid.UUID,
+                    channel_id: str | None, *, now: datetime, node: str) -> bool:
+        """Book the member for this call (open their attempt); False if someone was faster."""
+        ...
+
+    async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
+        """The member answered this attempt."""
+        ...
+
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+        """Close the attempt with its result and release the member (once)."""
+        ...
+
+    async def call_answered(self, call_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime) -> None:
+        """The caller is connected to this member."""
+        ...
+
+    async def finish_call(self, call_id: uuid.UUID, outcome: str, *, now: datetime,
+                          wait_seconds: float | None, talk_seconds: float | None) -> None:
+        """Record the call's outcome (once) and close any attempt of it still open."""
+        ...
+
+    async def save_rr_position(self, team_id: uuid.UUID, pos: int | None) -> None:
+        """Where round robin starts next time in this team."""
+        ...
+
+    async def mark_unavailable_after_misses(self, member_id: uuid.UUID, threshold: int, *,
+                                            now: datetime) -> bool:
+        """Make the member unavailable if their last `threshold` attempts all went unanswered."""
+        ...
+
+
+class DaemonStore(RoutingStore, Protocol):
+    """The store the daemon runs on: the call path's contract plus its outage loop."""
+
+    @property
+    def degraded(self) -> bool:
+        """True while calls run on the last known state (database away, or writes not replayed)."""
+        ...
+
+    async def run(self, closing: asyncio.Event) -> None:
+        """Keep the store in step with the database until `closing` is set."""
+        ...
+
+
+if TYPE_CHECKING:
+    from teamfoned.store.resilient_repo import ResilientRepository
+    from teamfoned.store.routing_repo import RoutingRepository
+
+    def _stores_meet_the_contract(plain: RoutingRepository, resilient: ResilientRepository) -> None:
+        # Never called: mypy proves here that both store classes implement the Protocols.
+        call_path: list[RoutingStore] = [plain, resilient]
+        daemon: DaemonStore = resilient
+        del call_path, daemon
