@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -15,11 +16,13 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    ErrorDetails,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 DEFAULT_CONFIG_PATH = "/etc/teamfoned/teamfoned.yaml"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:////var/lib/teamfoned/teamfoned.db"
@@ -120,7 +123,7 @@ class DatabaseSettings(_Section):
             raise ValueError(str(exc)) from None
         return value
 
-    def __repr_args__(self):  # the URL may carry a password: show it masked
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:  # the URL may carry a password: masked
         from sqlalchemy.engine import make_url
 
         yield "url", make_url(self.url).render_as_string(hide_password=True)
@@ -370,7 +373,7 @@ def _resolve_secret(
             block[key] = value
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(p) for p in error["loc"]) or "(file)"
     kind = error["type"]
     if kind == "extra_forbidden":

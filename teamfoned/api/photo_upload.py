@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 
 from teamfoned.api.errors import ApiProblem
@@ -15,7 +17,7 @@ PHOTO_BODY = {
         "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in PHOTO_TYPES},
     }
 }
-PHOTO_RESPONSE = {200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+PHOTO_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
                                     for t in PHOTO_TYPES}, "description": "the photo"}}
 
 

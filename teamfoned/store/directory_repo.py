@@ -14,6 +14,7 @@ from teamfoned.domain.errors import AlreadyExists, NotFound
 from teamfoned.domain.members import check_priority
 from teamfoned.domain.names import check_name, check_number
 from teamfoned.domain.team_settings import TeamSettings
+from teamfoned.store.engine import changed_rows
 from teamfoned.store.members_repo import member_exists
 from teamfoned.store.tables import memberships, team_numbers, teams
 
@@ -152,10 +153,10 @@ async def add_number(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.
 async def remove_number(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
                         number: str) -> None:
     await team_row(session, tenant_id, team_id)
-    done = await session.execute(delete(team_numbers).where(
+    done = await changed_rows(session, delete(team_numbers).where(
         team_numbers.c.tenant_id == tenant_id, team_numbers.c.team_id == team_id,
         team_numbers.c.number == number.strip()))
-    if done.rowcount == 0:
+    if done == 0:
         raise NotFound("number")
 
 
@@ -185,8 +186,8 @@ async def put_membership(session: AsyncSession, tenant_id: uuid.UUID, team_id: u
 async def remove_membership(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
                             member_id: uuid.UUID) -> None:
     await team_row(session, tenant_id, team_id)
-    done = await session.execute(delete(memberships).where(
+    done = await changed_rows(session, delete(memberships).where(
         memberships.c.tenant_id == tenant_id, memberships.c.team_id == team_id,
         memberships.c.member_id == member_id))
-    if done.rowcount == 0:
+    if done == 0:
         raise NotFound("membership")

@@ -44,9 +44,10 @@ def encode_cursor(handled: bool, started_at: datetime, call_id: uuid.UUID) -> st
 
 def decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
     handled, started_at, call_id = cursors.decode_cursor(cursor, int, datetime, uuid.UUID)
-    if handled not in (0, 1) or not isinstance(started_at, datetime) or not isinstance(call_id, uuid.UUID):
+    if (not isinstance(handled, int) or handled not in (0, 1) or not isinstance(started_at, datetime)
+            or not isinstance(call_id, uuid.UUID)):
         raise Invalid([("cursor", "not a cursor this API handed out")])
-    return int(handled), started_at, call_id
+    return handled, started_at, call_id
 
 
 def _missed_of_team(tenant_id: uuid.UUID, team_id: uuid.UUID) -> ColumnElement[bool]:

@@ -15,6 +15,7 @@ from teamfoned.domain.periods_text import sort_periods
 from teamfoned.domain.timetable import check_day, check_holiday_name, check_periods, check_schedule
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.directory_repo import team_row
+from teamfoned.store.engine import changed_rows
 from teamfoned.store.members_repo import member_exists
 from teamfoned.store.tables import availability, availability_schedules, team_holidays
 from teamfoned.store.tables import team_hours as team_hours_table
@@ -99,18 +100,18 @@ async def rename_holiday(session: AsyncSession, tenant_id: uuid.UUID, team_id: u
     """Give a holiday a name, or with None take it away."""
     await team_row(session, tenant_id, team_id)
     day, name = check_day(day), check_holiday_name(name)
-    done = await session.execute(update(team_holidays).where(
+    done = await changed_rows(session, update(team_holidays).where(
         team_holidays.c.team_id == team_id, team_holidays.c.day == day).values(name=name))
-    if done.rowcount == 0:
+    if done == 0:
         raise NotFound("holiday")
 
 
 async def remove_holiday(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
                          day: date) -> None:
     await team_row(session, tenant_id, team_id)
-    done = await session.execute(delete(team_holidays).where(
+    done = await changed_rows(session, delete(team_holidays).where(
         team_holidays.c.team_id == team_id, team_holidays.c.day == check_day(day)))
-    if done.rowcount == 0:
+    if done == 0:
         raise NotFound("holiday")
 
 

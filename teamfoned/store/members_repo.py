@@ -14,6 +14,7 @@ from teamfoned.domain.availability import AvailabilityReason
 from teamfoned.domain.errors import NotFound
 from teamfoned.domain.members import check_member_name, check_until
 from teamfoned.domain.phones import MemberPhone, PhoneKind
+from teamfoned.store.engine import changed_rows
 from teamfoned.store.tables import availability, calls, members, memberships, teams
 
 
@@ -141,9 +142,9 @@ async def set_availability(session: AsyncSession, tenant_id: uuid.UUID, member_i
     # A manual change holds until the member's schedule reaches its next boundary.
     values = {"available": available, "until": until if available else None,
               "reason": AvailabilityReason.MANUAL.value, "changed_at": now}
-    done = await session.execute(update(availability).where(
+    done = await changed_rows(session, update(availability).where(
         availability.c.member_id == member_id).values(**values))
-    if done.rowcount == 0:
+    if done == 0:
         await session.execute(insert(availability).values(member_id=member_id, **values))
 
 
@@ -159,10 +160,10 @@ async def photo(session: AsyncSession, tenant_id: uuid.UUID,
 async def set_photo(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID,
                     data: bytes | None, content_type: str | None) -> None:
     """Store (or with None, remove) the member's photo."""
-    done = await session.execute(
+    done = await changed_rows(session,
         update(members).where(members.c.tenant_id == tenant_id, members.c.id == member_id)
         .values(photo=data, photo_type=content_type))
-    if done.rowcount == 0:
+    if done == 0:
         raise NotFound("member")
 
 

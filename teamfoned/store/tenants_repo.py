@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamfoned.domain.errors import AlreadyExists
 from teamfoned.domain.names import check_name
 from teamfoned.domain.tenants import DEFAULT_RETENTION_DAYS, check_retention
+from teamfoned.store.engine import changed_rows
 from teamfoned.store.tables import tenants
 
 
@@ -35,9 +36,9 @@ async def create_tenant(session: AsyncSession, name: str, *, retention_days: int
 async def set_retention(session: AsyncSession, tenant_id: uuid.UUID, days: int) -> bool:
     """Keep the tenant's call history `days` days; False when it already was."""
     check_retention(days)
-    done = await session.execute(update(tenants).where(
+    done = await changed_rows(session, update(tenants).where(
         tenants.c.id == tenant_id, tenants.c.retention_days != days).values(retention_days=days))
-    return bool(done.rowcount)
+    return bool(done)
 
 
 async def list_tenants(session: AsyncSession) -> list[Any]:

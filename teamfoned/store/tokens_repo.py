@@ -12,6 +12,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import Invalid, NotFound
+from teamfoned.store.engine import changed_rows
 from teamfoned.store.tables import api_tokens, members, tenants
 
 # A recognisable prefix lets secret scanners and people spot a leaked token.
@@ -109,7 +110,7 @@ async def revoke_token(session: AsyncSession, token_id: uuid.UUID, *,
     stmt = delete(api_tokens).where(api_tokens.c.id == token_id)
     if tenant_id is not None:
         stmt = stmt.where(api_tokens.c.tenant_id == tenant_id)
-    if (await session.execute(stmt)).rowcount == 0:
+    if await changed_rows(session, stmt) == 0:
         raise NotFound("token")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import NotFound
+from teamfoned.store.engine import changed_rows
 from teamfoned.store.tables import webhook_deliveries, webhooks
 
 
@@ -65,9 +66,9 @@ async def create_webhook(session: AsyncSession, tenant_id: uuid.UUID, *, url: st
 
 
 async def remove_webhook(session: AsyncSession, tenant_id: uuid.UUID, hook_id: uuid.UUID) -> bool:
-    done = await session.execute(
+    done = await changed_rows(session,
         delete(webhooks).where(webhooks.c.tenant_id == tenant_id, webhooks.c.id == hook_id))
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+    return bool(done)
 
 
 async def deliveries(session: AsyncSession, tenant_id: uuid.UUID, hook_id: uuid.UUID, *,
