@@ -16,7 +16,6 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
-    ErrorDetails,
     Field,
     SecretStr,
     ValidationError,
