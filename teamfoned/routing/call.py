@@ -104,6 +104,8 @@ _RINGING = frozenset({LegState.DIALLING, LegState.RINGING})
 # A confirming leg has no result yet: the hunt waits for it like for a ringing one.
 _IN_PROGRESS = _RINGING | {LegState.CONFIRMING}
 _LIVE = _IN_PROGRESS | {LegState.CONNECTED, LegState.HANGING_UP}
+# Legs whose result is not recorded yet: what RunnerStopped records `failed`.
+_UNRECORDED = _IN_PROGRESS | {LegState.CONNECTED}
 
 
 @dataclass(slots=True)
@@ -482,9 +484,7 @@ class CallMachine:
         else:
             outcome = CallOutcome.FAILED
         actions: list[Action] = []
-        for member_id in sorted(
-            m for m, leg in self._legs.items() if leg.state in _IN_PROGRESS | {LegState.CONNECTED}
-        ):
+        for member_id in sorted(m for m, leg in self._legs.items() if leg.state in _UNRECORDED):
             leg = self._legs[member_id]
             leg.state = LegState.HANGING_UP
             leg.result = AttemptResult.FAILED

@@ -11,7 +11,8 @@ from teamfoned.routing.model import TeamRoute
 # the reception team".
 _SOUND = re.compile(r"^[A-Za-z0-9_/-]{1,100}$")
 TOO_LATE_PROMPT = "sound:sorry"
-# Long enough for "sorry" to play before the leg is hung up.
+# Long enough for "sorry" to play before the leg is hung up; the call machine times it
+# (TeamPolicy.too_late_seconds), since only it knows when the leg may go.
 TOO_LATE_SECONDS = 2.0
 
 
