@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from teamfoned.routing.model import AttemptResult, CallOutcome
+from teamfoned.routing.model import AttemptResult, CallOutcome, FallbackTarget
 
 __all__ = [
     "Action",
@@ -19,6 +19,7 @@ __all__ = [
     "FinishCall",
     "HangupCaller",
     "HangupLeg",
+    "MarkUnavailableIfMissed",
     "RecordAnswer",
     "RecordAttempt",
     "RunFallback",
@@ -105,9 +106,12 @@ class RecordAnswer(Action):
 
 @dataclass(frozen=True, slots=True)
 class RunFallback(Action):
-    """Carry out the team's fallback for `outcome`, then feed back FallbackFinished."""
+    """Send the caller to `target` (None: the shipped fallback context for `outcome`), then
+    feed back FallbackFinished. A caller who left, or is in the dialplan already, is not moved.
+    When FinishCall follows in the same batch (the runner stopped), nothing is fed back."""
 
     outcome: CallOutcome
+    target: FallbackTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +121,12 @@ class FinishCall(Action):
     `wait_seconds`: from the start of the call until it was answered, or until the hunt
     stopped (caller hung up, fallback started) when it was not.
     `talk_seconds`: from answer to end; None when unanswered.
+    Both are None for a call the runner could not go on with (RunnerStopped).
     """
 
     outcome: CallOutcome
     answered_by: uuid.UUID | None
-    wait_seconds: float
+    wait_seconds: float | None
     talk_seconds: float | None
 
 
@@ -141,9 +146,19 @@ class AskConfirmation(Action):
 
 @dataclass(frozen=True, slots=True)
 class TellTooLate(Action):
-    """Tell the member that a teammate took the call first, then hang up their leg."""
+    """Play the too-late message on the member's leg (a teammate took the call first); the
+    machine hangs the leg up when the message has had its time."""
 
     member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class MarkUnavailableIfMissed(Action):
+    """Make the member unavailable if their last `threshold` attempts, the one just recorded
+    included, all went unanswered (the store holds that history)."""
+
+    member_id: uuid.UUID
+    threshold: int
 
 
 CallAction = (
@@ -162,4 +177,5 @@ CallAction = (
     | SaveRoundRobin
     | AskConfirmation
     | TellTooLate
+    | MarkUnavailableIfMissed
 )

@@ -1,10 +1,13 @@
 """One call's routing as a state machine: events in, actions out; contains no I/O whatsoever.
 
 The machine never awaits, never reads a clock (every event carries `now`) and never draws
-random numbers of its own (the rng comes in). Its promises, whatever order events arrive in:
-every leg that was dialled (and not refused by LegClaimFailed) gets exactly one RecordAttempt,
-the call gets exactly one FinishCall, and an event that does not fit the current state --
-duplicate, late, out of order, or naming a member never dialled -- yields no actions.
+random numbers of its own (the rng comes in). It decides everything about the call: whether
+the team is open, who rings, when a member is made unavailable, how long a too-late member
+hears their message, and how a call ends when the runner cannot go on. Its promises, whatever
+order events arrive in: every leg that was dialled (and not refused by LegClaimFailed) gets
+exactly one RecordAttempt, the call gets exactly one FinishCall, always its last action, and
+an event that does not fit the current state -- duplicate, late, out of order, or naming a
+member never dialled -- yields no actions.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from teamfoned.routing.actions import (
     FinishCall,
     HangupCaller,
     HangupLeg,
+    MarkUnavailableIfMissed,
     RecordAnswer,
     RecordAttempt,
     RunFallback,
@@ -50,13 +54,19 @@ from teamfoned.routing.events import (
     LegRinging,
     MaxWaitReached,
     RingTimeout,
+    RunnerStopped,
+    TooLateDone,
     confirm_timer,
     ring_timer,
+    too_late_timer,
 )
 from teamfoned.routing.model import (
+    UNANSWERED_RESULTS,
     AttemptResult,
     CallOutcome,
     Candidate,
+    FallbackTarget,
+    StopReason,
     TeamPolicy,
     attempt_result_for_cause,
 )
@@ -83,7 +93,8 @@ class LegState(StrEnum):
     # Answered, asked to confirm with the accept key; the caller is not bridged yet.
     CONFIRMING = "confirming"
     CONNECTED = "connected"  # answered and bridged with the caller
-    # We hung it up and recorded its result; its LegEnded has not arrived yet.
+    # We hung it up (or are telling it "too late") and recorded its result; its LegEnded
+    # has not arrived yet.
     HANGING_UP = "hanging_up"
     ENDED = "ended"  # its channel is gone and its result recorded
     NOT_CLAIMED = "not_claimed"  # LegClaimFailed: never dialled, nothing to record
@@ -93,6 +104,8 @@ _RINGING = frozenset({LegState.DIALLING, LegState.RINGING})
 # A confirming leg has no result yet: the hunt waits for it like for a ringing one.
 _IN_PROGRESS = _RINGING | {LegState.CONFIRMING}
 _LIVE = _IN_PROGRESS | {LegState.CONNECTED, LegState.HANGING_UP}
+# Legs whose result is not recorded yet: what RunnerStopped records `failed`.
+_UNRECORDED = _IN_PROGRESS | {LegState.CONNECTED}
 
 
 @dataclass(slots=True)
@@ -121,8 +134,8 @@ class CallMachine:
     `CallMachine(call_id, policy, *, rng, rr_position)`: `policy.strategy` is validated here
     (UnknownStrategy); `rng` is used only by the `random` strategy; `rr_position` is the team's
     stored round-robin position. The call starts at CallerEntered's `now`, and events sent
-    before CallerEntered are ignored. Feed events to `handle`, carry out the returned actions
-    in order.
+    before CallerEntered are ignored, except RunnerStopped. Feed events to `handle`, carry out
+    the returned actions in order.
     """
 
     def __init__(
@@ -207,6 +220,8 @@ class CallMachine:
         match event:
             case CallerEntered():
                 return self._caller_entered(event)
+            case RunnerStopped():
+                return self._runner_stopped(event)
             case _ if self._state in (CallState.WAITING, CallState.FINISHED):
                 return []
             case CandidatesFetched():
@@ -231,6 +246,8 @@ class CallMachine:
                 return self._leg_digit(event)
             case ConfirmTimeout():
                 return self._confirm_timeout(event)
+            case TooLateDone():
+                return self._too_late_done(event)
         return []
 
     def _caller_entered(self, event: CallerEntered) -> list[Action]:
@@ -238,6 +255,10 @@ class CallMachine:
             return []
         self._state = CallState.HUNTING
         self._started_at = event.now
+        if not event.hours.open_at(event.now):
+            # Outside opening hours or on a holiday: nobody rings, the closed fallback takes
+            # the call from its first moment (so it waited 0 s).
+            return self._run_fallback(CallOutcome.CLOSED, event.now, self.policy.closed_fallback)
         return [
             StartRinging(),
             self._start_timer(MAX_WAIT_TIMER, self.policy.max_wait),
@@ -262,7 +283,7 @@ class CallMachine:
         if not wave.members:
             if self.ringing_legs:
                 return []  # a leg still rings; its end will ask again
-            return self._run_fallback(CallOutcome.NO_ONE_AVAILABLE, event.now)
+            return self._run_fallback(CallOutcome.NO_ONE_AVAILABLE, event.now, self.policy.fallback)
         actions: list[Action] = []
         ring_time = self.policy.ring_time
         for candidate in wave.members:
@@ -336,7 +357,7 @@ class CallMachine:
         leg.state = LegState.HANGING_UP
         leg.result = result
         actions = self._cancel_timers([confirm_timer(member_id)])
-        actions += [HangupLeg(member_id), RecordAttempt(member_id, result)]
+        actions += [HangupLeg(member_id), *self._record(member_id, result)]
         return actions + self._hunt_on()
 
     def _accept(self, member_id: uuid.UUID, now: datetime) -> list[Action]:
@@ -348,12 +369,17 @@ class CallMachine:
         self._answered_at = now
         actions: list[Action] = [RecordAnswer(member_id)]
         actions += self._cancel_timers(self._timers)
-        # Teammates still confirming pressed too late: they are told so, not just cut off.
+        # Teammates still confirming pressed too late: they are told so, not just cut off; their
+        # leg is hung up when the message has played (TooLateDone) or the call ends.
         for other in sorted(m for m, o in self._legs.items() if o.state is LegState.CONFIRMING):
             other_leg = self._legs[other]
             other_leg.state = LegState.HANGING_UP
             other_leg.result = AttemptResult.TOO_LATE
-            actions += [TellTooLate(other), RecordAttempt(other, AttemptResult.TOO_LATE)]
+            actions += [
+                TellTooLate(other),
+                self._start_timer(too_late_timer(other), self.policy.too_late_seconds),
+                *self._record(other, AttemptResult.TOO_LATE),
+            ]
         actions += self._hang_up_ringing(AttemptResult.CANCELLED)
         actions.append(Bridge(member_id))
         return actions
@@ -365,21 +391,19 @@ class CallMachine:
             return []
         if leg.state is LegState.HANGING_UP:
             leg.state = LegState.ENDED  # its result was recorded when we hung it up
-            return []
+            # A too-late member who hung up themselves needs no hang-up from us any more.
+            return self._cancel_timers([too_late_timer(member_id)])
         if leg.state is LegState.CONNECTED:
             leg.state = LegState.ENDED
             leg.result = AttemptResult.ANSWERED
-            actions: list[Action] = [
-                HangupCaller(),
-                RecordAttempt(member_id, leg.result),
-            ]
+            actions: list[Action] = [HangupCaller(), *self._record(member_id, leg.result)]
             return actions + self._finish(CallOutcome.ANSWERED, event.now)
         if leg.state is LegState.CONFIRMING:
             # The member hung up during the confirmation prompt: a refusal, not a no-answer.
             leg.state = LegState.ENDED
             leg.result = AttemptResult.DECLINED
             actions = self._cancel_timers([confirm_timer(member_id)])
-            actions.append(RecordAttempt(member_id, leg.result))
+            actions += self._record(member_id, leg.result)
             return actions + self._hunt_on()
         if leg.state not in _IN_PROGRESS:
             return []
@@ -392,7 +416,7 @@ class CallMachine:
         leg.state = LegState.ENDED
         leg.result = result
         actions = self._cancel_timers([ring_timer(member_id)])
-        actions.append(RecordAttempt(member_id, result))
+        actions += self._record(member_id, result)
         return actions + self._hunt_on()
 
     def _ring_timeout(self, event: RingTimeout) -> list[Action]:
@@ -404,10 +428,7 @@ class CallMachine:
         self._timers.discard(name)  # it has expired: nothing left to cancel
         leg.state = LegState.HANGING_UP
         leg.result = AttemptResult.NO_ANSWER
-        actions: list[Action] = [
-            HangupLeg(member_id),
-            RecordAttempt(member_id, leg.result),
-        ]
+        actions: list[Action] = [HangupLeg(member_id), *self._record(member_id, leg.result)]
         return actions + self._hunt_on()
 
     def _max_wait_reached(self, event: MaxWaitReached) -> list[Action]:
@@ -415,7 +436,7 @@ class CallMachine:
             return []
         self._timers.discard(MAX_WAIT_TIMER)
         actions = self._hang_up_ringing(AttemptResult.CANCELLED)
-        return actions + self._run_fallback(CallOutcome.TIMED_OUT, event.now)
+        return actions + self._run_fallback(CallOutcome.TIMED_OUT, event.now, self.policy.fallback)
 
     def _caller_hung_up(self, event: CallerHungUp) -> list[Action]:
         actions: list[Action] = []
@@ -428,10 +449,7 @@ class CallMachine:
             leg = self._legs[self._answered_by]
             leg.state = LegState.HANGING_UP
             leg.result = AttemptResult.ANSWERED
-            actions += [
-                HangupLeg(self._answered_by),
-                RecordAttempt(self._answered_by, leg.result),
-            ]
+            actions += [HangupLeg(self._answered_by), *self._record(self._answered_by, leg.result)]
             return actions + self._finish(CallOutcome.ANSWERED, event.now)
         if self._state is CallState.FALLBACK:
             assert self._fallback_outcome is not None
@@ -444,7 +462,48 @@ class CallMachine:
         assert self._fallback_outcome is not None
         return self._finish(self._fallback_outcome, event.now)
 
+    def _too_late_done(self, event: TooLateDone) -> list[Action]:
+        name = too_late_timer(event.member_id)
+        if name not in self._timers:
+            return []  # cancelled (the member hung up first) or never started
+        self._timers.discard(name)
+        return [HangupLeg(event.member_id)]
+
+    def _runner_stopped(self, event: RunnerStopped) -> list[Action]:
+        """The runner cannot go on: end every leg and the call now, in any state but finished.
+
+        Legs without a result are hung up and recorded `failed`. The caller goes to the shipped
+        fallback unless bridged (then, when the daemon stops, the caller is hung up too rather
+        than left in a silent bridge). The call is `fallback` when the database is away (the
+        caller did reach the fallback), else `failed`.
+        """
+        if self._state is CallState.FINISHED:
+            return []
+        if event.reason is StopReason.DATABASE_UNAVAILABLE:
+            outcome = CallOutcome.FALLBACK
+        else:
+            outcome = CallOutcome.FAILED
+        actions: list[Action] = []
+        for member_id in sorted(m for m, leg in self._legs.items() if leg.state in _UNRECORDED):
+            leg = self._legs[member_id]
+            leg.state = LegState.HANGING_UP
+            leg.result = AttemptResult.FAILED
+            actions += [HangupLeg(member_id), *self._record(member_id, leg.result)]
+        if self._state is not CallState.CONNECTED:
+            actions.append(RunFallback(outcome))
+        elif event.reason is StopReason.DAEMON_STOPPING:
+            actions.append(HangupCaller())
+        return actions + self._finish(outcome, event.now, stopped=True)
+
     # -- helpers --------------------------------------------------------------------------
+
+    def _record(self, member_id: uuid.UUID, result: AttemptResult) -> list[Action]:
+        """RecordAttempt, and for an unanswered ring the team's auto-unavailable check."""
+        actions: list[Action] = [RecordAttempt(member_id, result)]
+        threshold = self.policy.auto_unavailable_after
+        if threshold is not None and threshold > 0 and result in UNANSWERED_RESULTS:
+            actions.append(MarkUnavailableIfMissed(member_id, threshold))
+        return actions
 
     def _fetch(self) -> FetchCandidates:
         self._fetching = True
@@ -475,21 +534,33 @@ class CallMachine:
             leg.state = LegState.HANGING_UP
             leg.result = result
             actions += self._cancel_timers([ring_timer(member_id), confirm_timer(member_id)])
-            actions += [HangupLeg(member_id), RecordAttempt(member_id, result)]
+            actions += [HangupLeg(member_id), *self._record(member_id, result)]
         return actions
 
-    def _run_fallback(self, outcome: CallOutcome, now: datetime) -> list[Action]:
+    def _run_fallback(
+        self, outcome: CallOutcome, now: datetime, target: FallbackTarget | None
+    ) -> list[Action]:
         self._state = CallState.FALLBACK
         self._fallback_outcome = outcome
         self._hunt_ended_at = now
         # The fallback has its own course; the max wait no longer applies.
-        return self._cancel_timers(self._timers) + [RunFallback(outcome)]
+        return self._cancel_timers(self._timers) + [RunFallback(outcome, target)]
 
-    def _finish(self, outcome: CallOutcome, now: datetime) -> list[Action]:
-        assert self._started_at is not None
-        actions = self._cancel_timers(self._timers)
+    def _finish(self, outcome: CallOutcome, now: datetime, *, stopped: bool = False) -> list[Action]:
+        # A member still hearing "too late" is hung up now: nothing would do it later.
+        telling = sorted(
+            m for m, leg in self._legs.items()
+            if leg.state is LegState.HANGING_UP and too_late_timer(m) in self._timers
+        )
+        actions: list[Action] = [HangupLeg(m) for m in telling]
+        actions += self._cancel_timers(self._timers)
         self._state = CallState.FINISHED
         self._outcome = outcome
+        if stopped:
+            # The runner broke off: the record keeps no times for this call.
+            actions.append(FinishCall(outcome, self._answered_by, None, None))
+            return actions
+        assert self._started_at is not None
         talk_seconds: float | None = None
         if self._answered_at is not None:
             waited_until = self._answered_at

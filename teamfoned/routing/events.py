@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from teamfoned.routing.model import Candidate
+from teamfoned.routing.hours import ALWAYS_OPEN, OpeningHours
+from teamfoned.routing.model import Candidate, StopReason
 
 __all__ = [
     "MAX_WAIT_TIMER",
@@ -25,8 +26,11 @@ __all__ = [
     "LegRinging",
     "MaxWaitReached",
     "RingTimeout",
+    "RunnerStopped",
+    "TooLateDone",
     "ring_timer",
     "timer_fired",
+    "too_late_timer",
 ]
 
 # Timer names the machine starts with StartTimer; the runner turns an expired one back into
@@ -34,6 +38,7 @@ __all__ = [
 MAX_WAIT_TIMER = "max_wait"
 _RING_TIMER_PREFIX = "ring:"
 _CONFIRM_TIMER_PREFIX = "confirm:"
+_TOO_LATE_TIMER_PREFIX = "too-late:"
 
 
 def ring_timer(member_id: uuid.UUID) -> str:
@@ -51,7 +56,12 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class CallerEntered(Event):
-    """The caller's channel entered the application; the call starts at `now`."""
+    """The caller's channel entered the application; the call starts at `now`.
+
+    `hours`: the team's opening hours, so the machine decides whether it is open at `now`.
+    """
+
+    hours: OpeningHours = ALWAYS_OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +137,21 @@ class ConfirmTimeout(Event):
     member_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class TooLateDone(Event):
+    """The member's too-late message has had its time to play."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerStopped(Event):
+    """The runner cannot go on (`reason`); the machine ends the call at once. The only event
+    the machine also takes before CallerEntered."""
+
+    reason: StopReason
+
+
 CallEvent = (
     CallerEntered
     | CandidatesFetched
@@ -140,6 +165,8 @@ CallEvent = (
     | FallbackFinished
     | LegDigit
     | ConfirmTimeout
+    | TooLateDone
+    | RunnerStopped
 )
 
 
@@ -148,21 +175,28 @@ def confirm_timer(member_id: uuid.UUID) -> str:
     return f"{_CONFIRM_TIMER_PREFIX}{member_id}"
 
 
+def too_late_timer(member_id: uuid.UUID) -> str:
+    """The name of the timer that lets a too-late member hear their message before the hang-up."""
+    return f"{_TOO_LATE_TIMER_PREFIX}{member_id}"
+
+
+_MEMBER_TIMERS: tuple[tuple[str, type[RingTimeout | ConfirmTimeout | TooLateDone]], ...] = (
+    (_RING_TIMER_PREFIX, RingTimeout),
+    (_CONFIRM_TIMER_PREFIX, ConfirmTimeout),
+    (_TOO_LATE_TIMER_PREFIX, TooLateDone),
+)
+
+
 def timer_fired(
     name: str, *, now: datetime
-) -> MaxWaitReached | RingTimeout | ConfirmTimeout | None:
+) -> MaxWaitReached | RingTimeout | ConfirmTimeout | TooLateDone | None:
     """The event for an expired timer that the machine started; None for a name it never uses."""
     if name == MAX_WAIT_TIMER:
         return MaxWaitReached(now=now)
-    if name.startswith(_CONFIRM_TIMER_PREFIX):
-        try:
-            return ConfirmTimeout(uuid.UUID(name[len(_CONFIRM_TIMER_PREFIX) :]), now=now)
-        except ValueError:
-            return None
-    if name.startswith(_RING_TIMER_PREFIX):
-        try:
-            member_id = uuid.UUID(name[len(_RING_TIMER_PREFIX) :])
-        except ValueError:
-            return None
-        return RingTimeout(member_id, now=now)
+    for prefix, event in _MEMBER_TIMERS:
+        if name.startswith(prefix):
+            try:
+                return event(uuid.UUID(name[len(prefix) :]), now=now)
+            except ValueError:
+                return None
     return None

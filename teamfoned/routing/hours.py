@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$|^24:00$")
 
@@ -71,6 +71,22 @@ def is_open(periods: Collection[WeeklyPeriod], holidays: Collection[date], tz: t
     if now.astimezone(tz).date() in holidays:
         return False
     return not periods or within(periods, tz, now)
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    """A team's weekly opening periods and holidays, read in its time zone."""
+
+    periods: tuple[WeeklyPeriod, ...]
+    holidays: frozenset[date]
+    tz: tzinfo
+
+    def open_at(self, now: datetime) -> bool:
+        return is_open(self.periods, self.holidays, self.tz, now)
+
+
+# No periods and no holidays: a team that keeps no hours is always open.
+ALWAYS_OPEN = OpeningHours((), frozenset(), UTC)
 
 
 def last_boundary(periods: Collection[WeeklyPeriod], tz: tzinfo, now: datetime) -> datetime | None:

@@ -15,8 +15,10 @@ __all__ = [
     "CallOutcome",
     "Candidate",
     "FallbackKind",
+    "FallbackTarget",
     "OpenAttempt",
     "OpenCallState",
+    "StopReason",
     "TeamPolicy",
     "TeamRoute",
     "attempt_result_for_cause",
@@ -40,21 +42,6 @@ class Candidate:
     # An external number (a mobile over the trunk), as opposed to a SIP desk phone: only
     # external legs ask for call confirmation, since only they can reach a voicemail box.
     external: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class TeamPolicy:
-    """A team's routing settings; times are in seconds."""
-
-    strategy: str
-    ring_time: float
-    max_wait: float
-    wrap_up: float
-    # Call confirmation: an answered external leg must press `accept_key` within
-    # `confirm_time` seconds before the caller is bridged to it.
-    confirm_calls: bool = False
-    confirm_time: float = 10.0
-    accept_key: str = "1"
 
 
 class CallOutcome(StrEnum):
@@ -112,6 +99,47 @@ class FallbackKind(StrEnum):
     TEAM = "team"  # overflow into another team of the tenant
 
 
+@dataclass(frozen=True, slots=True)
+class FallbackTarget:
+    """A fallback the team configured: its kind and target (None: the kind's default)."""
+
+    kind: FallbackKind
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPolicy:
+    """A team's routing settings, with the daemon's own timings; times are in seconds."""
+
+    strategy: str
+    ring_time: float
+    max_wait: float
+    wrap_up: float
+    # Call confirmation: an answered external leg must press `accept_key` within
+    # `confirm_time` seconds before the caller is bridged to it.
+    confirm_calls: bool = False
+    confirm_time: float = 10.0
+    accept_key: str = "1"
+    # A member who confirms after a teammate took the call hears the too-late message for
+    # this long before their leg is hung up.
+    too_late_seconds: float = 2.0
+    # Make a member unavailable after this many unanswered attempts in a row (None: never).
+    auto_unavailable_after: int | None = None
+    # Where the call goes when the hunt ends without an answer, and when the team is closed;
+    # None: the team names none, the shipped fallback for that outcome takes the call.
+    fallback: FallbackTarget | None = None
+    closed_fallback: FallbackTarget | None = None
+
+
+class StopReason(StrEnum):
+    """Why a call's runner cannot go on; the call machine ends the call for it."""
+
+    DAEMON_STOPPING = "daemon_stopping"
+    # The database is away and the last availability read is too old to route on.
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    RUNNER_FAILED = "runner_failed"
+
+
 # Q.850 cause codes as Asterisk reports them in ChannelDestroyed / ChannelHangupRequest.
 _RESULT_BY_CAUSE: dict[int, AttemptResult] = {
     17: AttemptResult.BUSY,  # user busy
@@ -155,15 +183,32 @@ class TeamRoute:
     auto_unavailable_after: int | None = None
     confirm_recording: str | None = None
 
-    @property
-    def policy(self) -> TeamPolicy:
+    def policy(self, *, confirm_time: float, too_late_seconds: float) -> TeamPolicy:
+        """The team's routing policy, with the daemon's confirmation time and the length of
+        its too-late message (not team settings, so not in the route)."""
         return TeamPolicy(
             strategy=self.strategy,
             ring_time=self.ring_time,
             max_wait=self.max_wait,
             wrap_up=self.wrap_up,
             confirm_calls=self.confirm_calls,
+            confirm_time=confirm_time,
+            too_late_seconds=too_late_seconds,
+            auto_unavailable_after=self.auto_unavailable_after or None,
+            fallback=_stored_fallback(self.fallback_kind, self.fallback_target),
+            closed_fallback=_stored_fallback(self.closed_kind, self.closed_target),
         )
+
+
+def _stored_fallback(kind: str | None, target: str | None) -> FallbackTarget | None:
+    """A fallback as the store keeps it; None when no kind is set."""
+    if not kind:
+        return None
+    try:
+        return FallbackTarget(FallbackKind(kind), target)
+    except ValueError:
+        # A kind the store should have refused: the shipped dialplan fallback, never silence.
+        return FallbackTarget(FallbackKind.DIALPLAN)
 
 
 @dataclass(frozen=True, slots=True)

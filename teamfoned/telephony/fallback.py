@@ -1,4 +1,4 @@
-"""Where a call goes when the hunt ends without an answer: always somewhere in the dialplan, never silence."""
+"""Where the dialplan takes a caller the call machine sends to a fallback: always somewhere, never silence."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from teamfoned.domain.names import DIALPLAN_TARGET as _DIALPLAN_TARGET
 from teamfoned.domain.names import DID as _DID
 from teamfoned.domain.names import SOUND as _SOUND
-from teamfoned.routing.model import FallbackKind, TeamRoute
+from teamfoned.routing.model import CallOutcome, FallbackKind, FallbackTarget
 
 # Contexts shipped in asterisk-config/extensions.conf.
 DEFAULT_CONTEXT = "teamfoned-fallback"
@@ -17,6 +17,9 @@ UNKNOWN_NUMBER_CONTEXT = "teamfoned-unknown"
 CLOSED_CONTEXT = "teamfoned-closed"
 TRUNK_CONTEXT = "from-trunk"
 DEFAULT_SOUND = "ss-noservice"
+# The shipped context for a fallback the team did not name: the closed one for a closed
+# team, the general one for everything else.
+_SHIPPED_CONTEXT = {CallOutcome.CLOSED: CLOSED_CONTEXT}
 
 # The shapes the administration accepts (teamfoned.domain.names) are checked again here
 # because these values reach Asterisk.
@@ -26,7 +29,7 @@ DEFAULT_SOUND = "ss-noservice"
 class FallbackPlan:
     """A place in the dialplan to continue the caller at, and channel variables to set first."""
 
-    kind: str
+    kind: FallbackKind
     context: str
     extension: str
     priority: int = 1
@@ -37,8 +40,9 @@ class FallbackPlan:
     overflow_team: str | None = None
 
 
-def plan_fallback(route: TeamRoute, dialled: str) -> FallbackPlan:
-    """The team's configured fallback.
+def plan_fallback(target: FallbackTarget | None, dialled: str, *, outcome: CallOutcome) -> FallbackPlan:
+    """The dialplan place for the fallback the machine chose (None: the shipped context for
+    `outcome`, at the dialled number).
 
     `dialplan`: continue at context[,extension[,priority]] (default: teamfoned-fallback at the
     dialled number), so voicemail or an operator stays the sysadmin's choice. `number`: dial
@@ -46,18 +50,20 @@ def plan_fallback(route: TeamRoute, dialled: str) -> FallbackPlan:
     `announce`: play a sound (default ss-noservice) and hang up. A stored value that does not
     fit goes to the shipped fallback context, never to silence.
     """
-    kind, target = route.fallback_kind or FallbackKind.DIALPLAN, (route.fallback_target or "").strip()
-    if kind == FallbackKind.DIALPLAN:
-        match = _DIALPLAN_TARGET.match(target) if target else None
+    if target is None:
+        return FallbackPlan(FallbackKind.DIALPLAN, _SHIPPED_CONTEXT.get(outcome, DEFAULT_CONTEXT), dialled)
+    kind, text = target.kind, (target.target or "").strip()
+    if kind is FallbackKind.DIALPLAN:
+        match = _DIALPLAN_TARGET.match(text) if text else None
         if match:
             context, extension, priority = match.groups()
             return FallbackPlan(kind, context, extension or dialled, int(priority or 1))
         return FallbackPlan(kind, DEFAULT_CONTEXT, dialled)
-    if kind == FallbackKind.NUMBER and _DID.match(target):
-        return FallbackPlan(kind, DIAL_CONTEXT, "s", dial_number=target if target.startswith("+") else f"+{target}")
-    if kind == FallbackKind.TEAM and target:
-        return FallbackPlan(kind, TRUNK_CONTEXT, "", overflow_team=target)
-    if kind == FallbackKind.ANNOUNCE and (not target or _SOUND.match(target)):
+    if kind is FallbackKind.NUMBER and _DID.match(text):
+        return FallbackPlan(kind, DIAL_CONTEXT, "s", dial_number=text if text.startswith("+") else f"+{text}")
+    if kind is FallbackKind.TEAM and text:
+        return FallbackPlan(kind, TRUNK_CONTEXT, "", overflow_team=text)
+    if kind is FallbackKind.ANNOUNCE and (not text or _SOUND.match(text)):
         return FallbackPlan(kind, ANNOUNCE_CONTEXT, "s",
-                            variables=(("TEAMFONED_SOUND", target or DEFAULT_SOUND),))
+                            variables=(("TEAMFONED_SOUND", text or DEFAULT_SOUND),))
     return FallbackPlan(FallbackKind.DIALPLAN, DEFAULT_CONTEXT, dialled)

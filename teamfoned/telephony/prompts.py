@@ -12,7 +12,8 @@ from teamfoned.routing.model import TeamRoute
 # A team's own recording (a sound name) replaces the first part, e.g. "this is a call for
 # the reception team". The recording's name is checked against the shape of a sound name.
 TOO_LATE_PROMPT = "sound:sorry"
-# Long enough for "sorry" to play before the leg is hung up.
+# Long enough for "sorry" to play before the leg is hung up; the call machine times it
+# (TeamPolicy.too_late_seconds), since only it knows when the leg may go.
 TOO_LATE_SECONDS = 2.0
 
 

@@ -8,14 +8,14 @@ the machine never sees two events at once.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import math
 import random
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -23,6 +23,7 @@ import structlog
 from teamfoned.domain.phones import PhoneKind, PhoneRejected
 from teamfoned.metrics import Metrics
 from teamfoned.routing import (
+    Action,
     AskConfirmation,
     Bridge,
     CallerEntered,
@@ -41,23 +42,26 @@ from teamfoned.routing import (
     LegDigit,
     LegEnded,
     LegRinging,
+    MarkUnavailableIfMissed,
+    OpeningHours,
     RecordAnswer,
     RecordAttempt,
     RunFallback,
+    RunnerStopped,
     SaveRoundRobin,
     StartRinging,
     StartTimer,
+    StopReason,
     TellTooLate,
 )
 from teamfoned.routing.events import Event, timer_fired
-from teamfoned.routing.hours import is_open
-from teamfoned.routing.model import UNANSWERED_RESULTS, CallOutcome, TeamRoute
+from teamfoned.routing.model import CallOutcome, TeamRoute
 from teamfoned.store.resilient_repo import DatabaseUnavailable
 from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.dialstring import dial_target
-from teamfoned.telephony.fallback import CLOSED_CONTEXT, DEFAULT_CONTEXT, FallbackPlan, plan_fallback
+from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
 from teamfoned.telephony.prompts import (
     TOO_LATE_PROMPT,
     TOO_LATE_SECONDS,
@@ -104,15 +108,6 @@ class RunnerContext:
     metrics: Metrics = field(default_factory=Metrics)
 
 
-class HangupChannel:
-    """Not a machine event: a channel to hang up now (a too-late leg whose message played)."""
-
-    __slots__ = ("channel_id",)
-
-    def __init__(self, channel_id: str) -> None:
-        self.channel_id = channel_id
-
-
 class TimerExpired:
     """Inbox item: a machine timer ran out."""
 
@@ -122,11 +117,15 @@ class TimerExpired:
         self.name = name
 
 
+# What a call's inbox holds: ARI events (plain JSON objects) and our own expired timers.
+InboxItem = dict[str, Any] | TimerExpired
+
+
 class CallRunner:
     """Owns one caller's journey: its machine, its legs, its timers and its bridge."""
 
-    def __init__(self, ctx: RunnerContext, channel: dict, dialled: str, route: TeamRoute,
-                 inbox: asyncio.Queue, *, caller_ringing: bool = False) -> None:
+    def __init__(self, ctx: RunnerContext, channel: dict[str, Any], dialled: str, route: TeamRoute,
+                 inbox: asyncio.Queue[InboxItem], *, caller_ringing: bool = False) -> None:
         self.ctx = ctx
         self.call_id = uuid.uuid4()
         self.caller_channel_id: str = channel["id"]
@@ -134,8 +133,8 @@ class CallRunner:
         self.caller_name: str = channel.get("caller", {}).get("name") or ""
         self.dialled = dialled
         self.route = route
-        policy = dataclasses.replace(route.policy, confirm_time=ctx.confirm_time)
-        self.machine = CallMachine(self.call_id, policy, rng=ctx.rng, rr_position=route.rr_position)
+        self.policy = route.policy(confirm_time=ctx.confirm_time, too_late_seconds=TOO_LATE_SECONDS)
+        self.machine = CallMachine(self.call_id, self.policy, rng=ctx.rng, rr_position=route.rr_position)
         # The dispatcher created the inbox when the caller arrived: nothing sent since is lost.
         self.inbox = inbox
         self.legs: dict[uuid.UUID, Leg] = {}
@@ -144,11 +143,12 @@ class CallRunner:
         # The dispatcher rings every caller before any database work: then not twice.
         self.caller_ringing = caller_ringing
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        # Actions the machine asked for and not carried out yet: if the runner breaks off in
+        # the middle of the batch that finished the call, the rest is still carried out.
+        self._unfinished: deque[Action] = deque()
         self._caller_gone = False
         # The caller was handed to the dialplan: their StasisEnd ends the fallback, not the call.
         self._in_fallback_dialplan = False
-        # Legs told "too late": hung up when their short message has played.
-        self._too_late: dict[str, str] = {}
         self.log = log.bind(call_id=str(self.call_id), team=route.team_name)
 
     # -- inbox --------------------------------------------------------------------------
@@ -156,54 +156,46 @@ class CallRunner:
     async def run(self) -> None:
         """Handle the call from its first event until the machine finishes."""
         self.ctx.metrics.calls_in_progress.inc()
-        opening = None
+        hours: asyncio.Future[OpeningHours] | None = None
         try:
             # Independent reads and writes overlap: the opening hours are read while the call
             # row is written (two round trips in the time of one, before the first ring).
-            opening = asyncio.ensure_future(self._open_now())
+            hours = asyncio.ensure_future(self._opening_hours())
             await self.ctx.repo.start_call(
                 self.call_id, self.route.tenant_id, self.route.team_id,
                 caller_number=self.caller_number or None, dialled_number=self.dialled,
                 channel_id=self.caller_channel_id, node=self.ctx.node, now=self.ctx.clock(),
             )
             self.log.info("call_started", dialled=self.dialled, strategy=self.route.strategy)
-            if not await opening:
-                await self._closed()
-                return
-            await self._feed(CallerEntered(now=self.ctx.clock()))
+            await self._feed(CallerEntered(await hours, now=self.ctx.clock()))
             while not self.machine.finished:
-                item = await self.inbox.get()
-                event = self._translate(item)
-                if isinstance(event, HangupChannel):
-                    await self._quietly(self.ctx.ari.hangup(event.channel_id))
-                elif event is not None:
+                event = self._translate(await self.inbox.get())
+                if event is not None:
                     await self._feed(event)
         except asyncio.CancelledError:
             # The daemon is stopping: end the call's legs; the caller goes to the fallback.
-            await self._abandon("daemon_stopping")
+            await self._stop(StopReason.DAEMON_STOPPING)
             raise
         except DatabaseUnavailable as exc:
             # The database is away and the last availability we read is too old to route on.
             self.log.error("call_not_routable", error=str(exc))
-            await self._abandon("database_unavailable", outcome="fallback")
+            await self._stop(StopReason.DATABASE_UNAVAILABLE)
         except Exception:
             self.log.exception("call_runner_failed")
-            await self._abandon("runner_failed")
+            await self._stop(StopReason.RUNNER_FAILED)
         finally:
-            if opening is not None:
-                if not opening.done():
-                    opening.cancel()
-                elif not opening.cancelled():
-                    opening.exception()  # retrieved: the failure, if any, was handled above
+            if hours is not None:
+                if not hours.done():
+                    hours.cancel()
+                elif not hours.cancelled():
+                    hours.exception()  # retrieved: the failure, if any, was handled above
             self.ctx.metrics.calls_in_progress.dec()
             await self._cleanup()
 
-    def _translate(self, item) -> Event | None:
+    def _translate(self, item: InboxItem) -> Event | None:
         now = self.ctx.clock()
         if isinstance(item, TimerExpired):
             self._timers.pop(item.name, None)
-            if item.name in self._too_late:
-                return HangupChannel(self._too_late.pop(item.name))
             return timer_fired(item.name, now=now)
         kind = item.get("type")
         channel = item.get("channel") or {}
@@ -216,7 +208,7 @@ class CallRunner:
                     return FallbackFinished(now=now)
                 return CallerHungUp(now=now)
             return None
-        leg = self.legs_by_channel.get(channel_id)
+        leg = self.legs_by_channel.get(channel_id) if isinstance(channel_id, str) else None
         if leg is None:
             return None
         if kind == "ChannelStateChange" and channel.get("state") == "Ringing":
@@ -234,13 +226,29 @@ class CallRunner:
     async def _feed(self, first: Event) -> None:
         pending: deque[Event] = deque([first])
         while pending:
-            event = pending.popleft()
-            for action in self.machine.handle(event):
-                follow_up = await self._carry_out(action)
+            self._unfinished.extend(self.machine.handle(pending.popleft()))
+            while self._unfinished:
+                follow_up = await self._carry_out(self._unfinished.popleft())
                 if follow_up is not None:
                     pending.append(follow_up)
 
-    async def _carry_out(self, action) -> Event | None:
+    async def _stop(self, reason: StopReason) -> None:
+        """The one way out when the runner cannot go on: the machine says how the call ends."""
+        if self.machine.finished:
+            # It broke off in the batch that ended the call: that batch still ends it.
+            actions = list(self._unfinished)
+        else:
+            actions = self.machine.handle(RunnerStopped(reason, now=self.ctx.clock()))
+        self._unfinished.clear()
+        for action in actions:
+            try:
+                await self._carry_out(action)  # a fed-back event finds the machine finished
+            except Exception:
+                # One failed step must not keep the rest (the record of the call) from happening.
+                self.log.exception("call_stop_step_failed", action=type(action).__name__)
+        self.log.warning("call_abandoned", reason=str(reason))
+
+    async def _carry_out(self, action: Action) -> Event | None:
         ari, repo, now = self.ctx.ari, self.ctx.repo, self.ctx.clock
         match action:
             case StartRinging():
@@ -268,33 +276,34 @@ class CallRunner:
             case RecordAttempt(member_id=member_id, result=result):
                 leg = self.legs.get(member_id)
                 if leg is not None and leg.claimed:
-                    await repo.attempt_ended(leg.attempt_id, str(result), now=now())
-                    self.ctx.metrics.attempt_ended(str(result), self._ring_seconds(leg))
+                    await repo.attempt_ended(leg.attempt_id, result, now=now())
+                    self.ctx.metrics.attempt_ended(result, self._ring_seconds(leg))
                     self.log.info("attempt_ended", member=str(member_id), result=str(result))
-                    threshold = self.route.auto_unavailable_after
-                    if threshold and str(result) in UNANSWERED_RESULTS and await repo.mark_unavailable_after_misses(
-                            member_id, threshold, now=now()):
-                        self.log.warning("member_auto_unavailable", member=str(member_id), misses=threshold)
+            case MarkUnavailableIfMissed(member_id=member_id, threshold=threshold):
+                leg = self.legs.get(member_id)
+                if leg is not None and leg.claimed and await repo.mark_unavailable_after_misses(
+                        member_id, threshold, now=now()):
+                    self.log.warning("member_auto_unavailable", member=str(member_id), misses=threshold)
             case RecordAnswer(member_id=member_id):
                 leg = self.legs[member_id]
                 leg.rang_for = self._ring_seconds(leg)
                 await asyncio.gather(repo.attempt_answered(leg.attempt_id, now=now()),
                                      repo.call_answered(self.call_id, member_id, now=now()))
                 self.log.info("call_answered", member=str(member_id))
-            case RunFallback(outcome=outcome):
-                return await self._fallback(outcome)
+            case RunFallback(outcome=outcome, target=target):
+                return await self._fallback(outcome, plan_fallback(target, self.dialled, outcome=outcome))
             case FinishCall(outcome=outcome, wait_seconds=wait, talk_seconds=talk):
-                await repo.finish_call(self.call_id, str(outcome), now=now(),
+                await repo.finish_call(self.call_id, outcome, now=now(),
                                        wait_seconds=wait, talk_seconds=talk)
-                self.ctx.metrics.call_finished(str(outcome), wait)
-                self.log.info("call_finished", outcome=str(outcome), wait_seconds=round(wait, 3),
-                              talk_seconds=None if talk is None else round(talk, 3))
+                self.ctx.metrics.call_finished(outcome, wait)
+                self.log.info("call_finished", outcome=str(outcome), wait_seconds=_rounded(wait),
+                              talk_seconds=_rounded(talk))
             case AskConfirmation(member_id=member_id):
                 await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(
-                    self.route, self.dialled, self.machine.policy.accept_key)))
+                    self.route, self.dialled, self.policy.accept_key)))
                 self.log.info("confirmation_asked", member=str(member_id))
             case TellTooLate(member_id=member_id):
-                await self._tell_too_late(self.legs[member_id])
+                await self._quietly(ari.play(self.legs[member_id].channel_id, TOO_LATE_PROMPT))
             case SaveRoundRobin(position=position):
                 await repo.save_rr_position(self.route.team_id, position)
         return None
@@ -340,14 +349,6 @@ class CallRunner:
         self.log.info("member_dialled", member=str(member_id), attempt=len(self.legs))
         return None
 
-    async def _tell_too_late(self, leg: Leg) -> None:
-        """A teammate took the call first: say sorry, then hang up shortly after."""
-        await self._quietly(self.ctx.ari.play(leg.channel_id, TOO_LATE_PROMPT))
-        name = f"too-late:{leg.member_id}"
-        loop = asyncio.get_running_loop()
-        self._timers[name] = loop.call_later(TOO_LATE_SECONDS, self.inbox.put_nowait, TimerExpired(name))
-        self._too_late[name] = leg.channel_id
-
     async def _bridge(self, leg: Leg) -> None:
         ari = self.ctx.ari
         self.bridge_id = f"{BRIDGE_PREFIX}{self.call_id}"
@@ -362,43 +363,32 @@ class CallRunner:
             return
         self.log.info("call_bridged", member=str(leg.member_id))
 
-    async def _open_now(self) -> bool:
-        now = self.ctx.clock()
+    async def _opening_hours(self) -> OpeningHours:
+        """The team's hours as the machine needs them; whether it is open is the machine's call."""
+        tz: tzinfo
         try:
             tz = ZoneInfo(self.route.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             self.log.warning("team_timezone_unknown", timezone=self.route.timezone)
             tz = UTC
-        periods, holidays = await self.ctx.repo.opening_hours(self.route.team_id, now.astimezone(tz).date())
-        return is_open(periods, holidays, tz, now)
+        around = self.ctx.clock().astimezone(tz).date()
+        periods, holidays = await self.ctx.repo.opening_hours(self.route.team_id, around)
+        return OpeningHours(tuple(periods), frozenset(holidays), tz)
 
-    async def _closed(self) -> None:
-        """Outside opening hours or on a holiday: the team's closed fallback, outcome closed."""
-        route = self.route
-        closed = dataclasses.replace(
-            route,
-            fallback_kind=route.closed_kind or "dialplan",
-            fallback_target=route.closed_target if route.closed_kind else CLOSED_CONTEXT,
-        )
-        self.log.info("team_closed", kind=closed.fallback_kind)
-        await self._fallback(CallOutcome.CLOSED, plan_fallback(closed, self.dialled))
-        await self.ctx.repo.finish_call(self.call_id, str(CallOutcome.CLOSED), now=self.ctx.clock(),
-                                        wait_seconds=0.0, talk_seconds=None)
-        self.log.info("call_finished", outcome=str(CallOutcome.CLOSED))
-
-    async def _fallback(self, outcome, plan: FallbackPlan | None = None) -> Event | None:
-        plan = plan or plan_fallback(self.route, self.dialled)
-        self.log.info("fallback", kind=plan.kind, outcome=str(outcome))
-        if self._caller_gone:
+    async def _fallback(self, outcome: CallOutcome, plan: FallbackPlan) -> Event | None:
+        self.log.info("fallback", kind=str(plan.kind), outcome=str(outcome))
+        if self._caller_gone or self._in_fallback_dialplan:
+            # Gone, or already in the dialplan (the runner stopped during the fallback): the
+            # caller is not ours to move any more.
             return FallbackFinished(now=self.ctx.clock())
         ari = self.ctx.ari
         try:
             extension = plan.extension
             if plan.overflow_team is not None:
-                extension = await self.ctx.repo.team_number(self.route.tenant_id, plan.overflow_team)
-                if extension is None:
+                number = await self.ctx.repo.team_number(self.route.tenant_id, plan.overflow_team)
+                if number is None:
                     raise PhoneRejected(f"overflow team {plan.overflow_team!r} has no number")
-                extension = extension.lstrip("+")
+                extension = number.lstrip("+")
             variables = list(plan.variables)
             if plan.dial_number is not None:
                 variables.append(("TEAMFONED_DIAL", dial_target(
@@ -421,33 +411,9 @@ class CallRunner:
 
     # -- clean-up -------------------------------------------------------------------------
 
-    async def _abandon(self, reason: str, outcome: str = "failed") -> None:
-        """End what this call holds when the runner cannot go on."""
-        ari = self.ctx.ari
-        for leg in self.legs.values():
-            if leg.claimed:
-                await self._quietly(ari.hangup(leg.channel_id))
-                await self._quietly(self.ctx.repo.attempt_ended(leg.attempt_id, "failed", now=self.ctx.clock()))
-        if not self.machine.finished:
-            if not self._caller_gone and self.bridge_id is None:
-                # Never leave the caller in silence: the shipped dialplan fallback takes over.
-                self._in_fallback_dialplan = True
-                await self._quietly(ari.continue_in_dialplan(
-                    self.caller_channel_id, context=DEFAULT_CONTEXT, extension=self.dialled, priority=1))
-            elif not self._caller_gone and reason == "daemon_stopping":
-                # Talking when the daemon had to stop (drain limit): their member is gone, so
-                # end the caller's side too rather than leave them in a silent bridge.
-                await self._quietly(ari.hangup(self.caller_channel_id))
-            await self._quietly(self.ctx.repo.finish_call(
-                self.call_id, outcome, now=self.ctx.clock(), wait_seconds=None, talk_seconds=None))
-            self.ctx.metrics.call_finished(outcome, None)
-        self.log.warning("call_abandoned", reason=reason)
-
     async def _cleanup(self) -> None:
         for name in list(self._timers):
             self._cancel_timer(name)
-        for channel_id in self._too_late.values():
-            await self._quietly(self.ctx.ari.hangup(channel_id))
         for channel_id in self.legs_by_channel:
             self.ctx.forget_channel(channel_id)
         self.ctx.forget_channel(self.caller_channel_id)
@@ -466,9 +432,13 @@ class CallRunner:
         if handle is not None:
             handle.cancel()
 
-    async def _quietly(self, coro) -> None:
+    async def _quietly(self, coro: Awaitable[Any]) -> None:
         """Best-effort ARI call: a channel that is already gone is not an error for us."""
         try:
             await coro
         except AriError as exc:
             self.log.info("ari_call_ignored", error=str(exc))
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)

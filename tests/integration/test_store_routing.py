@@ -95,7 +95,7 @@ async def test_team_for_number(engine: AsyncEngine) -> None:
     assert (route.tenant_id, route.team_id, route.team_name, route.strategy) == (
         s.tenant_id, s.team_id, "desk", "linear")
     assert (route.ring_time, route.max_wait, route.wrap_up) == (20.0, 120.0, 30.0)
-    assert route.policy.strategy == "linear"
+    assert route.policy(confirm_time=10, too_late_seconds=2).strategy == "linear"
     assert (await repo.team_for_number("31201234567")) == route  # without "+"
     assert await repo.team_for_number("+31209999999") is None
     await repo.save_rr_position(s.team_id, 2)

@@ -13,24 +13,30 @@ from teamfoned.routing import (
     CallerEntered,
     CallerHungUp,
     CallMachine,
+    CallOutcome,
+    CancelTimer,
     Candidate,
     CandidatesFetched,
     ConfirmTimeout,
     Dial,
     FetchCandidates,
     FinishCall,
+    HangupCaller,
     HangupLeg,
     LegAnswered,
     LegDigit,
     LegEnded,
     LegState,
+    MarkUnavailableIfMissed,
     RecordAnswer,
     RecordAttempt,
     StartTimer,
     TeamPolicy,
     TellTooLate,
+    TooLateDone,
     confirm_timer,
     timer_fired,
+    too_late_timer,
 )
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -41,9 +47,10 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def machine(strategy="linear", confirm=True) -> CallMachine:
+def machine(strategy="linear", confirm=True, auto_unavailable_after=None) -> CallMachine:
     policy = TeamPolicy(strategy=strategy, ring_time=20, max_wait=120, wrap_up=0,
-                        confirm_calls=confirm, confirm_time=8)
+                        confirm_calls=confirm, confirm_time=8, too_late_seconds=3,
+                        auto_unavailable_after=auto_unavailable_after)
     m = CallMachine(uuid.uuid4(), policy, rng=random.Random(1), rr_position=None)
     m.handle(CallerEntered(now=at(0)))
     return m
@@ -145,3 +152,64 @@ def test_caller_hanging_up_during_confirmation_cancels_the_leg():
 def test_dial_is_unchanged_by_confirmation():
     m = machine()
     assert Dial(A, 20) in offer(m, A)
+
+
+def too_late(strategy="ring_all") -> CallMachine:
+    """A ring_all call where B took it while A was still confirming."""
+    m = machine(strategy=strategy)
+    offer(m, A, B)
+    m.handle(LegAnswered(A, now=at(3)))
+    m.handle(LegAnswered(B, now=at(3.5)))
+    m.handle(LegDigit(B, "1", now=at(5)))
+    return m
+
+
+def test_too_late_member_hears_the_message_before_the_machine_hangs_them_up():
+    m = machine(strategy="ring_all")
+    offer(m, A, B)
+    m.handle(LegAnswered(A, now=at(3)))
+    m.handle(LegAnswered(B, now=at(3.5)))
+    actions = m.handle(LegDigit(B, "1", now=at(5)))
+    told = actions.index(TellTooLate(A))
+    assert actions[told:told + 3] == [
+        TellTooLate(A),
+        StartTimer(too_late_timer(A), 3),
+        RecordAttempt(A, AttemptResult.TOO_LATE),
+    ]
+    assert HangupLeg(A) not in actions  # not cut off mid-sentence
+    assert m.timers == {too_late_timer(A)}
+    assert m.handle(timer_fired(too_late_timer(A), now=at(8))) == [HangupLeg(A)]
+    assert m.handle(TooLateDone(A, now=at(8))) == []  # once
+    assert m.handle(LegEnded(A, 16, now=at(8.1))) == []
+
+
+def test_too_late_member_who_hangs_up_first_needs_no_hang_up():
+    m = too_late()
+    assert m.handle(LegEnded(A, 16, now=at(6))) == [CancelTimer(too_late_timer(A))]
+    assert m.handle(TooLateDone(A, now=at(8))) == []
+
+
+def test_call_ending_while_a_member_hears_too_late_hangs_them_up_first():
+    m = too_late()
+    assert m.handle(LegEnded(B, 16, now=at(6))) == [
+        HangupCaller(),
+        RecordAttempt(B, AttemptResult.ANSWERED),
+        HangupLeg(A),
+        CancelTimer(too_late_timer(A)),
+        FinishCall(CallOutcome.ANSWERED, B, 5.0, 1.0),
+    ]
+    assert m.timers == frozenset()
+
+
+def test_a_confirmation_that_times_out_counts_towards_auto_unavailable():
+    m = machine(auto_unavailable_after=2)
+    offer(m, A)
+    m.handle(LegAnswered(A, now=at(3)))
+    actions = m.handle(ConfirmTimeout(A, now=at(11)))
+    record = actions.index(RecordAttempt(A, AttemptResult.CONFIRM_TIMEOUT))
+    assert actions[record + 1] == MarkUnavailableIfMissed(A, 2)
+    # A decline is a person's answer: it does not count.
+    m = machine(auto_unavailable_after=2)
+    offer(m, A)
+    m.handle(LegAnswered(A, now=at(3)))
+    assert not any(isinstance(a, MarkUnavailableIfMissed) for a in m.handle(LegDigit(A, "2", now=at(4))))

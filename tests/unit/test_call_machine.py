@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from teamfoned.routing import (
+    ALWAYS_OPEN,
     MAX_WAIT_TIMER,
     Action,
     AttemptResult,
@@ -23,6 +24,8 @@ from teamfoned.routing import (
     CandidatesFetched,
     Dial,
     FallbackFinished,
+    FallbackKind,
+    FallbackTarget,
     FetchCandidates,
     FinishCall,
     HangupCaller,
@@ -32,20 +35,27 @@ from teamfoned.routing import (
     LegEnded,
     LegRinging,
     LegState,
+    MarkUnavailableIfMissed,
     MaxWaitReached,
+    OpeningHours,
     RecordAnswer,
     RecordAttempt,
     RingTimeout,
     RunFallback,
+    RunnerStopped,
     SaveRoundRobin,
     StartRinging,
     StartTimer,
+    StopReason,
     TeamPolicy,
+    TooLateDone,
     UnknownStrategy,
     attempt_result_for_cause,
     ring_timer,
     timer_fired,
+    too_late_timer,
 )
+from teamfoned.routing.hours import WeeklyPeriod
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 A, B, C = (uuid.UUID(int=n) for n in (1, 2, 3))
@@ -477,6 +487,8 @@ def test_nothing_after_finish() -> None:
         MaxWaitReached(now=at(11)),
         CallerHungUp(now=at(11)),
         FallbackFinished(now=at(11)),
+        TooLateDone(A, now=at(11)),
+        RunnerStopped(StopReason.RUNNER_FAILED, now=at(11)),
     ]
     for event in late:
         assert m.handle(event) == []
@@ -491,3 +503,170 @@ def test_timer_names_turn_back_into_events() -> None:
     assert timer_fired(ring_timer(A), now=at(2)) == RingTimeout(A, now=at(2))
     assert timer_fired("ring:not-a-uuid", now=at(2)) is None
     assert timer_fired("wrap_up", now=at(2)) is None
+    assert timer_fired(too_late_timer(A), now=at(3)) == TooLateDone(A, now=at(3))
+    assert timer_fired("too-late:nobody", now=at(3)) is None
+
+
+# -- opening hours -------------------------------------------------------------------------
+
+# T0 is a Wednesday, 09:00 UTC.
+MORNINGS = OpeningHours((WeeklyPeriod(2, "08:00", "12:00"),), frozenset(), UTC)
+AFTERNOONS = OpeningHours((WeeklyPeriod(2, "13:00", "17:00"),), frozenset(), UTC)
+CLOSED_TARGET = FallbackTarget(FallbackKind.NUMBER, "+31201239999")
+
+
+def with_fallbacks(closed: FallbackTarget | None) -> CallMachine:
+    policy = TeamPolicy(strategy="linear", ring_time=20, max_wait=120, wrap_up=0,
+                        fallback=FallbackTarget(FallbackKind.ANNOUNCE), closed_fallback=closed)
+    return CallMachine(uuid.uuid4(), policy, rng=random.Random(1), rr_position=None)
+
+
+def test_open_team_hunts_as_always() -> None:
+    for hours in (MORNINGS, ALWAYS_OPEN):
+        m = machine()
+        actions = m.handle(CallerEntered(hours, now=at(0)))
+        assert actions[0] == StartRinging() and m.state is CallState.HUNTING
+
+
+def test_closed_team_runs_the_closed_fallback_and_finishes_through_it() -> None:
+    m = with_fallbacks(CLOSED_TARGET)
+    # Nobody rings, no max wait: the closed fallback at once.
+    assert m.handle(CallerEntered(AFTERNOONS, now=at(0))) == [
+        RunFallback(CallOutcome.CLOSED, CLOSED_TARGET)
+    ]
+    assert m.state is CallState.FALLBACK and m.timers == frozenset()
+    assert m.handle(FallbackFinished(now=at(40))) == [
+        FinishCall(CallOutcome.CLOSED, None, 0.0, None)
+    ]
+    assert m.outcome is CallOutcome.CLOSED
+
+
+def test_closed_team_without_its_own_fallback_gets_the_shipped_one() -> None:
+    # Not the team's no-answer fallback: None, the shipped closed context.
+    m = with_fallbacks(None)
+    assert m.handle(CallerEntered(AFTERNOONS, now=at(0))) == [RunFallback(CallOutcome.CLOSED)]
+    assert m.handle(CallerHungUp(now=at(3)))[-1] == FinishCall(CallOutcome.CLOSED, None, 0.0, None)
+
+
+def test_a_holiday_closes_an_open_hour() -> None:
+    holiday = OpeningHours(MORNINGS.periods, frozenset({T0.date()}), UTC)
+    m = with_fallbacks(CLOSED_TARGET)
+    assert m.handle(CallerEntered(holiday, now=at(0))) == [
+        RunFallback(CallOutcome.CLOSED, CLOSED_TARGET)
+    ]
+
+
+def test_the_no_answer_fallback_is_the_teams_own() -> None:
+    m = with_fallbacks(CLOSED_TARGET)
+    m.handle(CallerEntered(MORNINGS, now=at(0)))
+    assert m.handle(CandidatesFetched((), now=at(1)))[-1] == RunFallback(
+        CallOutcome.NO_ONE_AVAILABLE, FallbackTarget(FallbackKind.ANNOUNCE)
+    )
+
+
+# -- auto-unavailable ----------------------------------------------------------------------
+
+
+def auto_unavailable(after: int | None, strategy: str = "ring_all") -> CallMachine:
+    policy = TeamPolicy(strategy=strategy, ring_time=20, max_wait=120, wrap_up=0,
+                        auto_unavailable_after=after)
+    m = CallMachine(uuid.uuid4(), policy, rng=random.Random(1), rr_position=None)
+    m.handle(CallerEntered(now=at(0)))
+    return m
+
+
+def test_an_unanswered_ring_asks_to_mark_the_member_unavailable_right_after_its_record() -> None:
+    m = auto_unavailable(3)
+    m.handle(CandidatesFetched((cand(A), cand(B)), now=at(1)))
+    # A no-answer cause from the network counts...
+    assert m.handle(LegEnded(B, 19, now=at(5))) == [
+        CancelTimer(ring_timer(B)),
+        RecordAttempt(B, AttemptResult.NO_ANSWER),
+        MarkUnavailableIfMissed(B, 3),
+    ]
+    # ... and so does our own ring timer.
+    assert m.handle(RingTimeout(A, now=at(21))) == [
+        HangupLeg(A),
+        RecordAttempt(A, AttemptResult.NO_ANSWER),
+        MarkUnavailableIfMissed(A, 3),
+        FetchCandidates(exclude=frozenset({A, B})),
+    ]
+
+
+def test_other_results_and_teams_without_a_threshold_mark_nobody() -> None:
+    m = auto_unavailable(3)
+    m.handle(CandidatesFetched((cand(A), cand(B), cand(C)), now=at(1)))
+    busy = m.handle(LegEnded(A, 17, now=at(2)))
+    cancelled = m.handle(LegAnswered(B, now=at(3)))
+    assert not any(isinstance(a, MarkUnavailableIfMissed) for a in busy + cancelled)
+    m = auto_unavailable(None)
+    m.handle(CandidatesFetched((cand(A),), now=at(1)))
+    assert not any(isinstance(a, MarkUnavailableIfMissed) for a in m.handle(RingTimeout(A, now=at(21))))
+
+
+# -- the runner stops ----------------------------------------------------------------------
+
+
+def stopped(m: CallMachine, reason: StopReason, now: float = 9) -> list[Action]:
+    return m.handle(RunnerStopped(reason, now=at(now)))
+
+
+def test_runner_stopping_while_hunting_fails_the_legs_and_hands_the_caller_over() -> None:
+    m = ringing(A, B)
+    m.handle(LegEnded(A, 17, now=at(2)))  # recorded busy: nothing more for A
+    assert stopped(m, StopReason.DAEMON_STOPPING) == [
+        HangupLeg(B),
+        RecordAttempt(B, AttemptResult.FAILED),
+        RunFallback(CallOutcome.FAILED),
+        CancelTimer(MAX_WAIT_TIMER),
+        CancelTimer(ring_timer(B)),
+        FinishCall(CallOutcome.FAILED, None, None, None),
+    ]
+    assert m.finished and m.outcome is CallOutcome.FAILED
+    assert stopped(m, StopReason.RUNNER_FAILED) == []
+
+
+def test_database_away_is_a_fallback_call() -> None:
+    m = entered()
+    assert stopped(m, StopReason.DATABASE_UNAVAILABLE) == [
+        RunFallback(CallOutcome.FALLBACK),
+        CancelTimer(MAX_WAIT_TIMER),
+        FinishCall(CallOutcome.FALLBACK, None, None, None),
+    ]
+
+
+def test_runner_stopping_before_the_call_entered_still_ends_it() -> None:
+    m = machine()
+    assert stopped(m, StopReason.DATABASE_UNAVAILABLE) == [
+        RunFallback(CallOutcome.FALLBACK),
+        FinishCall(CallOutcome.FALLBACK, None, None, None),
+    ]
+    assert m.handle(CallerEntered(now=at(10))) == []
+
+
+def test_runner_stopping_during_the_fallback_finishes_it_failed() -> None:
+    m = entered()
+    m.handle(CandidatesFetched((), now=at(1)))
+    # RunFallback again: the runner does not move a caller already in the dialplan.
+    assert stopped(m, StopReason.DAEMON_STOPPING) == [
+        RunFallback(CallOutcome.FAILED),
+        FinishCall(CallOutcome.FAILED, None, None, None),
+    ]
+
+
+def test_daemon_stopping_while_bridged_hangs_up_both_sides() -> None:
+    m = connected(A, B, answer=A)
+    assert stopped(m, StopReason.DAEMON_STOPPING) == [
+        HangupLeg(A),
+        RecordAttempt(A, AttemptResult.FAILED),
+        HangupCaller(),
+        FinishCall(CallOutcome.FAILED, A, None, None),
+    ]
+
+
+def test_runner_failing_while_bridged_leaves_the_caller_alone() -> None:
+    m = connected(A, answer=A)
+    actions = stopped(m, StopReason.RUNNER_FAILED)
+    assert HangupCaller() not in actions
+    assert not any(isinstance(a, RunFallback) for a in actions)
+    assert actions[-1] == FinishCall(CallOutcome.FAILED, A, None, None)

@@ -1,7 +1,8 @@
 """Arbitrary event sequences against the call machine: its promises hold whatever arrives.
 
-Events come duplicated, late, reordered and naming members never dialled; the test keeps its
-own ledger of what the machine asked for and checks it after every step.
+Events come duplicated, late, reordered and naming members never dialled; the team may be
+closed, and the runner may stop at any point; the test keeps its own ledger of what the
+machine asked for and checks it after every step.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from teamfoned.routing import (
+    ALWAYS_OPEN,
     MAX_WAIT_TIMER,
     STRATEGIES,
     Action,
@@ -23,6 +25,7 @@ from teamfoned.routing import (
     CallerEntered,
     CallerHungUp,
     CallMachine,
+    CallOutcome,
     CancelTimer,
     Candidate,
     CandidatesFetched,
@@ -38,22 +41,33 @@ from teamfoned.routing import (
     LegEnded,
     LegRinging,
     LegState,
+    MarkUnavailableIfMissed,
     MaxWaitReached,
+    OpeningHours,
     RecordAnswer,
     RecordAttempt,
     RingTimeout,
+    RunnerStopped,
     StartTimer,
+    StopReason,
     TeamPolicy,
     TellTooLate,
+    TooLateDone,
     confirm_timer,
     ring_timer,
+    too_late_timer,
 )
+from teamfoned.routing.model import UNANSWERED_RESULTS
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 TEAM = [uuid.UUID(int=n) for n in range(1, 5)]
 STRANGER = uuid.UUID(int=99)  # never a candidate
 members = st.sampled_from([*TEAM, STRANGER])
 causes = st.sampled_from([None, 0, 1, 3, 16, 17, 18, 19, 21, 27, 34, 38, 127])
+# A holiday on the day of the whole test: the team is closed.
+HOLIDAY = OpeningHours((), frozenset({T0.date()}), UTC)
+# The outcomes of a call the runner stopped.
+STOPPED_OUTCOMES = {CallOutcome.FAILED, CallOutcome.FALLBACK}
 
 
 class CallMachineUnderAbuse(RuleBasedStateMachine):
@@ -62,11 +76,24 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         rr_position=st.one_of(st.none(), st.integers(0, 5)),
         seed=st.integers(0, 1000),
         confirm=st.booleans(),
+        auto_unavailable_after=st.one_of(st.none(), st.integers(1, 3)),
+        open_=st.sampled_from([True, True, True, False]),
     )
-    def build(self, strategy: str, rr_position: int | None, seed: int, confirm: bool) -> None:
+    def build(
+        self,
+        strategy: str,
+        rr_position: int | None,
+        seed: int,
+        confirm: bool,
+        auto_unavailable_after: int | None,
+        open_: bool,
+    ) -> None:
         policy = TeamPolicy(
-            strategy=strategy, ring_time=20, max_wait=120, wrap_up=0, confirm_calls=confirm
+            strategy=strategy, ring_time=20, max_wait=120, wrap_up=0, confirm_calls=confirm,
+            auto_unavailable_after=auto_unavailable_after,
         )
+        self.hours = ALWAYS_OPEN if open_ else HOLIDAY
+        self.open = open_
         self.machine = CallMachine(
             uuid.uuid4(), policy, rng=random.Random(seed), rr_position=rr_position
         )
@@ -81,6 +108,8 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         self.bridged: list[uuid.UUID] = []
         self.finishes: list[FinishCall] = []
         self.timers: set[str] = set()
+        self.stopped = False
+        self.marked: list[uuid.UUID] = []
 
     # -- feeding events, keeping the ledger --------------------------------------------------
 
@@ -96,7 +125,17 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
                 case RecordAttempt(member_id=m):
                     assert self.dialled[m], f"RecordAttempt for {m}, never dialled"
                     self.recorded[m] += 1
-                case HangupLeg(member_id=m) | TellTooLate(member_id=m):
+                case MarkUnavailableIfMissed(member_id=m, threshold=threshold):
+                    # Only right after the member's unanswered RecordAttempt, with the team's threshold.
+                    before = actions[index - 1] if index else None
+                    assert isinstance(before, RecordAttempt) and before.member_id == m
+                    assert before.result in UNANSWERED_RESULTS
+                    assert threshold == self.machine.policy.auto_unavailable_after
+                    self.marked.append(m)
+                case TellTooLate(member_id=m):
+                    # Not a hang-up: the machine hangs the leg up once the message has played.
+                    assert self.dialled[m], f"too-late for {m}, never dialled"
+                case HangupLeg(member_id=m):
                     assert self.dialled[m], f"hang-up for {m}, never dialled"
                     self.hung_up.add(m)
                 case RecordAnswer(member_id=m):
@@ -113,6 +152,15 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
                         "FinishCall is not the last action"
                     )
                     self.finishes.append(action)
+        # Every unanswered record is followed by the check when the team sets a threshold.
+        if self.machine.policy.auto_unavailable_after:
+            unanswered = [
+                a.member_id for a in actions
+                if isinstance(a, RecordAttempt) and a.result in UNANSWERED_RESULTS
+            ]
+            assert unanswered == [
+                a.member_id for a in actions if isinstance(a, MarkUnavailableIfMissed)
+            ]
         return actions
 
     def tick(self, seconds: float) -> datetime:
@@ -123,7 +171,7 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
 
     @rule(gap=gaps)
     def caller_entered(self, gap: float) -> None:
-        self.send(CallerEntered(now=self.tick(gap)))
+        self.send(CallerEntered(self.hours, now=self.tick(gap)))
         self.entered = True
 
     @rule(
@@ -176,6 +224,20 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         self.timers.discard(confirm_timer(member))
         self.send(ConfirmTimeout(member, now=self.tick(gap)))
 
+    @rule(gap=gaps, member=members)
+    def too_late_done(self, gap: float, member: uuid.UUID) -> None:
+        self.timers.discard(too_late_timer(member))
+        self.send(TooLateDone(member, now=self.tick(gap)))
+
+    @rule(gap=gaps, reason=st.sampled_from(StopReason), roll=st.integers(0, 4))
+    def runner_stopped(self, gap: float, reason: StopReason, roll: int) -> None:
+        # One roll in five: the call mostly goes on, so the other rules still reach deep states.
+        if roll:
+            return
+        if not self.finishes:
+            self.stopped = True
+        self.send(RunnerStopped(reason, now=self.tick(gap)))
+
     @rule(gap=gaps)
     def max_wait_reached(self, gap: float) -> None:
         self.timers.discard(MAX_WAIT_TIMER)
@@ -219,11 +281,21 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
             return
         finish = self.finishes[0]
         assert self.timers == set(), f"timers left running: {self.timers}"
-        assert finish.wait_seconds >= 0
-        assert (finish.talk_seconds is None) == (finish.answered_by is None)
         answered_by = self.answers_recorded[0] if self.answers_recorded else None
         assert finish.answered_by == answered_by
-        assert (finish.outcome == "answered") == (answered_by is not None)
+        if self.stopped:
+            # The runner broke off: the record keeps no times.
+            assert finish.outcome in STOPPED_OUTCOMES
+            assert finish.wait_seconds is None and finish.talk_seconds is None
+        else:
+            assert finish.wait_seconds is not None and finish.wait_seconds >= 0
+            assert (finish.talk_seconds is None) == (finish.answered_by is None)
+            assert (finish.outcome == "answered") == (answered_by is not None)
+        if not self.open and finish.outcome not in STOPPED_OUTCOMES:
+            assert finish.outcome is CallOutcome.CLOSED
+            assert finish.wait_seconds == 0
+        if finish.outcome is CallOutcome.CLOSED:
+            assert not self.dialled, "a closed team rang a member"
         for member in self.dialled:
             leg = self.machine.legs[member]
             if leg.state is LegState.NOT_CLAIMED:
@@ -238,9 +310,15 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
             assert member in self.hung_up or member in self.ended_by_event
 
     def teardown(self) -> None:
-        # Whatever happened, a caller hanging up ends a call that is not in its fallback.
+        # Whatever happened, a caller hanging up ends a call that is not in its fallback,
+        # and the runner stopping ends any call at all.
         if self.entered and not self.finishes and self.machine.state != "fallback":
             self.send(CallerHungUp(now=self.tick(1)))
+            assert len(self.finishes) == 1
+            self.a_finished_call_left_everything_tidy()
+        if not self.finishes:
+            self.stopped = True
+            self.send(RunnerStopped(StopReason.DAEMON_STOPPING, now=self.tick(1)))
             assert len(self.finishes) == 1
             self.a_finished_call_left_everything_tidy()
 
