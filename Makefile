@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test provision venv bench clean
+.PHONY: demo test lint provision venv bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,12 @@ venv: $(STAMP)
 provision:
 	bash scripts/provision.sh
 
-test: venv provision
+# Lint and types first: a new warning fails the run as a failing test does.
+lint: venv
+	$(PY) -m ruff check teamfoned tests benchmarks scripts
+	$(PY) -m mypy
+
+test: venv provision lint
 	mkdir -p build/test-results
 	$(PY) -m pytest --junitxml=build/test-results/junit.xml -p no:cacheprovider
 

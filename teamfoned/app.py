@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from teamfoned.config import ConfigError, Settings, load_settings
 from teamfoned.housekeeping import Housekeeping
 from teamfoned.logs import configure_logging
 from teamfoned.metrics import Metrics
 from teamfoned.schedule_keeper import ScheduleKeeper
-from teamfoned.store.engine import create_engine, create_sessionmaker
+from teamfoned.store.engine import create_engine, create_sessionmaker, ping
 from teamfoned.store.journal import Journal, default_journal_path
 from teamfoned.store.migrate import current_revision, head_revision
 from teamfoned.store.resilient_repo import ResilientRepository
@@ -241,10 +241,10 @@ class Daemon:
 
     async def database_reachable(self) -> bool:
         try:
-            async with asyncio.timeout(DB_PROBE_TIMEOUT_S), self.sessions() as session:
-                await session.execute(text("SELECT 1"))
+            async with asyncio.timeout(DB_PROBE_TIMEOUT_S):
+                await ping(self.sessions)
             return True
-        except Exception as exc:
+        except Exception as exc:  # any failure means "not reachable"; the log says which
             log.warning("database_unreachable", error=str(exc))
             return False
 

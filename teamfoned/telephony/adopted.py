@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
 from teamfoned.routing.model import AttemptResult, CallOutcome, OpenAttempt, OpenCallState
 from teamfoned.telephony.ari_errors import AriError
+from teamfoned.telephony.runner import InboxItem, TimerExpired
 
 if TYPE_CHECKING:
     from teamfoned.telephony.runner import RunnerContext
@@ -28,7 +29,7 @@ class AdoptedCall:
     """Owns one adopted conversation until either party leaves."""
 
     def __init__(self, ctx: RunnerContext, call: OpenCallState, attempt: OpenAttempt, bridge_id: str,
-                 inbox: asyncio.Queue[dict[str, Any]]) -> None:
+                 inbox: asyncio.Queue[InboxItem]) -> None:
         self.ctx = ctx
         self.call = call
         self.attempt = attempt
@@ -44,6 +45,8 @@ class AdoptedCall:
         try:
             while True:
                 event = await self.inbox.get()
+                if isinstance(event, TimerExpired):
+                    continue  # an adopted call starts no timers; nothing of its own expires
                 if event.get("type") in _ENDING and (event.get("channel") or {}).get("id") in self.channels:
                     reason = event["type"]
                     break

@@ -30,13 +30,14 @@ from teamfoned.telephony.resync import (
     ResyncAction,
     plan_resync,
 )
-from teamfoned.telephony.runner import BRIDGE_PREFIX, LEG_ARG, CallRunner, RunnerContext
+from teamfoned.telephony.runner import BRIDGE_PREFIX, LEG_ARG, CallRunner, InboxItem, RunnerContext
 
 log = structlog.get_logger(__name__)
 
 # An ARI event as the stream delivers it (JSON object).
 AriEvent = dict[str, Any]
-Inbox = asyncio.Queue[AriEvent]
+# A call's inbox: ARI events from here, expired timers from its runner.
+Inbox = asyncio.Queue[InboxItem]
 
 
 class CallDispatcher:

@@ -56,12 +56,11 @@ from teamfoned.routing import (
 )
 from teamfoned.routing.events import Event, timer_fired
 from teamfoned.routing.model import CallOutcome, TeamRoute
-from teamfoned.store.resilient_repo import DatabaseUnavailable
-from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.dialstring import dial_target
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
+from teamfoned.telephony.ports import DatabaseUnavailable, RoutingStore
 from teamfoned.telephony.prompts import (
     TOO_LATE_PROMPT,
     TOO_LATE_SECONDS,
@@ -95,7 +94,7 @@ class RunnerContext:
     """What every call runner shares: built once by the daemon."""
 
     ari: AriClient
-    repo: RoutingRepository
+    repo: RoutingStore
     clock: Callable[[], datetime]
     node: str
     trunk_template: str
