@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Scope
 
 import teamfoned
 from teamfoned.api import errors
 from teamfoned.api.access_log import AccessLog
+from teamfoned.api.auth import Authenticate
+from teamfoned.api.body_limit import BodyLimit
 from teamfoned.api.context import ApiContext, Clock, DaemonStatus, system_clock
+from teamfoned.api.photo_upload import PHOTO_UPLOADS
 from teamfoned.api.rate_limit import FailureLimiter
 from teamfoned.api.routes_admin import export_router
 from teamfoned.api.routes_admin import router as admin_router
 from teamfoned.api.routes_me import router as me_router
 from teamfoned.api.routes_ops import router as ops_router
 from teamfoned.api.routes_teams import router as teams_router
-from teamfoned.config import Settings
+from teamfoned.config import HttpSettings, Settings
 from teamfoned.metrics import Metrics
 
 DESCRIPTION = """Members set their availability and schedule, see their teammates, their team's
@@ -54,5 +60,19 @@ def create_app(
     errors.install(app)
     for router in (me_router, teams_router, admin_router, export_router, ops_router):
         app.include_router(router)
+    # Outermost last: log everything; cap the body; authenticate from the headers; then the routes.
+    app.add_middleware(Authenticate, api=api)
+    app.add_middleware(BodyLimit, limit_of=body_limits(settings.http))
     app.add_middleware(AccessLog, metrics=api.metrics)
     return app
+
+
+def body_limits(http: HttpSettings) -> Callable[[Scope], int]:
+    """A photo upload may be `http.photo_max_bytes`; every other body `http.max_body_bytes`."""
+
+    def limit_of(scope: Scope) -> int:
+        if (scope.get("method"), scope.get("path")) in PHOTO_UPLOADS:
+            return http.photo_max_bytes
+        return http.max_body_bytes
+
+    return limit_of

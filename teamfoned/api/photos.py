@@ -1,77 +1,102 @@
-"""A photo is stored only if its bytes are what they claim: a JPEG or PNG whose header decodes to sane dimensions."""
+"""A photo is stored only as Pillow re-encoded it from its pixels: a JPEG or PNG of sane size, with no metadata and nothing appended."""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
+import warnings
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
-JPEG_START = b"\xff\xd8\xff"
-# Start-of-frame markers carry the dimensions; C4 (DHT), C8 (JPG), CC (DAC) share the range but do not.
-JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-MAX_SIDE = 10_000
-PNG_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Pillow's format name for each content type we accept; nothing else is even tried.
+FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+# A portrait needs far less; the cap also bounds the memory one decode takes (4096² pixels).
+MAX_SIDE = 4096
+# What we write: fixed settings, so the same pixels always give the same bytes.
+JPEG_QUALITY = 85
+# Modes written as they are; anything else (palette, CMYK, 16-bit, ...) is converted first.
+JPEG_MODES = {"L", "RGB"}
+PNG_MODES = {"L", "LA", "RGB", "RGBA"}
+# Pillow only warns of an image past its own pixel bound (far past ours) while reading the
+# header; as an error it is refused like any other oversized photo (Pillow's documented way).
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+TOO_MANY_PIXELS = (Image.DecompressionBombWarning, Image.DecompressionBombError)
+# Whatever Pillow raises on a file it cannot read: truncated, corrupt, not an image.
+UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)
 
 
 class PhotoRefused(ValueError):
     """The bytes are not an acceptable portrait photo; the message says why."""
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    if len(data) < 8 + 25 + 12 or not data.endswith(PNG_END):
-        raise PhotoRefused("the PNG is truncated")
-    length, kind = struct.unpack(">I4s", data[8:16])
-    if kind != b"IHDR" or length != 13:
-        raise PhotoRefused("the PNG does not start with its header chunk")
-    body = data[16:29]
-    (crc,) = struct.unpack(">I", data[29:33])
-    if zlib.crc32(data[12:29]) != crc:
-        raise PhotoRefused("the PNG header is corrupt")
-    width, height, depth, colour, _compression, _filter, interlace = struct.unpack(">IIBBBBB", body)
-    if depth not in PNG_DEPTHS.get(colour, ()) or interlace > 1:
-        raise PhotoRefused("the PNG header is not valid")
-    return width, height
+def _too_large(size: str = "far more") -> PhotoRefused:
+    return PhotoRefused(f"the photo must be 1 to {MAX_SIDE} pixels on each side, not {size}")
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int]:
-    if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        raise PhotoRefused("the JPEG is truncated")
-    i = 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            raise PhotoRefused("the JPEG structure is corrupt")
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if 0xD0 <= marker <= 0xD9 or marker == 0x01:  # markers without a length
-            i += 2
-            continue
-        (length,) = struct.unpack(">H", data[i + 2:i + 4])
-        if length < 2 or i + 2 + length > len(data):
-            raise PhotoRefused("the JPEG structure is corrupt")
-        if marker in JPEG_SOF:
-            if length < 8:
-                raise PhotoRefused("the JPEG frame header is corrupt")
-            height, width = struct.unpack(">HH", data[i + 5:i + 9])
-            return width, height
-        if marker == 0xDA:  # start of scan before any frame header
-            break
-        i += 2 + length
-    raise PhotoRefused("the JPEG has no frame header")
-
-
-def check_photo(data: bytes, declared_type: str) -> str:
-    """The content type the bytes really are; refuses anything else, or a mismatch with the declared one."""
-    if data.startswith(PNG_SIGNATURE):
-        kind, (width, height) = "image/png", _png_size(data)
-    elif data.startswith(JPEG_START):
-        kind, (width, height) = "image/jpeg", _jpeg_size(data)
-    else:
-        raise PhotoRefused("only JPEG and PNG photos are accepted")
+def _open(data: bytes, declared_type: str) -> Image.Image:
+    """The image, its header read and checked, its pixels not decoded yet."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=list(FORMATS.values()))
+    except TOO_MANY_PIXELS:
+        raise _too_large() from None
+    kind = next(t for t, f in FORMATS.items() if f == image.format)
     if kind != declared_type:
         raise PhotoRefused(f"the bytes are {kind}, not {declared_type}")
+    width, height = image.size
+    # Checked on the header, before anything is decoded: a 10000x10000 bomb never unpacks.
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise PhotoRefused(f"the photo must be 1 to {MAX_SIDE} pixels on each side")
-    return kind
+        raise _too_large(f"{width}x{height}")
+    return image
+
+
+def _pixels_only(image: Image.Image, kind: str) -> Image.Image:
+    """A fresh image from the decoded pixels alone: no EXIF, ICC, text, comment or frames."""
+    # Phones rotate by an EXIF tag; apply it, since the tag goes.
+    upright = ImageOps.exif_transpose(image)
+    mode = upright.mode
+    if kind == "image/jpeg" and mode not in JPEG_MODES:
+        mode = "L" if mode in ("1", "I", "I;16", "F") else "RGB"
+    elif kind == "image/png" and mode not in PNG_MODES:
+        has_alpha = mode in ("PA", "La") or "transparency" in upright.info
+        grey = mode in ("1", "I", "I;16", "I;16B", "F")
+        mode = ("LA" if grey else "RGBA") if has_alpha else ("L" if grey else "RGB")
+    if upright.mode in ("I", "I;16", "I;16B") and mode == "L":
+        # 16-bit grey: scale to 8 bits rather than clip everything above 255 to white.
+        upright = upright.convert("I").point(lambda v: v * (1 / 257))
+    pixels = upright.convert(mode)
+    return Image.frombytes(mode, pixels.size, pixels.tobytes())
+
+
+def normalise_photo(data: bytes, declared_type: str) -> tuple[bytes, str]:
+    """The photo re-encoded from its pixels, and its content type; refuses anything else.
+
+    Refused: not a JPEG or PNG, a format other than the declared one, a side over MAX_SIDE
+    (read from the header, before decoding), truncated or corrupt data. Whatever the file
+    carried besides its pixels (EXIF with the location, comments, text chunks, a script
+    appended after the image) is not in the result.
+    """
+    if declared_type not in FORMATS:
+        raise PhotoRefused("only JPEG and PNG photos are accepted")
+    try:
+        with _open(data, declared_type) as checked:
+            # A PNG's chunks and their checksums, to its end: a truncated file is refused.
+            checked.verify()
+        with _open(data, declared_type) as image:
+            image.load()
+            clean = _pixels_only(image, declared_type)
+    except PhotoRefused:
+        raise
+    except UNREADABLE as exc:
+        raise PhotoRefused(f"the photo cannot be read as {FORMATS[declared_type]}: "
+                           f"{_reason(exc)}") from None
+    out = io.BytesIO()
+    if declared_type == "image/jpeg":
+        clean.save(out, "JPEG", quality=JPEG_QUALITY)
+    else:
+        clean.save(out, "PNG")
+    return out.getvalue(), declared_type
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image of that type"
+    return str(exc) or type(exc).__name__

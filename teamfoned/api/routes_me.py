@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from teamfoned.api.auth import ApiDep, CallerDep
 from teamfoned.api.errors import COMMON, responses
-from teamfoned.api.photo_upload import PHOTO_BODY, PHOTO_RESPONSE, read_photo
+from teamfoned.api.photo_upload import PHOTO_BODY, PHOTO_RESPONSE, photo_response, read_photo
 from teamfoned.api.schemas import (
     AvailabilityIn,
     MemberOut,
@@ -86,7 +86,7 @@ async def put_schedule(body: ScheduleIn, caller: CallerDep, api: ApiDep) -> Sche
 async def get_photo(caller: CallerDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         data, kind = await members_repo.photo(session, caller.tenant_id, caller.member_id)
-    return Response(data, media_type=kind)
+    return photo_response(data, kind)
 
 
 @router.put("/photo", status_code=204, openapi_extra=PHOTO_BODY,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from teamfoned.api.auth import ApiDep, CallerDep
 from teamfoned.api.errors import COMMON, ApiProblem, responses
-from teamfoned.api.photo_upload import PHOTO_RESPONSE
+from teamfoned.api.photo_upload import PHOTO_RESPONSE, photo_response
 from teamfoned.api.schemas import (
     AttemptOut,
     CallOut,
@@ -70,7 +70,7 @@ async def teammate_photo(team_id: uuid.UUID, member_id: uuid.UUID, caller: Calle
         if member_id not in {m.id for m in view.members}:
             raise ApiProblem("not_found", "no such photo")
         data, kind = await members_repo.photo(session, caller.tenant_id, member_id)
-    return Response(data, media_type=kind)
+    return photo_response(data, kind)
 
 
 @router.get("/{team_id}/calls", response_model=CallPage,

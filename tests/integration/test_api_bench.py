@@ -6,6 +6,7 @@ No tests here: the other test_api_* modules import these fixtures and helpers.
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 import struct
 import uuid
@@ -18,9 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import insert, select, update
 
 from teamfoned.api import ApiServer, create_app
+from teamfoned.api.photos import JPEG_QUALITY
 from teamfoned.config import Settings, settings_from_dict
 from teamfoned.domain.members import PhonePolicy
 from teamfoned.domain.team_settings import TeamSettings
@@ -30,8 +33,8 @@ from teamfoned.store.tables import Base, attempts, calls, members
 from teamfoned.store.tokens_repo import create_token
 
 
-def png_bytes(width: int = 2, height: int = 3) -> bytes:
-    """A real (tiny, grey) PNG."""
+def _raw_png(width: int, height: int) -> bytes:
+    """A grey PNG written chunk by chunk: any size the header can say, even an invalid one."""
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
     raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
@@ -39,12 +42,22 @@ def png_bytes(width: int = 2, height: int = 3) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
+def _pillow(fmt: str, width: int, height: int, **options: Any) -> bytes:
+    out = io.BytesIO()
+    Image.new("L", (width, height), 128).save(out, fmt, **options)
+    return out.getvalue()
+
+
+def png_bytes(width: int = 2, height: int = 3) -> bytes:
+    """A real (tiny, grey) PNG, written as the API stores it; a side of 0 gives an unreadable one."""
+    if width <= 0 or height <= 0:
+        return _raw_png(width, height)
+    return _pillow("PNG", width, height)
+
+
 def jpeg_bytes(width: int = 4, height: int = 4) -> bytes:
-    """JPEG structure with a frame header: enough for the header check (not a viewable image)."""
-    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
-    sos = b"\xff\xda" + struct.pack(">HB", 8, 1) + b"\x01\x00\x00\x3f\x00"
-    return b"\xff\xd8" + app0 + sof0 + sos + b"\x12\x34\x56\x78" * 8 + b"\xff\xd9"
+    """A real (tiny, grey) JPEG, written as the API stores it: uploading it stores the same bytes."""
+    return _pillow("JPEG", width, height, quality=JPEG_QUALITY)
 
 
 @dataclass

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
 
-from teamfoned.api.photos import PhotoRefused, check_photo
+from teamfoned.api.photos import PhotoRefused, normalise_photo
 from teamfoned.api.rate_limit import FailureLimiter
 from teamfoned.config import ConfigError, settings_from_dict
 from teamfoned.domain.errors import Invalid
@@ -36,16 +38,22 @@ def jpeg(width: int, height: int) -> bytes:
     return b"\xff\xd8\xff\xfe\x00\x04hi" + sof + b"\xff\xda\x00\x02" + b"data" + b"\xff\xd9"
 
 
+def real_jpeg(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 90, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
 def test_photo_checks() -> None:
-    assert check_photo(png(10, 20), "image/png") == "image/png"
-    assert check_photo(jpeg(640, 480), "image/jpeg") == "image/jpeg"
+    assert normalise_photo(png(10, 20), "image/png")[1] == "image/png"
+    assert normalise_photo(real_jpeg(640, 480), "image/jpeg")[1] == "image/jpeg"
     for data, kind in [(png(10, 20, crc_ok=False), "image/png"), (png(0, 1), "image/png"),
                        (png(20_000, 1), "image/png"), (png(1, 1)[:40], "image/png"),
                        (jpeg(0, 10), "image/jpeg"), (jpeg(10, 10)[:-2], "image/jpeg"),
                        (b"\xff\xd8\xff\xd9", "image/jpeg"), (png(1, 1), "image/jpeg"),
                        (b"<svg/>", "image/png"), (b"", "image/png")]:
         with pytest.raises(PhotoRefused):
-            check_photo(data, kind)
+            normalise_photo(data, kind)
 
 
 def test_failure_limiter_window() -> None:
