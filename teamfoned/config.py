@@ -30,16 +30,6 @@ NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SECRET_KEYS = frozenset({"ari.password", "database.url"})
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback addresses; any other name may resolve anywhere."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 class ConfigError(Exception):
     """The configuration has problems; `problems` lists each as "dotted.key: reason"."""
 
@@ -84,6 +74,8 @@ class AriSettings(_Section):
     def _http_url(cls, value: str, info: Any) -> str:
         if not re.match(r"^https?://[^/\s?#]+/?$", value):
             raise ValueError(f"{value!r} is not an http(s)://host:port URL without a path")
+        from teamfoned.telephony.ari import is_loopback_host  # the client's own rule
+
         host = urlsplit(value).hostname or ""
         if (value.startswith("http://") and not is_loopback_host(host)
                 and not info.data.get("allow_plain_remote")):

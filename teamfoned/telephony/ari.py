@@ -403,7 +403,7 @@ def _checked_base_url(base_url: str, *, allow_remote: bool) -> yarl.URL:
         raise ValueError("ARI base_url must not contain credentials")
     if url.query_string or url.fragment:
         raise ValueError("ARI base_url must not have a query or fragment")
-    if url.scheme == "http" and not allow_remote and not _is_loopback(url.host):
+    if url.scheme == "http" and not allow_remote and not is_loopback_host(url.host):
         raise ValueError(
             f"ARI host {url.host!r} is not loopback: basic auth over plain HTTP would cross the "
             "network; pass allow_remote=True if that is intended"
@@ -411,7 +411,8 @@ def _checked_base_url(base_url: str, *, allow_remote: bool) -> yarl.URL:
     return url.with_path(url.path.rstrip("/"))
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses; any other name may resolve anywhere."""
     if host.lower() in ("localhost", "localhost."):
         return True
     try:
