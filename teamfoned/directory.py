@@ -303,15 +303,17 @@ async def _sync_members(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan
     for member in await members_repo.list_members(session, tenant):
         existing.setdefault(member.name, []).append(member)
     for name, found in existing.items():
-        if name not in tp.members:
-            for member in found:
-                await members_repo.erase_member(session, tenant, member.id)
-            changes.append(f"tenant {tp.name}: member {name} removed")
-        elif len(found) > 1:
+        if name in tp.members and len(found) > 1:
             raise DirectoryError([f"tenant {tp.name}: {len(found)} members in the database are "
                                   f"named {name!r}; rename or remove all but one first"])
+    # A tenant with an admin keeps one (a tenant run by the sysadmin alone may have none).
+    if (not any(mp.is_admin for mp in tp.members.values())
+            and any(m.is_admin for found in existing.values() for m in found)):
+        raise DirectoryError([f"tenant {tp.name}: no member would be an admin; mark one "
+                              "'admin: true' (the store refuses to remove a tenant's last admin)"])
     ids: dict[str, uuid.UUID] = {}
-    for name, mp in tp.members.items():
+    # Admins first and erasures last, so the role is handed over before anyone gives it up.
+    for name, mp in sorted(tp.members.items(), key=lambda item: not item[1].is_admin):
         if name not in existing:
             # Initial availability only: afterwards it is the member's own choice.
             ids[name] = await members_repo.create_member(
@@ -332,6 +334,11 @@ async def _sync_members(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan
             changes.append(f"tenant {tp.name}: member {name} schedule " + (
                 f"set to {describe_periods(mp.schedule)} ({mp.schedule_timezone})"
                 if mp.schedule else "cleared"))
+    for name, found in existing.items():
+        if name not in tp.members:
+            for member in found:
+                await members_repo.erase_member(session, tenant, member.id)
+            changes.append(f"tenant {tp.name}: member {name} removed")
     return changes
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from teamfoned.api.schemas import ErrorBody
-from teamfoned.domain.errors import AlreadyExists, Invalid, NotFound
+from teamfoned.domain.errors import AlreadyExists, Invalid, LastAdmin, NotFound
 from teamfoned.domain.phones import PhoneRejected
 
 log = structlog.get_logger(__name__)
@@ -94,6 +94,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AlreadyExists)
     async def _exists(_: Request, exc: AlreadyExists) -> JSONResponse:
+        return error_response("conflict", str(exc))
+
+    @app.exception_handler(LastAdmin)
+    async def _last_admin(_: Request, exc: LastAdmin) -> JSONResponse:
         return error_response("conflict", str(exc))
 
     @app.exception_handler(Invalid)

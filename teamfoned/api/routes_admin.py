@@ -37,6 +37,7 @@ from teamfoned.store import (
     directory_repo,
     hours_repo,
     members_repo,
+    personal_data,
     tokens_repo,
     webhooks_repo,
 )
@@ -227,7 +228,8 @@ async def get_member(member_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Mem
 
 
 @router.patch("/members/{member_id}", response_model=MemberOut,
-              summary="Change a member's name, phone or admin role")
+              summary="Change a member's name, phone or admin role",
+              description="Demoting the tenant's last admin is refused (409).")
 async def patch_member(member_id: uuid.UUID, body: MemberAdminPatch, caller: AdminDep,
                        api: ApiDep) -> MemberOut:
     phone = api.check_phone(body.phone) if body.phone is not None else None
@@ -239,10 +241,14 @@ async def patch_member(member_id: uuid.UUID, body: MemberAdminPatch, caller: Adm
 
 
 @router.delete("/members/{member_id}", status_code=204,
-               summary="Erase a member: no name, number or photo remains; calls stay anonymous")
+               summary="Erase a member: no name, number or photo remains; calls stay anonymous",
+               description="Erasing the tenant's last admin is refused (409).")
 async def erase_member(member_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         await members_repo.erase_member(session, caller.tenant_id, member_id)
+    # Committed: now the log of the database must not keep what was erased either.
+    async with api.sessions() as session:
+        await personal_data.empty_write_ahead_log(session)
     return Response(status_code=204)
 
 
@@ -336,7 +342,7 @@ async def list_deliveries(webhook_id: uuid.UUID, caller: AdminDep, api: ApiDep,
 # -- export ------------------------------------------------------------------------------------
 
 @export_router.get("/v1/export", summary="Every personal datum of the tenant as one JSON document",
-                   description="Validates against the JSON Schema `urn:teamfoned:export:v2` "
+                   description="Validates against the JSON Schema `urn:teamfoned:export:v3` "
                                "shipped as teamfoned/api/export.schema.json.")
 async def export(caller: AdminDep, api: ApiDep) -> dict[str, Any]:
     async with api.transaction() as session:

@@ -16,7 +16,7 @@ from teamfoned.api.schemas import (
 )
 from teamfoned.api.views import member_out, periods_out
 from teamfoned.domain.timetable import check_timezone
-from teamfoned.store import hours_repo, members_repo
+from teamfoned.store import hours_repo, members_repo, personal_data
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=responses(*COMMON))
 
@@ -39,10 +39,16 @@ async def patch_me(body: MePatch, caller: CallerDep, api: ApiDep) -> MemberOut:
     return member_out(found, api.clock())
 
 
-@router.delete("", status_code=204, summary="Erase own personal data (the account goes too)")
+@router.delete("", status_code=204, responses=responses("conflict"),
+               summary="Erase own personal data (the account goes too)",
+               description="Refused (409) for the tenant's last admin: another member must be "
+                           "made admin first.")
 async def delete_me(caller: CallerDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         await members_repo.erase_member(session, caller.tenant_id, caller.member_id)
+    # Committed: now the log of the database must not keep what was erased either.
+    async with api.sessions() as session:
+        await personal_data.empty_write_ahead_log(session)
     return Response(status_code=204)
 
 

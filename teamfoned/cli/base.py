@@ -37,17 +37,24 @@ def settings_of(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def run_db(args: argparse.Namespace, work: Callable[[Any, Settings], Awaitable[int]]) -> int:
-    """Run `work(session, settings)` in one transaction on the configured database."""
+def run_db(args: argparse.Namespace, work: Callable[[Any, Settings], Awaitable[int]], *,
+           then: Callable[[Any], Awaitable[object]] | None = None) -> int:
+    """Run `work(session, settings)` in one transaction on the configured database; once that
+    committed, `then(session)` in a fresh session (the log checkpoint after an erasure)."""
     settings = settings_of(args)
 
     async def main() -> int:
         from teamfoned.store.engine import create_engine, create_sessionmaker
 
         engine = create_engine(settings.database.url)
+        sessions = create_sessionmaker(engine)
         try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                return await work(session, settings)
+            async with sessions() as session, session.begin():
+                code = await work(session, settings)
+            if then is not None:
+                async with sessions() as session:
+                    await then(session)
+            return code
         finally:
             await engine.dispose()
 

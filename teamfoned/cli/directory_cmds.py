@@ -165,7 +165,7 @@ def _number(sub: Any) -> None:
 
 @command
 def _member(sub: Any) -> None:
-    from teamfoned.store import members_repo
+    from teamfoned.store import members_repo, personal_data
 
     p = sub.add_parser("member", help="team members")
     actions = p.add_subparsers(dest="action", required=True)
@@ -176,9 +176,15 @@ def _member(sub: Any) -> None:
     add.add_argument("--admin", action="store_true", help="tenant administrator")
     ls = actions.add_parser("list")
     ls.add_argument("--tenant", required=True)
-    rm = actions.add_parser("remove", help="erase a member and their personal data")
+    rm = actions.add_parser("remove", help="erase a member and their personal data (never the "
+                                           "tenant's last admin)")
     rm.add_argument("--tenant", required=True)
     rm.add_argument("member", help="member id or unique name")
+    role = actions.add_parser("admin", help="make a member tenant administrator, or not (the "
+                                            "last admin stays one)")
+    role.add_argument("--tenant", required=True)
+    role.add_argument("member", help="member id or unique name")
+    role.add_argument("state", type=on_off, metavar="on|off")
 
     async def add_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
         phone = phone_policy(settings).check(a.phone)  # refused before anything is written
@@ -200,9 +206,18 @@ def _member(sub: Any) -> None:
                                         await lookups.member_id(session, tenant, a.member))
         return 0
 
+    async def role_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await lookups.tenant_id(session, a.tenant)
+        await members_repo.update_member(session, tenant,
+                                         await lookups.member_id(session, tenant, a.member),
+                                         is_admin=a.state)
+        return 0
+
     add.set_defaults(handler=lambda a: run_db(a, lambda s, c: add_(s, c, a)))
     ls.set_defaults(handler=lambda a: run_db(a, lambda s, _: list_(s, a)))
-    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a),
+                                             then=personal_data.empty_write_ahead_log))
+    role.set_defaults(handler=lambda a: run_db(a, lambda s, _: role_(s, a)))
 
 
 @command
@@ -282,6 +297,9 @@ def _import(sub: Any) -> None:
             print("\n".join(changes) if changes else "no changes")
             return 0
 
-        return run_db(args, work)
+        from teamfoned.store.personal_data import empty_write_ahead_log
+
+        # A member the file no longer lists is erased: the log must not keep them either.
+        return run_db(args, work, then=empty_write_ahead_log)
 
     p.set_defaults(handler=handle)

@@ -21,6 +21,13 @@ class AlreadyExists(Refused):
     """The object would clash with one that exists (a name or number is taken)."""
 
 
+class LastAdmin(Refused):
+    """The change would leave a tenant that has an admin without one (demotion or erasure)."""
+
+    def __init__(self, who: str) -> None:
+        super().__init__(f"{who} is the tenant's last admin; make another member admin first")
+
+
 class Invalid(Refused):
     """Values that cannot be stored; `fields` pairs each offending field with the reason.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections import defaultdict
 from datetime import datetime
@@ -26,12 +27,15 @@ from teamfoned.store.tables import (
     team_numbers,
     teams,
     tenants,
+    webhook_deliveries,
+    webhooks,
 )
 
 FORMAT = "teamfoned-export"
 # 2: availability reason, member schedules, team time zone, closed fallback, auto-unavailable,
 # confirmation recording, opening hours and holidays, who handled a missed call.
-VERSION = 2
+# 3: webhooks (never their secret) and their deliveries with the payloads sent.
+VERSION = 3
 
 
 def _period(weekday: int, starts: str, ends: str) -> dict[str, Any]:
@@ -156,6 +160,22 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
     } for c in (await session.execute(select(calls).where(calls.c.tenant_id == tenant_id)
                                       .order_by(calls.c.started_at, calls.c.id))).all()]
 
+    # The signing secret is the tenant's key, not personal data: it stays out.
+    hooks = [{"id": str(h.id), "url": h.url, "events": [e for e in h.events.split(",") if e],
+              "created_at": _time(h.created_at)}
+             for h in (await session.execute(
+                 select(webhooks.c.id, webhooks.c.url, webhooks.c.events, webhooks.c.created_at)
+                 .where(webhooks.c.tenant_id == tenant_id)
+                 .order_by(webhooks.c.created_at, webhooks.c.id))).all()]
+    outbox = webhook_deliveries
+    sent = [{"id": str(r.id), "webhook_id": str(r.webhook_id), "event": r.event,
+             "payload": json.loads(r.payload), "created_at": _time(r.created_at),
+             "attempts": r.attempts, "next_attempt_at": _time(r.next_attempt_at),
+             "delivered_at": _time(r.delivered_at), "last_error": r.last_error}
+            for r in (await session.execute(
+                select(outbox).where(outbox.c.tenant_id == tenant_id)
+                .order_by(outbox.c.created_at, outbox.c.id))).all()]
+
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -167,4 +187,6 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
         "teams": team_list,
         "memberships": member_of,
         "calls": history,
+        "webhooks": hooks,
+        "deliveries": sent,
     }

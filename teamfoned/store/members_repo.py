@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.availability import AvailabilityReason
-from teamfoned.domain.errors import NotFound
+from teamfoned.domain.errors import LastAdmin, NotFound
 from teamfoned.domain.members import check_member_name, check_until
 from teamfoned.domain.phones import MemberPhone, PhoneKind
+from teamfoned.routing.model import FallbackKind
+from teamfoned.store import outbox
 from teamfoned.store.engine import changed_rows
-from teamfoned.store.tables import availability, calls, members, memberships, teams
+from teamfoned.store.tables import availability, calls, members, memberships, teams, tenants
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,12 @@ async def update_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: 
         values["is_admin"] = is_admin
     await member_exists(session, tenant_id, member_id)
     if values:
-        await session.execute(update(members).where(members.c.id == member_id).values(**values))
+        statement = update(members).where(members.c.id == member_id).values(**values)
+        if is_admin is False:
+            await _admin_changes_take_turns(session, tenant_id)
+            statement = statement.where(_keeps_an_admin(tenant_id, member_id))
+        if await changed_rows(session, statement) == 0:
+            raise LastAdmin(await _name(session, member_id))
 
 
 async def set_availability(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID,
@@ -173,22 +180,70 @@ def _number_forms(phone: str) -> list[str]:
     return [phone, digits, "+" + digits, "00" + digits]
 
 
+async def _admin_changes_take_turns(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Hold the tenant's row until commit, so two admins stepping down at once take turns.
+
+    On PostgreSQL each would otherwise see the other still an admin and both succeed (their
+    rows differ, so nothing else makes them wait). FOR NO KEY UPDATE: rows that merely refer
+    to the tenant (calls being recorded) are not held up. SQLite has one writer at a time, and
+    the guarded statement below reads and writes in one step; it ignores the clause.
+    """
+    await session.execute(select(tenants.c.id).where(tenants.c.id == tenant_id)
+                          .with_for_update(key_share=True))
+
+
+def _keeps_an_admin(tenant_id: uuid.UUID, member_id: uuid.UUID) -> ColumnElement[bool]:
+    """The guard of a demotion or erasure: the member is no admin, or another admin stays.
+
+    (A tenant that never had an admin, run by the sysadmin alone, may stay so.)
+    """
+    other = members.alias("other_admin")
+    return or_(members.c.is_admin == false(),
+               exists().where(other.c.tenant_id == tenant_id, other.c.is_admin,
+                              other.c.id != member_id))
+
+
+async def _name(session: AsyncSession, member_id: uuid.UUID) -> str:
+    found: str | None = await session.scalar(select(members.c.name).where(members.c.id == member_id))
+    if found is None:
+        raise NotFound("member")  # erased meanwhile by someone else
+    return found
+
+
 async def erase_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID) -> None:
     """Erase a member: no name, number or photo of theirs remains in any table.
 
-    Memberships, availability and tokens go with the row (ON DELETE CASCADE); calls and
-    attempts keep their statistics but forget who it was (ON DELETE SET NULL). Calls the
-    member made to a team number carried their number as caller id: that goes too.
+    Refused (LastAdmin, nothing written) for the tenant's last admin. Memberships,
+    availability, schedules and tokens go with the row (ON DELETE CASCADE); calls and attempts
+    keep their statistics but forget who it was (ON DELETE SET NULL). Calls the member made to
+    a team number carried their number as caller id: that goes too, in the calls and in the
+    webhook deliveries describing them; a team's fallback or closed target that is the
+    member's number is reset to the shipped fallback. personal_data.TABLES lists every table.
+    Once committed, personal_data.empty_write_ahead_log keeps SQLite's log from holding it.
     """
     row = (await session.execute(select(members.c.phone, members.c.phone_kind).where(
         members.c.tenant_id == tenant_id, members.c.id == member_id))).first()
     if row is None:
         raise NotFound("member")
+    await _admin_changes_take_turns(session, tenant_id)
+    # The guarded delete first: refused, it has written nothing.
+    if await changed_rows(session, delete(members).where(
+            members.c.tenant_id == tenant_id, members.c.id == member_id,
+            _keeps_an_admin(tenant_id, member_id))) == 0:
+        raise LastAdmin(await _name(session, member_id))
     forms = _number_forms(row.phone) if row.phone_kind == PhoneKind.E164 else [row.phone]
     await session.execute(
         update(calls).where(calls.c.tenant_id == tenant_id,
                             or_(calls.c.caller_number.in_(forms),
                                 func.lower(calls.c.caller_number) == row.phone.lower()))
         .values(caller_number=None))
-    await session.execute(delete(members).where(members.c.tenant_id == tenant_id,
-                                                 members.c.id == member_id))
+    await outbox.redact_deliveries(session, tenant_id, numbers=forms, member_id=member_id)
+    if row.phone_kind == PhoneKind.E164:
+        number = FallbackKind.NUMBER.value
+        await session.execute(update(teams).where(
+            teams.c.tenant_id == tenant_id, teams.c.fallback_kind == number,
+            teams.c.fallback_target.in_(forms)).values(
+                fallback_kind=FallbackKind.DIALPLAN.value, fallback_target=None))
+        await session.execute(update(teams).where(
+            teams.c.tenant_id == tenant_id, teams.c.closed_kind == number,
+            teams.c.closed_target.in_(forms)).values(closed_kind=None, closed_target=None))

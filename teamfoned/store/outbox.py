@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.routing.model import MISSED_OUTCOMES
@@ -116,3 +116,46 @@ async def mark_failed(session: AsyncSession, delivery_id: uuid.UUID, *, attempts
     await session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
                           .values(attempts=attempts, last_error=error[:300],
                                   next_attempt_at=next_attempt_at))
+
+
+# The payload's fields that name a member by id; any field may carry a number.
+_MEMBER_FIELDS = ("answered_by", "handled_by")
+
+
+def redact_payload(payload: str, *, numbers: Iterable[str], member_id: uuid.UUID) -> str | None:
+    """The payload with the member forgotten (null where their number or id was), or None when
+    it never named them. Numbers compare case-blind: a SIP endpoint's name has no case."""
+    wanted = {n.lower() for n in numbers}
+    document = json.loads(payload)
+    call = document.get("call")
+    if not isinstance(call, dict):
+        return None
+    changed = False
+    for key, value in call.items():
+        if isinstance(value, str) and (value.lower() in wanted or (
+                key in _MEMBER_FIELDS and value == str(member_id))):
+            call[key] = None
+            changed = True
+    return json.dumps(document, sort_keys=True) if changed else None
+
+
+async def redact_deliveries(session: AsyncSession, tenant_id: uuid.UUID, *,
+                            numbers: Collection[str], member_id: uuid.UUID) -> int:
+    """Forget an erased member in the tenant's deliveries, sent and pending alike; how many changed.
+
+    A pending delivery still goes, carrying the call as its record now reads (no caller
+    number, nobody answered by name): the receiver learns the outcome, not the person.
+    """
+    d = webhook_deliveries
+    needles = [*numbers, str(member_id)]
+    candidates = (await session.execute(select(d.c.id, d.c.payload).where(
+        d.c.tenant_id == tenant_id,
+        or_(*(func.lower(d.c.payload).contains(n.lower(), autoescape=True) for n in needles)),
+    ))).all()
+    changed = 0
+    for delivery_id, payload in candidates:
+        redacted = redact_payload(payload, numbers=numbers, member_id=member_id)
+        if redacted is not None:
+            await session.execute(update(d).where(d.c.id == delivery_id).values(payload=redacted))
+            changed += 1
+    return changed
