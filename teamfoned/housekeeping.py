@@ -19,9 +19,10 @@ async def purge_once(sessions: async_sessionmaker[AsyncSession], now: datetime) 
     async with sessions() as session, session.begin():
         report = await purge_expired(session, now=now)
     for tenant in report:
-        if tenant.calls:
+        if tenant.calls or tenant.deliveries:
             log.info("call_history_purged", tenant=tenant.tenant, calls=tenant.calls,
-                     attempts=tenant.attempts, retention_days=tenant.retention_days)
+                     attempts=tenant.attempts, webhook_deliveries=tenant.deliveries,
+                     retention_days=tenant.retention_days)
     return report
 
 

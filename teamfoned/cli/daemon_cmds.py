@@ -122,7 +122,8 @@ def _purge(sub: Any) -> None:
         tenant = await lookups.tenant_id(session, a.tenant) if a.tenant else None
         for purged in await purge_expired(session, now=now(), tenant_id=tenant):
             print(f"{purged.tenant}: {purged.calls} call(s) and {purged.attempts} attempt(s) older "
-                  f"than {purged.retention_days} days deleted")
+                  f"than {purged.retention_days} days deleted"
+                  + (f", with {purged.deliveries} webhook delivery(ies)" if purged.deliveries else ""))
         return 0
 
     p.set_defaults(handler=lambda a: run_db(a, lambda s, c: work(s, c, a)))
