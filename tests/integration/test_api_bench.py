@@ -112,7 +112,7 @@ SHORT = {"Ann Admin": "ann", "Bob Bakker": "bob", "Carol Care": "carol", "Dave D
          "Erin Idle": "erin", "Frank Off": "frank", "Gina Globex": "gina", "Hank Globex": "hank"}
 WITH_TOKENS = ("ann", "bob", "carol", "gina", "hank")
 # The SIP endpoints the system administrator gave each tenant (a member's desk phone must be one).
-ENDPOINTS = {"acme": ("desk-dave", "bob-desk"), "globex": ("desk-globex",)}
+ENDPOINTS = {"acme": ("desk-dave", "bob-desk"), "globex": ("desk-g7",)}
 
 
 async def seed(sessions: Any, settings: Settings, now: datetime) -> World:

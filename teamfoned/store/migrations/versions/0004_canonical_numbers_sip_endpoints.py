@@ -53,8 +53,9 @@ def _canonicalise_numbers(bind: sa.engine.Connection, default_region: str | None
     if problems:
         raise NumbersCollide(
             "team numbers must each be one number in one form (E.164), and these are not; "
-            "nothing was changed. Remove all but the real owner's row of each (`teamfoned "
-            "number remove`), or fix the number, then upgrade again:\n" + "\n".join(problems))
+            "nothing was changed. Keep only the real owner's row of each, deleting the others "
+            "by their stored spelling (DELETE FROM team_numbers WHERE number = '...'), or fix "
+            "the number, then upgrade again:\n" + "\n".join(problems))
     for canonical, [(number, _, _)] in by_number.items():
         if number != canonical:
             bind.execute(sa.text("UPDATE team_numbers SET number = :new WHERE number = :old"),
