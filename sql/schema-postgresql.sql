@@ -260,5 +260,20 @@ ALTER TABLE teams ADD COLUMN confirm_recording VARCHAR(100);
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+ALTER TABLE team_numbers ADD CONSTRAINT ck_team_numbers_number_canonical CHECK (number LIKE '+%%');
+
+CREATE TABLE sip_endpoints (
+    name VARCHAR(64) NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    CONSTRAINT pk_sip_endpoints PRIMARY KEY (name), 
+    CONSTRAINT fk_sip_endpoints_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
 COMMIT;
 

@@ -79,16 +79,6 @@ CREATE TABLE memberships (
 
 CREATE INDEX ix_memberships_member_id ON memberships (member_id);
 
-CREATE TABLE team_numbers (
-	number VARCHAR(32) NOT NULL, 
-	tenant_id CHAR(32) NOT NULL, 
-	team_id CHAR(32) NOT NULL, 
-	CONSTRAINT fk_team_numbers_tenant_id_team_id_teams FOREIGN KEY(tenant_id, team_id) REFERENCES teams (tenant_id, id) ON DELETE CASCADE, 
-	CONSTRAINT pk_team_numbers PRIMARY KEY (number)
-);
-
-CREATE INDEX ix_team_numbers_team_id ON team_numbers (team_id);
-
 CREATE TABLE attempts (
 	id CHAR(32) NOT NULL, 
 	call_id CHAR(32) NOT NULL, 
@@ -231,6 +221,26 @@ CREATE INDEX ix_calls_team_id_started_at ON calls (team_id, started_at);
 
 CREATE INDEX ix_calls_tenant_id_started_at ON calls (tenant_id, started_at);
 
-INSERT INTO alembic_version (version_num) VALUES ('0003');
+CREATE TABLE "team_numbers" (
+	number VARCHAR(32) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	team_id CHAR(32) NOT NULL, 
+	CONSTRAINT ck_team_numbers_number_canonical CHECK (number LIKE '+%'), 
+	CONSTRAINT fk_team_numbers_tenant_id_team_id_teams FOREIGN KEY(tenant_id, team_id) REFERENCES teams (tenant_id, id) ON DELETE CASCADE, 
+	CONSTRAINT pk_team_numbers PRIMARY KEY (number)
+);
+
+CREATE INDEX ix_team_numbers_team_id ON team_numbers (team_id);
+
+CREATE TABLE sip_endpoints (
+	name VARCHAR(64) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	CONSTRAINT fk_sip_endpoints_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+	CONSTRAINT pk_sip_endpoints PRIMARY KEY (name)
+);
+
+CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
+
+INSERT INTO alembic_version (version_num) VALUES ('0004');
 
 COMMIT;

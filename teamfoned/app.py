@@ -131,7 +131,7 @@ class Daemon:
         # Calls go on when the database goes away: reads from the last known state, writes to
         # a local journal replayed on its return (store.resilient_repo).
         self.repo: DaemonStore = ResilientRepository(
-            RoutingRepository(self.sessions),
+            RoutingRepository(self.sessions, default_region=settings.telephony.default_region),
             Journal(settings.database.journal_path
                     or default_journal_path(settings.database.url, settings.node)),
             stale_after=settings.database.outage_availability_max_age,

@@ -11,19 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import AlreadyExists, Invalid
 from teamfoned.domain.members import PhonePolicy, check_member_name, check_priority
-from teamfoned.domain.names import check_name, check_number
+from teamfoned.domain.names import canonical_number, check_name
 from teamfoned.domain.periods_text import (
     PeriodSyntaxError,
     overlaps,
     parse_period,
     sort_periods,
 )
-from teamfoned.domain.phones import MemberPhone
+from teamfoned.domain.phones import MemberPhone, PhoneKind, PhoneRejected, check_endpoint_name
 from teamfoned.domain.team_settings import RoutingDefaults, TeamSettings
 from teamfoned.domain.tenants import DEFAULT_RETENTION_DAYS, check_retention
 from teamfoned.domain.timetable import check_day, check_holiday_name, check_timezone, describe_periods
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.store import directory_repo, hours_repo, members_repo, tenants_repo
+from teamfoned.store import directory_repo, endpoints_repo, hours_repo, members_repo, tenants_repo
 
 
 class DirectoryError(ValueError):
@@ -62,6 +62,8 @@ class TenantPlan:
     retention_days: int
     members: dict[str, MemberPlan] = field(default_factory=dict)
     teams: dict[str, TeamPlan] = field(default_factory=dict)
+    # The SIP endpoints assigned to the tenant; None: not listed, the assignments stay as they are.
+    endpoints: set[str] | None = None
 
 
 def _refused(where: str, exc: Invalid) -> list[str]:
@@ -156,6 +158,26 @@ def _target(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _endpoints(where: str, raw: Any, trunk_template: str, seen: dict[str, str], tenant: str,
+               problems: list[str]) -> set[str]:
+    """The tenant's SIP endpoint names: valid, never the trunk, in no other tenant of the file."""
+    if not isinstance(raw, list):
+        problems.append(f"{where}: must be a list of PJSIP endpoint names")
+        return set()
+    found = set()
+    for name in raw:
+        try:
+            name = check_endpoint_name(str(name), trunk_template=trunk_template)
+        except PhoneRejected as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if name in seen:
+            problems.append(f"{where}: {name} is also listed by tenant {seen[name]}")
+        seen[name] = tenant
+        found.add(name)
+    return found
+
+
 def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[TenantPlan]:
     """Check the whole file; raise DirectoryError listing every bad entry."""
     problems: list[str] = []
@@ -163,9 +185,10 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[Te
         raise DirectoryError(problems or ["tenants: must be a list"])
     plans: list[TenantPlan] = []
     numbers_seen: dict[str, str] = {}
+    endpoints_seen: dict[str, str] = {}
     for ti, t in enumerate(raw["tenants"]):
         tw = f"tenants[{ti}]"
-        if not _keys(tw, t, {"name", "retention_days", "members", "teams"}, problems):
+        if not _keys(tw, t, {"name", "retention_days", "endpoints", "members", "teams"}, problems):
             continue
         try:
             tname = check_name("tenant", t.get("name"))
@@ -179,6 +202,9 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[Te
         _refusals(check_retention, retention, tw, problems)
         tp = TenantPlan(tname, retention)
         plans.append(tp)
+        if "endpoints" in t:
+            tp.endpoints = _endpoints(f"{tw}.endpoints", t["endpoints"], phones.trunk_template,
+                                      endpoints_seen, tname, problems)
         for mi, m in enumerate(t.get("members") or []):
             mw = f"{tw}.members[{mi}]"
             if not _keys(mw, m, {"name", "phone", "admin", "available", "until", "schedule"},
@@ -198,6 +224,10 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[Te
             except Invalid as exc:
                 problems.extend(_refused(mw, exc))
                 continue
+            if (phone.kind == PhoneKind.SIP and tp.endpoints is not None
+                    and phone.phone not in tp.endpoints):
+                problems.append(f"{mw}.phone: SIP endpoint {phone.phone!r} is not in the "
+                                "tenant's endpoints")
             until = m.get("until")
             if until is not None:
                 if isinstance(until, str):
@@ -249,7 +279,7 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[Te
             numbers = []
             for number in s.get("numbers") or []:
                 try:
-                    number = check_number(number)
+                    number = canonical_number(number, default_region=phones.default_region)
                 except Invalid as exc:
                     problems.append(f"{sw}.numbers: {exc}")
                     continue
@@ -291,8 +321,36 @@ async def apply(session: AsyncSession, plans: list[TenantPlan], *, now: datetime
             changes.append(f"tenant {tp.name}: created")
         elif await tenants_repo.set_retention(session, tenant, tp.retention_days):
             changes.append(f"tenant {tp.name}: retention set to {tp.retention_days} days")
+        changes += await _assign_endpoints(session, tenant, tp)
         changes += await _sync_members(session, tenant, tp, now=now)
         changes += await _sync_teams(session, tenant, tp, now=now)
+        changes += await _release_endpoints(session, tenant, tp)
+    return changes
+
+
+async def _assign_endpoints(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan) -> list[str]:
+    """Before the members: their SIP phones must be the tenant's endpoints."""
+    changes = []
+    for name in sorted(tp.endpoints or ()):
+        try:
+            if await endpoints_repo.assign(session, name, tenant):
+                changes.append(f"tenant {tp.name}: endpoint {name} assigned")
+        except AlreadyExists as exc:
+            raise DirectoryError([f"tenant {tp.name}.endpoints: {exc}"]) from None
+    return changes
+
+
+async def _release_endpoints(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan) -> list[str]:
+    """After the members: the endpoints the file no longer lists for the tenant."""
+    if tp.endpoints is None:
+        return []
+    changes = []
+    for name in sorted(await endpoints_repo.endpoints_of(session, tenant) - tp.endpoints):
+        try:
+            await endpoints_repo.release(session, name)
+        except Invalid as exc:
+            raise DirectoryError([f"tenant {tp.name}.endpoints: {exc}"]) from None
+        changes.append(f"tenant {tp.name}: endpoint {name} released")
     return changes
 
 
@@ -314,20 +372,23 @@ async def _sync_members(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan
     ids: dict[str, uuid.UUID] = {}
     # Admins first and erasures last, so the role is handed over before anyone gives it up.
     for name, mp in sorted(tp.members.items(), key=lambda item: not item[1].is_admin):
-        if name not in existing:
-            # Initial availability only: afterwards it is the member's own choice.
-            ids[name] = await members_repo.create_member(
-                session, tenant, name, mp.phone, is_admin=mp.is_admin, now=now,
-                available=mp.available, until=mp.until)
-            changes.append(f"tenant {tp.name}: member {name} added")
-            continue
-        member = existing[name][0]
-        ids[name] = member.id
-        if (member.phone_kind, member.phone, member.is_admin) != (mp.phone.kind, mp.phone.phone,
-                                                                  mp.is_admin):
-            await members_repo.update_member(session, tenant, member.id, phone=mp.phone,
-                                             is_admin=mp.is_admin)
-            changes.append(f"tenant {tp.name}: member {name} updated")
+        try:
+            if name not in existing:
+                # Initial availability only: afterwards it is the member's own choice.
+                ids[name] = await members_repo.create_member(
+                    session, tenant, name, mp.phone, is_admin=mp.is_admin, now=now,
+                    available=mp.available, until=mp.until)
+                changes.append(f"tenant {tp.name}: member {name} added")
+                continue
+            member = existing[name][0]
+            ids[name] = member.id
+            if (member.phone_kind, member.phone, member.is_admin) != (
+                    mp.phone.kind, mp.phone.phone, mp.is_admin):
+                await members_repo.update_member(session, tenant, member.id, phone=mp.phone,
+                                                 is_admin=mp.is_admin)
+                changes.append(f"tenant {tp.name}: member {name} updated")
+        except Invalid as exc:  # a SIP endpoint not assigned to the tenant
+            raise DirectoryError(_refused(f"tenant {tp.name}.member {name}", exc)) from None
     for name, mp in tp.members.items():
         if await hours_repo.replace_member_schedule(session, tenant, ids[name], mp.schedule,
                                                     mp.schedule_timezone):

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamfoned.api.rate_limit import FailureLimiter
 from teamfoned.config import Settings
-from teamfoned.domain.phones import MemberPhone, validate_phone
+from teamfoned.domain.members import PhonePolicy
+from teamfoned.domain.phones import MemberPhone
 from teamfoned.metrics import Metrics
 
 Clock = Callable[[], datetime]
@@ -50,9 +51,11 @@ class ApiContext:
             yield session
 
     def check_phone(self, raw: str) -> MemberPhone:
+        """A member phone's shape under the installation's policy (never the trunk); whether a
+        SIP endpoint is the tenant's is checked when the member is written."""
         telephony = self.settings.telephony
-        return validate_phone(raw, allowed_countries=telephony.allowed_countries,
-                              default_region=telephony.default_region)
+        return PhonePolicy(telephony.allowed_countries, telephony.default_region,
+                           telephony.trunk_dial_template).check(raw)
 
 
 def context(request: Request) -> ApiContext:

@@ -48,7 +48,8 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"],
 export_router = APIRouter(tags=["admin"], responses=responses(*COMMON, "forbidden"))
 
 Number = Annotated[str, Path(min_length=2, max_length=32, pattern=r"^\+?[0-9]+$",
-                             description="the DID, digits with an optional leading +")]
+                             description="the DID in international form: +CC..., 00CC... or "
+                                         "CC... are one number, stored and shown as +CC...")]
 
 
 # Settings that may be switched off with an explicit null; the others keep their value on null.
@@ -163,20 +164,24 @@ async def delete_holiday(team_id: uuid.UUID, day: Annotated[date, Path(descripti
 
 
 @router.put("/teams/{team_id}/numbers/{number}", status_code=204,
-            summary="Give the team a number (idempotent)")
+            summary="Give the team a number (idempotent)",
+            description="Any spelling of a number another team holds is a conflict; the number "
+                        "is stored, and listed on the team, in its canonical form (+CC...).")
 async def put_number(team_id: uuid.UUID, number: Number, caller: AdminDep,
                      api: ApiDep) -> Response:
     async with api.transaction() as session:
-        await directory_repo.add_number(session, caller.tenant_id, team_id, number)
+        await directory_repo.add_number(session, caller.tenant_id, team_id, number,
+                                        default_region=api.settings.telephony.default_region)
     return Response(status_code=204)
 
 
 @router.delete("/teams/{team_id}/numbers/{number}", status_code=204,
-               summary="Take a number from the team")
+               summary="Take a number (in any spelling) from the team")
 async def delete_number(team_id: uuid.UUID, number: Number, caller: AdminDep,
                         api: ApiDep) -> Response:
     async with api.transaction() as session:
-        await directory_repo.remove_number(session, caller.tenant_id, team_id, number)
+        await directory_repo.remove_number(session, caller.tenant_id, team_id, number,
+                                           default_region=api.settings.telephony.default_region)
     return Response(status_code=204)
 
 

@@ -62,7 +62,9 @@ def run_db(args: argparse.Namespace, work: Callable[[Any, Settings], Awaitable[i
 
 
 def phone_policy(settings: Settings) -> PhonePolicy:
-    return PhonePolicy(settings.telephony.allowed_countries, settings.telephony.default_region)
+    telephony = settings.telephony
+    return PhonePolicy(telephony.allowed_countries, telephony.default_region,
+                       telephony.trunk_dial_template)
 
 
 def now() -> datetime:

@@ -22,7 +22,8 @@ from teamfoned.cli.base import (
 )
 from teamfoned.config import Settings
 from teamfoned.domain.errors import NotFound
-from teamfoned.domain.names import check_number
+from teamfoned.domain.names import canonical_number
+from teamfoned.domain.phones import PhoneRejected, check_endpoint_name
 from teamfoned.domain.team_settings import CLEAR, TeamSettings
 from teamfoned.routing.model import FallbackKind
 from teamfoned.routing.strategies import STRATEGIES
@@ -143,24 +144,72 @@ def _number(sub: Any) -> None:
     rm.add_argument("--tenant", required=True)
     rm.add_argument("number")
 
-    async def add_(session: Any, a: argparse.Namespace) -> int:
-        number = check_number(a.number)
+    async def add_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
+        region = settings.telephony.default_region
+        number = canonical_number(a.number, default_region=region)  # refused before any lookup
         tenant = await lookups.tenant_id(session, a.tenant)
-        await directory_repo.add_number(session, tenant, await lookups.team_id(session, tenant, a.team),
-                                        number)
+        print(await directory_repo.add_number(session, tenant,
+                                              await lookups.team_id(session, tenant, a.team),
+                                              number, default_region=region))
         return 0
 
-    async def rm_(session: Any, a: argparse.Namespace) -> int:
-        number = check_number(a.number)
+    async def rm_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
+        region = settings.telephony.default_region
+        number = canonical_number(a.number, default_region=region)
         tenant = await lookups.tenant_id(session, a.tenant)
-        team = await directory_repo.team_of_number(session, tenant, number)
+        team = await directory_repo.team_of_number(session, tenant, number, default_region=region)
         if team is None:
             raise UserError(f"number {number} is not a number of this tenant")
-        await directory_repo.remove_number(session, tenant, team, number)
+        await directory_repo.remove_number(session, tenant, team, number, default_region=region)
         return 0
 
-    add.set_defaults(handler=lambda a: run_db(a, lambda s, _: add_(s, a)))
-    rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a)))
+    add.set_defaults(handler=lambda a: run_db(a, lambda s, c: add_(s, c, a)))
+    rm.set_defaults(handler=lambda a: run_db(a, lambda s, c: rm_(s, c, a)))
+
+
+@command
+def _endpoint(sub: Any) -> None:
+    from teamfoned.store import endpoints_repo
+
+    p = sub.add_parser("endpoint", help="SIP endpoints (desk phones) and the tenant each belongs to",
+                       description="Only a member of the endpoint's tenant may have it as phone; "
+                                   "the trunk endpoint is never assignable.")
+    actions = p.add_subparsers(dest="action", required=True)
+    assign = actions.add_parser("assign", help="give a PJSIP endpoint to a tenant")
+    assign.add_argument("name", help="the PJSIP endpoint name, as in pjsip.conf")
+    assign.add_argument("--tenant", required=True)
+    release = actions.add_parser("release", help="take an endpoint from its tenant "
+                                                 "(refused while a member has it as phone)")
+    release.add_argument("name")
+    ls = actions.add_parser("list", help="assigned endpoints: name, tenant, members using it")
+    ls.add_argument("--tenant")
+
+    async def assign_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
+        try:
+            name = check_endpoint_name(a.name, trunk_template=settings.telephony.trunk_dial_template)
+        except PhoneRejected as exc:
+            raise UserError(str(exc)) from None
+        tenant = await lookups.tenant_id(session, a.tenant)
+        if not await endpoints_repo.assign(session, name, tenant):
+            print(f"endpoint {name} is already assigned to {a.tenant}")
+        return 0
+
+    async def release_(session: Any, a: argparse.Namespace) -> int:
+        try:
+            await endpoints_repo.release(session, a.name)
+        except NotFound:
+            raise UserError(f"endpoint {a.name} is not assigned to any tenant") from None
+        return 0
+
+    async def list_(session: Any, a: argparse.Namespace) -> int:
+        tenant = await lookups.tenant_id(session, a.tenant) if a.tenant else None
+        show([[e.name, e.tenant_name, e.members]
+              for e in await endpoints_repo.list_assignments(session, tenant)])
+        return 0
+
+    assign.set_defaults(handler=lambda a: run_db(a, lambda s, c: assign_(s, c, a)))
+    release.set_defaults(handler=lambda a: run_db(a, lambda s, _: release_(s, a)))
+    ls.set_defaults(handler=lambda a: run_db(a, lambda s, _: list_(s, a)))
 
 
 @command
@@ -172,7 +221,8 @@ def _member(sub: Any) -> None:
     add = actions.add_parser("add")
     add.add_argument("--tenant", required=True)
     add.add_argument("--name", required=True)
-    add.add_argument("--phone", required=True, help="+CC number, or a SIP endpoint name")
+    add.add_argument("--phone", required=True,
+                     help="+CC number, or a SIP endpoint assigned to the tenant (endpoint assign)")
     add.add_argument("--admin", action="store_true", help="tenant administrator")
     ls = actions.add_parser("list")
     ls.add_argument("--tenant", required=True)

@@ -56,7 +56,7 @@ def _db(sub: Any) -> None:
 
             engine = create_engine(settings.database.url)
             try:
-                await upgrade(engine)
+                await upgrade(engine, default_region=settings.telephony.default_region)
                 return await current_revision(engine)
             finally:
                 await engine.dispose()

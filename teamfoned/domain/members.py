@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from teamfoned.domain.errors import Invalid
-from teamfoned.domain.phones import MemberPhone, PhoneRejected, validate_phone
+from teamfoned.domain.phones import (
+    DEFAULT_TRUNK_TEMPLATE,
+    MemberPhone,
+    PhoneKind,
+    PhoneRejected,
+    trunk_endpoints,
+    validate_phone,
+)
 
 NAME_MAX = 200
 # Lower rings first.
@@ -45,10 +52,18 @@ class PhonePolicy:
 
     allowed_countries: Collection[str] = ("NL",)
     default_region: str | None = None
+    # The trunk's endpoint is never a member's phone (telephony.trunk_dial_template).
+    trunk_template: str = DEFAULT_TRUNK_TEMPLATE
 
     def check(self, raw: str) -> MemberPhone:
+        """The phone's shape; a SIP endpoint must also be assigned to the member's tenant,
+        which the store checks when it writes the member."""
         try:
-            return validate_phone(raw, allowed_countries=self.allowed_countries,
-                                  default_region=self.default_region)
+            phone = validate_phone(raw, allowed_countries=self.allowed_countries,
+                                   default_region=self.default_region)
+            if (phone.kind == PhoneKind.SIP
+                    and phone.phone.lower() in trunk_endpoints(self.trunk_template)):
+                raise PhoneRejected(f"{phone.phone!r} is the trunk, never a member's phone")
         except PhoneRejected as exc:
             raise Invalid.value("phone", f"phone refused: {exc}") from None
+        return phone

@@ -13,6 +13,8 @@ from phonenumbers import NumberParseException, PhoneNumberType
 SIP_ENDPOINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NUMBER_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# telephony.trunk_dial_template unless the configuration says otherwise.
+DEFAULT_TRUNK_TEMPLATE = "PJSIP/{number}@trunk"
 
 # Number types a team phone may dial; everything else (premium rate, shared cost, unknown)
 # could cost money or reach a service rather than a person.
@@ -42,6 +44,28 @@ class PhoneRejected(ValueError):
 class MemberPhone:
     kind: PhoneKind
     phone: str  # "+31612345678" or an endpoint name
+
+
+def trunk_endpoints(trunk_template: str) -> frozenset[str]:
+    """Every name in the trunk dial template ("PJSIP/{number}@trunk": PJSIP, trunk), lower case.
+
+    None of them may be a member's desk phone: ringing the trunk endpoint itself would hand a
+    tenant the carrier line. Taking every name, not only the endpoint's, refuses too much
+    rather than too little.
+    """
+    names = re.split(r"[^A-Za-z0-9_.-]+", trunk_template.replace("{number}", " "))
+    return frozenset(name.lower() for name in names if name)
+
+
+def check_endpoint_name(name: str, *, trunk_template: str) -> str:
+    """A PJSIP endpoint name the system administrator may assign to a tenant (never the trunk)."""
+    if not SIP_ENDPOINT.fullmatch(name or ""):
+        raise PhoneRejected(f"{name!r} is not a valid SIP endpoint name "
+                            "(letters, digits, _ . -; at most 64)")
+    if name.lower() in trunk_endpoints(trunk_template):
+        raise PhoneRejected(f"{name!r} is the trunk (telephony.trunk_dial_template): "
+                            "it is never a member's phone")
+    return name
 
 
 def validate_phone(

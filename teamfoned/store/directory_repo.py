@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import AlreadyExists, NotFound
 from teamfoned.domain.members import check_priority
-from teamfoned.domain.names import check_name, check_number
+from teamfoned.domain.names import canonical_number, check_name
 from teamfoned.domain.team_settings import TeamSettings
 from teamfoned.store.engine import changed_rows
 from teamfoned.store.members_repo import member_exists
@@ -125,39 +125,46 @@ async def delete_team(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid
 
 # -- numbers -----------------------------------------------------------------------------------
 
-async def team_of_number(session: AsyncSession, tenant_id: uuid.UUID,
-                         number: str) -> uuid.UUID | None:
-    """The tenant's team that has this number, if any."""
+async def team_of_number(session: AsyncSession, tenant_id: uuid.UUID, number: str, *,
+                         default_region: str | None = None) -> uuid.UUID | None:
+    """The tenant's team that has this number (in any spelling), if any."""
     found: uuid.UUID | None = await session.scalar(select(team_numbers.c.team_id).where(
-        team_numbers.c.tenant_id == tenant_id, team_numbers.c.number == check_number(number)))
+        team_numbers.c.tenant_id == tenant_id,
+        team_numbers.c.number == canonical_number(number, default_region=default_region)))
     return found
 
 
 async def add_number(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
-                     number: str) -> bool:
-    """Give the team a number; False when it already has it."""
+                     number: str, *, default_region: str | None = None) -> str:
+    """Give the team a number, stored in its canonical form, which is returned.
+
+    Any spelling of a number another team holds is refused; the team's own is no change.
+    """
     await team_row(session, tenant_id, team_id)
-    number = check_number(number)
+    number = canonical_number(number, default_region=default_region)
     owner = (await session.execute(select(team_numbers.c.tenant_id, team_numbers.c.team_id)
                                    .where(team_numbers.c.number == number))).first()
     if owner is not None:
         if tuple(owner) == (tenant_id, team_id):
-            return False
+            return number
         # Numbers are unique across the installation; say so without naming who holds it.
         raise AlreadyExists(f"number {number} is already in use")
     await session.execute(insert(team_numbers).values(number=number, tenant_id=tenant_id,
                                                       team_id=team_id))
-    return True
+    return number
 
 
 async def remove_number(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
-                        number: str) -> None:
+                        number: str, *, default_region: str | None = None) -> str:
+    """Take the number (in any spelling) from the team; returns its canonical form."""
     await team_row(session, tenant_id, team_id)
+    number = canonical_number(number, default_region=default_region)
     done = await changed_rows(session, delete(team_numbers).where(
         team_numbers.c.tenant_id == tenant_id, team_numbers.c.team_id == team_id,
-        team_numbers.c.number == number.strip()))
+        team_numbers.c.number == number))
     if done == 0:
         raise NotFound("number")
+    return number
 
 
 # -- memberships -------------------------------------------------------------------------------

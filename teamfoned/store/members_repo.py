@@ -16,6 +16,7 @@ from teamfoned.domain.members import check_member_name, check_until
 from teamfoned.domain.phones import MemberPhone, PhoneKind
 from teamfoned.routing.model import FallbackKind
 from teamfoned.store import outbox
+from teamfoned.store.endpoints_repo import check_phone_allowed
 from teamfoned.store.engine import changed_rows
 from teamfoned.store.tables import availability, calls, members, memberships, teams, tenants
 
@@ -61,6 +62,7 @@ async def create_member(session: AsyncSession, tenant_id: uuid.UUID, name: str,
                         available: bool = False, until: datetime | None = None) -> uuid.UUID:
     """A new member, unavailable unless told otherwise (the directory file may say so)."""
     name = check_member_name(name)
+    await check_phone_allowed(session, tenant_id, phone)
     new = uuid.uuid4()
     await session.execute(insert(members).values(
         id=new, tenant_id=tenant_id, name=name, phone=phone.phone, phone_kind=phone.kind,
@@ -127,11 +129,12 @@ async def update_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: 
     values: dict[str, object] = {}
     if name is not None:
         values["name"] = check_member_name(name)
-    if phone is not None:
-        values.update(phone=phone.phone, phone_kind=phone.kind)
     if is_admin is not None:
         values["is_admin"] = is_admin
     await member_exists(session, tenant_id, member_id)
+    if phone is not None:
+        await check_phone_allowed(session, tenant_id, phone)
+        values.update(phone=phone.phone, phone_kind=phone.kind)
     if values:
         statement = update(members).where(members.c.id == member_id).values(**values)
         if is_admin is False:

@@ -27,12 +27,18 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database behind `engine` up to `revision` (all migrations by default)."""
+async def upgrade(engine: AsyncEngine, revision: str = "head", *,
+                  default_region: str | None = None) -> None:
+    """Bring the database behind `engine` up to `revision` (all migrations by default).
+
+    `default_region` (telephony.default_region) reads national-format team numbers when
+    they are rewritten to their canonical form.
+    """
     config = alembic_config()
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
+        config.attributes["default_region"] = default_region
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:

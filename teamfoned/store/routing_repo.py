@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
 
 from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.errors import Invalid
+from teamfoned.domain.names import canonical_number
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
 from teamfoned.routing.model import (
@@ -30,6 +32,7 @@ from teamfoned.store.tables import (
     calls,
     members,
     memberships,
+    sip_endpoints,
     team_holidays,
     team_hours,
     team_numbers,
@@ -49,18 +52,13 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return "UNIQUE constraint failed" in str(orig)  # sqlite3
 
 
-def _number_variants(number: str) -> list[str]:
-    # Asterisk may hand us the DID with or without the leading "+".
-    number = number.strip()
-    if number.startswith("+"):
-        return [number, number[1:]]
-    return [number, "+" + number]
-
-
 class RoutingRepository:
     """The routing daemon's view of the store. Every method is one short transaction."""
 
-    def __init__(self, engine_or_sessionmaker: AsyncEngine | async_sessionmaker[AsyncSession]):
+    def __init__(self, engine_or_sessionmaker: AsyncEngine | async_sessionmaker[AsyncSession], *,
+                 default_region: str | None = None):
+        # Reads a dialled number in national format, as the admin tools read team numbers.
+        self.default_region = default_region
         if isinstance(engine_or_sessionmaker, AsyncEngine):
             self._sessions = create_sessionmaker(engine_or_sessionmaker)
         else:
@@ -69,6 +67,12 @@ class RoutingRepository:
     # -- reads -----------------------------------------------------------------------------
 
     async def team_for_number(self, number: str) -> TeamRoute | None:
+        """The team of the dialled number, in whatever form Asterisk hands it over ("31...",
+        "+31...", "0031..."): one exact lookup of its canonical form, as every writer stores it."""
+        try:
+            canonical = canonical_number(number, default_region=self.default_region)
+        except Invalid:
+            return None  # no team number looks like this
         stmt = (
             select(
                 teams.c.tenant_id,
@@ -90,11 +94,10 @@ class RoutingRepository:
                 teams.c.confirm_recording,
             )
             .join(team_numbers, team_numbers.c.team_id == teams.c.id)
-            .where(team_numbers.c.number.in_(_number_variants(number)))
-            .limit(1)
+            .where(team_numbers.c.number == canonical)
         )
         async with self._sessions() as session:
-            row = (await session.execute(stmt)).first()
+            row = (await session.execute(stmt)).one_or_none()
         if row is None:
             return None
         return TeamRoute(
@@ -244,11 +247,20 @@ class RoutingRepository:
         return result
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
-        """(phone_kind, phone) of a member, for building the dial string; None if gone."""
-        stmt = select(members.c.phone_kind, members.c.phone).where(members.c.id == member_id)
+        """(phone_kind, phone) of a member, for building the dial string.
+
+        None if the member is gone, or their phone is a SIP endpoint not assigned to their
+        tenant (a row written by hand, or an endpoint released since): that is never dialled.
+        """
+        assigned = exists().where(sip_endpoints.c.name == members.c.phone,
+                                  sip_endpoints.c.tenant_id == members.c.tenant_id)
+        stmt = select(members.c.phone_kind, members.c.phone, assigned).where(
+            members.c.id == member_id)
         async with self._sessions() as session:
             row = (await session.execute(stmt)).first()
-        return None if row is None else (row[0], row[1])
+        if row is None or (row[0] == PhoneKind.SIP and not row[2]):
+            return None
+        return (row[0], row[1])
 
     async def open_call_states(self, node: str) -> list[OpenCallState]:
         """Open calls of `node` with their open attempts, for adoption after a restart."""

@@ -152,12 +152,27 @@ class TeamNumber(Base):
         ForeignKeyConstraint(
             ["tenant_id", "team_id"], ["teams.tenant_id", "teams.id"], ondelete="CASCADE"
         ),
+        # Stored only in the canonical form (domain.names.canonical_number), so "X" and "+X"
+        # can never be two rows for one number.
+        CheckConstraint("number LIKE '+%'", name="number_canonical"),
     )
 
-    # A DID reaches exactly one team in the whole installation, hence unique across tenants.
+    # A DID reaches exactly one team in the whole installation, hence unique across tenants:
+    # the primary key is on the canonical form ("+31207654321"), the one form every writer stores.
     number: Mapped[str] = mapped_column(String(32), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+
+
+class SipEndpoint(Base):
+    """A PJSIP endpoint the system administrator gave to one tenant: only its members may ring it."""
+
+    __tablename__ = "sip_endpoints"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
 
 
 class Membership(Base):
@@ -363,6 +378,7 @@ tenants = _table(Tenant)
 members = _table(Member)
 teams = _table(Team)
 team_numbers = _table(TeamNumber)
+sip_endpoints = _table(SipEndpoint)
 memberships = _table(Membership)
 availability = _table(Availability)
 calls = _table(Call)

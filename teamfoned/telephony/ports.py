@@ -48,7 +48,8 @@ class RoutingStore(Protocol):
         ...
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
-        """(phone kind, phone) of a member, for the dial string; None if the member is gone."""
+        """(phone kind, phone) of a member, for the dial string; None if the member is gone or
+        their SIP endpoint is not assigned to their tenant (never dialled)."""
         ...
 
     async def open_call_states(self, node: str) -> list[OpenCallState]:

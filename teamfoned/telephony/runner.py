@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
-from teamfoned.domain.phones import PhoneKind, PhoneRejected
+from teamfoned.domain.phones import PhoneKind, PhoneRejected, trunk_endpoints
 from teamfoned.metrics import Metrics
 from teamfoned.routing import (
     Action,
@@ -324,7 +324,10 @@ class CallRunner:
         leg.dialled_at = ctx.clock()
         try:
             if phone is None:
-                raise PhoneRejected("member has no phone")
+                raise PhoneRejected("member has no phone this tenant may dial (gone, or a SIP "
+                                    "endpoint not assigned to the tenant)")
+            if phone[0] == PhoneKind.SIP and phone[1].lower() in trunk_endpoints(ctx.trunk_template):
+                raise PhoneRejected(f"{phone[1]!r} is the trunk, never a member's phone")
             endpoint = dial_target(phone[0], phone[1], trunk_template=ctx.trunk_template)
         except PhoneRejected as exc:
             self.log.warning("member_phone_rejected", member=str(member_id), reason=str(exc))

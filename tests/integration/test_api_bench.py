@@ -27,7 +27,7 @@ from teamfoned.api.photos import JPEG_QUALITY
 from teamfoned.config import Settings, settings_from_dict
 from teamfoned.domain.members import PhonePolicy
 from teamfoned.domain.team_settings import TeamSettings
-from teamfoned.store import directory_repo, members_repo, tenants_repo
+from teamfoned.store import directory_repo, endpoints_repo, members_repo, tenants_repo
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.tables import Base, attempts, calls, members
 from teamfoned.store.tokens_repo import create_token
@@ -111,6 +111,8 @@ GLOBEX = {
 SHORT = {"Ann Admin": "ann", "Bob Bakker": "bob", "Carol Care": "carol", "Dave Desk": "dave",
          "Erin Idle": "erin", "Frank Off": "frank", "Gina Globex": "gina", "Hank Globex": "hank"}
 WITH_TOKENS = ("ann", "bob", "carol", "gina", "hank")
+# The SIP endpoints the system administrator gave each tenant (a member's desk phone must be one).
+ENDPOINTS = {"acme": ("desk-dave", "bob-desk"), "globex": ("desk-g7",)}
 
 
 async def seed(sessions: Any, settings: Settings, now: datetime) -> World:
@@ -124,6 +126,8 @@ async def seed(sessions: Any, settings: Settings, now: datetime) -> World:
                                                              "care": "+31201234568"}),
                                            ("globex", GLOBEX, {"ops": "+31201234569"})):
             tid = tenants[tenant] = await tenants_repo.create_tenant(session, tenant, now=created)
+            for endpoint in ENDPOINTS[tenant]:
+                await endpoints_repo.assign(session, endpoint, tid)
             for team, number in numbers.items():
                 defaults = TeamSettings.defaults(settings.routing, team.title())
                 teams[team] = await directory_repo.create_team(session, tid, team, defaults,

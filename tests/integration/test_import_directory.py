@@ -20,6 +20,7 @@ DIRECTORY = {
     "tenants": [{
         "name": "practice",
         "retention_days": 60,
+        "endpoints": ["desk-101"],
         "members": [
             {"name": "Alice", "phone": "+31612345678", "available": True},
             {"name": "Bob", "phone": "+31201234567", "admin": True},
