@@ -79,6 +79,13 @@ TABLES: dict[str, Treatment] = {
         holds=_SETTINGS + " (the team's own numbers)",
         erasure="not touched", retention="kept while the team exists", export="teams.numbers",
         plain=("number",)),
+    "sip_endpoints": Treatment(
+        holds="names of the PBX's desk-phone endpoints the sysadmin gave the tenant: no person's "
+              "data, and not exported (the sysadmin's configuration; a member's own endpoint is "
+              "their phone, exported with the member)",
+        erasure="not touched (the sysadmin releases an endpoint)",
+        retention="kept until the sysadmin releases it",
+        export=None, plain=("name",)),
     "team_hours": Treatment(
         holds=_SETTINGS, erasure="not touched", retention="kept while the team exists",
         export="teams.hours", plain=("opens", "closes")),
