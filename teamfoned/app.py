@@ -31,6 +31,7 @@ from teamfoned.telephony.ports import DaemonStore
 from teamfoned.webhooks.delivery import WebhookSender
 
 if TYPE_CHECKING:
+    from teamfoned.api.context import ApiContext
     from teamfoned.api.server import ApiServer
 
 log = structlog.get_logger(__name__)
@@ -39,9 +40,9 @@ log = structlog.get_logger(__name__)
 DB_PROBE_RETRY_S = 1.0
 DB_PROBE_TIMEOUT_S = 2.0
 
-# SIGHUP: these sections are read afresh at each use, so a new value simply applies from now
-# on; every other key needs a restart and says so. `routing` holds the defaults for teams
-# created later (by the CLI, which reads the file itself).
+# SIGHUP: these sections change while running (apply_settings hands each its new value);
+# every other key needs a restart and says so. `routing` holds the defaults for teams created
+# later: the API's are updated, the CLI reads the file itself.
 LIVE_SECTIONS = ("logging", "shutdown", "housekeeping", "routing")
 LIVE_KEYS = tuple(f"{section}." for section in LIVE_SECTIONS)
 
@@ -161,6 +162,7 @@ class Daemon:
                                          every_seconds=settings.housekeeping.purge_every_hours * 3600)
         self.schedules = ScheduleKeeper(self.sessions, clock=clock)
         self.webhooks = WebhookSender(self.sessions, settings.webhooks, clock=clock)
+        self._api_context: ApiContext | None = None
         self.api = self._build_api(http_sockets) if settings.http.enabled else None
         self._stop = asyncio.Event()
         self._closing = asyncio.Event()  # set after the drain: the chores end
@@ -172,6 +174,8 @@ class Daemon:
 
         app = create_app(self.sessions, self.settings, clock=self.clock, status=self.state,
                          metrics=self.metrics)
+        # Kept to hand it the reloaded settings: the routing defaults for new teams are live.
+        self._api_context = app.state.api
         return ApiServer(app, self.settings.http, sockets=sockets)
 
     def stop(self) -> None:
@@ -303,12 +307,16 @@ class Daemon:
             self.drain_seconds = new.shutdown.drain_limit
         if "housekeeping.purge_every_hours" in live:
             self.housekeeping.every_seconds = new.housekeeping.purge_every_hours * 3600
+        applied = old.model_copy(update={section: getattr(new, section) for section in LIVE_SECTIONS})
+        if self._api_context is not None:
+            # The API reads its settings at each request (the routing defaults of new teams).
+            self._api_context.settings = applied
         if restart:
             log.warning("config_restart_needed", keys=restart,
                         hint="these keep their running values until `systemctl restart teamfoned`")
         log.info("config_reloaded", applied=live, unchanged=not changed)
         # Every key that needs a restart keeps its running value: only the live sections move.
-        return old.model_copy(update={section: getattr(new, section) for section in LIVE_SECTIONS})
+        return applied
 
 
 async def run_daemon(settings: Settings, config_path: str | Path | None = None) -> int:

@@ -11,7 +11,7 @@ from typing import Any, final
 from sqlalchemy.exc import OperationalError
 
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.routing.model import Candidate, OpenCallState, TeamRoute
+from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, OpenCallState, TeamRoute
 from teamfoned.telephony.ports import RoutingStore
 
 PHONE = ("e164", "+31610000001")
@@ -55,13 +55,13 @@ class FakeStore(RoutingStore):
     async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
         pass
 
-    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         pass
 
     async def call_answered(self, call_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime) -> None:
         pass
 
-    async def finish_call(self, call_id: uuid.UUID, outcome: str, *, now: datetime,
+    async def finish_call(self, call_id: uuid.UUID, outcome: CallOutcome, *, now: datetime,
                           wait_seconds: float | None, talk_seconds: float | None) -> None:
         pass
 
@@ -107,12 +107,12 @@ class CountingStore(FakeStore):
     async def call_answered(self, call_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime) -> None:
         self.writes["call_answered"] += 1
 
-    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         if attempt_id in self.open_attempts:
             self.open_attempts.discard(attempt_id)
             self.writes[f"attempt_ended:{result}"] += 1
 
-    async def finish_call(self, call_id: uuid.UUID, outcome: str, *, now: datetime,
+    async def finish_call(self, call_id: uuid.UUID, outcome: CallOutcome, *, now: datetime,
                           wait_seconds: float | None, talk_seconds: float | None) -> None:
         self.writes[f"finish:{outcome}"] += 1
 
@@ -156,12 +156,12 @@ class FlakyStore(FakeStore):
         self.writes.append(("claim", (call_id, member_id, attempt_id, channel_id)))
         return True
 
-    async def finish_call(self, call_id: uuid.UUID, outcome: str, *, now: datetime,
+    async def finish_call(self, call_id: uuid.UUID, outcome: CallOutcome, *, now: datetime,
                           wait_seconds: float | None, talk_seconds: float | None) -> None:
         self._check()
         self.writes.append(("finish_call", call_id, outcome))
 
-    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         self._check()
         self.writes.append(("attempt_ended", attempt_id, result))
 

@@ -39,8 +39,9 @@ async def caller_of(api: ApiContext, authorization: str | None, address: str) ->
 
     The token is checked first: a valid token is never refused, so a crowd behind one
     address (a proxy, a NAT) is not locked out by someone else's mistakes. Only failures
-    count, and an address past the limit gets 429 for every bad token, so guessing stays
-    limited (and a 429 says nothing about the token guessed).
+    count; an address past the limit gets 429 for every bad token, which makes a flood visible
+    (metrics, log) and tells its sender nothing. The limit does not make guessing slower: a
+    256-bit token is what makes guessing hopeless.
     """
     now = api.clock()
     token = _bearer_token(authorization)

@@ -62,14 +62,12 @@ def _webhook(sub: Any) -> None:
     rm.add_argument("id", type=uuid.UUID)
 
     async def add_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
-        from teamfoned.webhooks.admin import WebhookRefused, add_webhook
+        from teamfoned.webhooks.admin import add_webhook
 
         tenant = await lookups.tenant_id(session, a.tenant)
-        try:
-            hook_id, secret = await add_webhook(session, tenant, a.url, a.events.split(","),
-                                                allowed=settings.webhooks.allow_destinations)
-        except WebhookRefused as exc:
-            raise UserError(str(exc)) from None
+        # A refusal is an Invalid: the console prints each field's reason and exits 2.
+        hook_id, secret = await add_webhook(session, tenant, a.url, a.events.split(","),
+                                            allowed=settings.webhooks.allow_destinations)
         print(f"webhook {hook_id}\nsigning secret (shown once): {secret}")
         return 0
 

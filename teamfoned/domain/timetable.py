@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -75,3 +75,26 @@ def check_day(day: Any) -> date:
 def describe_periods(periods: Iterable[WeeklyPeriod]) -> str:
     """The periods in the text syntax, for messages and listings."""
     return ", ".join(format_periods(periods))
+
+
+def stored_periods(rows: Iterable[tuple[int, str, str]]) -> list[WeeklyPeriod]:
+    """Weekly periods from stored rows (weekday, starts, ends), sorted.
+
+    A row these rules would refuse (written by hand) is skipped, never an error: it must not
+    stop calls or pages.
+    """
+    found = []
+    for weekday, starts, ends in rows:
+        try:
+            found.append(WeeklyPeriod(weekday, starts, ends))
+        except ValueError:
+            continue
+    return sort_periods(found)
+
+
+def stored_zone(name: str | None) -> tuple[str, tzinfo]:
+    """A stored time zone name and its zone; an unknown one (written by hand) reads as UTC."""
+    try:
+        return (name, zoneinfo.ZoneInfo(name)) if name else ("UTC", UTC)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return "UTC", UTC

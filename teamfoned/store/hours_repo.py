@@ -5,14 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import NotFound
-from teamfoned.domain.periods_text import sort_periods
-from teamfoned.domain.timetable import check_day, check_holiday_name, check_periods, check_schedule
+from teamfoned.domain.timetable import (
+    check_day,
+    check_holiday_name,
+    check_periods,
+    check_schedule,
+    stored_periods,
+)
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.directory_repo import team_row
 from teamfoned.store.engine import changed_rows
@@ -20,22 +24,11 @@ from teamfoned.store.members_repo import member_exists
 from teamfoned.store.tables import availability, availability_schedules, team_holidays
 from teamfoned.store.tables import team_hours as team_hours_table
 
-
-def _periods_of(rows: Iterable[Any]) -> list[WeeklyPeriod]:
-    found = []
-    for weekday, starts, ends in rows:
-        try:
-            found.append(WeeklyPeriod(weekday, starts, ends))
-        except ValueError:
-            continue  # a hand-edited row the routing core ignores too; entry refuses these
-    return sort_periods(found)
-
-
 # -- opening hours -----------------------------------------------------------------------------
 
 async def hours_of(session: AsyncSession, team_id: uuid.UUID) -> list[WeeklyPeriod]:
     """The team's opening hours (none: always open), for a team the caller already holds."""
-    return _periods_of((await session.execute(
+    return stored_periods((await session.execute(
         select(team_hours_table.c.weekday, team_hours_table.c.opens, team_hours_table.c.closes)
         .where(team_hours_table.c.team_id == team_id))).all())
 
@@ -124,7 +117,7 @@ async def _schedule_of(session: AsyncSession,
                availability_schedules.c.ends, availability_schedules.c.timezone)
         .where(availability_schedules.c.member_id == member_id))).all()
     zones = sorted({r.timezone for r in rows})
-    return _periods_of((r[0], r[1], r[2]) for r in rows), (zones[0] if zones else None)
+    return stored_periods((r[0], r[1], r[2]) for r in rows), (zones[0] if zones else None)
 
 
 async def member_schedule(session: AsyncSession, tenant_id: uuid.UUID,

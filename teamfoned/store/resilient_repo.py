@@ -31,8 +31,9 @@ import structlog
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.routing.model import Candidate, OpenCallState, TeamRoute
+from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, OpenCallState, TeamRoute
 from teamfoned.store.journal import Journal, JournalOp
+from teamfoned.store.outage import DatabaseUnavailable
 from teamfoned.store.routing_repo import RoutingRepository
 
 log = structlog.get_logger(__name__)
@@ -45,10 +46,6 @@ FinalAttempts = dict[uuid.UUID, dict[str, Any]]
 
 # Errors that mean "the database is not reachable", as opposed to a refused statement.
 UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError, ConnectionError)
-
-
-class DatabaseUnavailable(RuntimeError):
-    """The database does not answer and what we remember is too old to route on."""
 
 
 def _unreachable(exc: BaseException) -> bool:
@@ -247,7 +244,7 @@ class ResilientRepository:
     async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
         await self._write(JournalOp.ATTEMPT_ANSWERED, self.repo.attempt_answered, attempt_id=attempt_id, now=now)
 
-    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         await self._write(JournalOp.ATTEMPT_ENDED, self.repo.attempt_ended, attempt_id=attempt_id,
                           result=str(result), now=now)
         self._release(attempt_id)
@@ -263,7 +260,7 @@ class ResilientRepository:
         await self._write(JournalOp.CALL_ANSWERED, self.repo.call_answered, call_id=call_id,
                           member_id=member_id, now=now)
 
-    async def finish_call(self, call_id: uuid.UUID, outcome: str, *, now: datetime,
+    async def finish_call(self, call_id: uuid.UUID, outcome: CallOutcome, *, now: datetime,
                           wait_seconds: float | None, talk_seconds: float | None) -> None:
         await self._write(JournalOp.FINISH_CALL, self.repo.finish_call, call_id=call_id, outcome=str(outcome),
                           now=now, wait_seconds=wait_seconds, talk_seconds=talk_seconds)

@@ -15,16 +15,19 @@ from teamfoned.domain.availability import AvailabilityReason
 from teamfoned.domain.errors import Invalid
 from teamfoned.domain.names import canonical_number
 from teamfoned.domain.phones import PhoneKind
-from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
+from teamfoned.domain.timetable import stored_periods
+from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.routing.model import (
     ORPHAN_ATTEMPT_RESULT,
     UNANSWERED_RESULTS,
+    AttemptResult,
+    CallOutcome,
     Candidate,
     OpenAttempt,
     OpenCallState,
     TeamRoute,
 )
-from teamfoned.store.engine import changed_rows, create_sessionmaker
+from teamfoned.store.engine import changed_rows, create_sessionmaker, ping
 from teamfoned.store.outbox import enqueue_call_events
 from teamfoned.store.tables import (
     attempts,
@@ -147,13 +150,7 @@ class RoutingRepository:
                     team_holidays.c.day.between(around - timedelta(days=1), around + timedelta(days=1)),
                 )
             )).scalars().all()
-        periods = []
-        for weekday, opens, closes in hours:
-            try:
-                periods.append(WeeklyPeriod(weekday, opens, closes))
-            except BadPeriod:
-                continue  # refused at entry; a hand-edited row must not stop calls
-        return periods, set(days)
+        return stored_periods(hours), set(days)
 
     async def mark_unavailable_after_misses(
         self, member_id: uuid.UUID, threshold: int, *, now: datetime
@@ -336,7 +333,7 @@ class RoutingRepository:
         )
         await self._write(stmt)
 
-    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         """Close the attempt and release the member; a second call changes nothing."""
         stmt = (
             update(attempts)
@@ -382,7 +379,7 @@ class RoutingRepository:
     async def finish_call(
         self,
         call_id: uuid.UUID,
-        outcome: str,
+        outcome: CallOutcome,
         *,
         now: datetime,
         wait_seconds: float | None,
@@ -409,8 +406,7 @@ class RoutingRepository:
 
     async def ping(self) -> None:
         """One round trip to the database (for the outage detector)."""
-        async with self._sessions() as session:
-            await session.execute(select(literal(1)))
+        await ping(self._sessions)
 
     # -- journal replay (idempotent: a row already there is left as it is) ---------------------
 

@@ -7,12 +7,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import Invalid, NotFound
+from teamfoned.domain.timetable import stored_zone
 from teamfoned.routing.hours import WeeklyPeriod, is_open
 from teamfoned.routing.model import CallOutcome
 from teamfoned.store import call_history
@@ -127,11 +127,7 @@ async def team_view(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.U
                                   wrap_up_s=team.wrap_up_s, now=now))
         for r in rows
     ]
-    zone = team.timezone or "UTC"
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone, tz = "UTC", ZoneInfo("UTC")  # refused at entry; a hand-edited row reads as UTC
+    zone, tz = stored_zone(team.timezone)
     hours = await hours_of(session, team.id)
     holidays = await holidays_of(session, team.id)
     today = now.astimezone(tz).date()

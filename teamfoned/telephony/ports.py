@@ -19,8 +19,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.routing.model import Candidate, OpenCallState, TeamRoute
-from teamfoned.store.resilient_repo import DatabaseUnavailable
+from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, OpenCallState, TeamRoute
+from teamfoned.store.outage import DatabaseUnavailable
 
 __all__ = ["DatabaseUnavailable", "DaemonStore", "RoutingStore"]
 
@@ -73,7 +73,7 @@ class RoutingStore(Protocol):
         """The member answered this attempt."""
         ...
 
-    async def attempt_ended(self, attempt_id: uuid.UUID, result: str, *, now: datetime) -> None:
+    async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         """Close the attempt with its result and release the member (once)."""
         ...
 
@@ -81,7 +81,7 @@ class RoutingStore(Protocol):
         """The caller is connected to this member."""
         ...
 
-    async def finish_call(self, call_id: uuid.UUID, outcome: str, *, now: datetime,
+    async def finish_call(self, call_id: uuid.UUID, outcome: CallOutcome, *, now: datetime,
                           wait_seconds: float | None, talk_seconds: float | None) -> None:
         """Record the call's outcome (once) and close any attempt of it still open."""
         ...

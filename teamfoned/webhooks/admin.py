@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from teamfoned.domain.errors import Invalid
 from teamfoned.store import webhooks_repo
 from teamfoned.store.outbox import EVENTS
 from teamfoned.webhooks.destinations import DestinationPolicy, literal_address, looks_local
@@ -67,9 +68,25 @@ def check_events(events: list[str]) -> str:
 
 async def add_webhook(session: AsyncSession, tenant_id: uuid.UUID, url: str, events: list[str], *,
                       allowed: Iterable[str] | None = None) -> tuple[uuid.UUID, str]:
-    """Check and store a webhook; returns its id and its signing secret (shown once)."""
+    """Check and store a webhook; returns its id and its signing secret (shown once).
+
+    Both fields are checked before anything is written, and every refusal is named by its
+    field (Invalid), so the API and the console say all that is wrong at once.
+    """
+    problems: list[tuple[str, str]] = []
+    checked_url = checked_events = ""
+    try:
+        checked_url = check_url(url, allowed)
+    except ValueError as exc:  # WebhookRefused, or a URL too broken to split
+        problems.append(("url", str(exc)))
+    try:
+        checked_events = check_events(events)
+    except ValueError as exc:
+        problems.append(("events", str(exc)))
+    if problems:
+        raise Invalid(problems)
     secret = secrets.token_urlsafe(32)
     hook_id = await webhooks_repo.create_webhook(
-        session, tenant_id, url=check_url(url, allowed), events=check_events(events), secret=secret,
+        session, tenant_id, url=checked_url, events=checked_events, secret=secret,
         now=datetime.now(UTC))
     return hook_id, secret

@@ -23,3 +23,14 @@ def test_reload_applies_live_keys_and_names_the_rest():
     events = {e["event"]: e for e in map(json.loads, out.getvalue().splitlines())}
     assert events["config_restart_needed"]["keys"] == ["ari.password", "ari.url"]
     assert '"b"' not in out.getvalue()  # names only, never values
+
+
+def test_reloaded_routing_defaults_reach_the_api():
+    """New teams made through the API after SIGHUP get the new defaults, not the start-up ones."""
+    old = settings_from_dict({"ari": {"password": "a"}, "routing": {"ring_time": 20}})
+    new = settings_from_dict({"ari": {"password": "a"}, "routing": {"ring_time": 35}})
+    daemon = Daemon(old)  # built, not started: the API app exists, nothing listens
+    assert daemon.api is not None
+    daemon.settings = daemon.apply_settings(new)
+    assert daemon._api_context is not None
+    assert daemon._api_context.settings.routing.ring_time == 35
