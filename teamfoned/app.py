@@ -152,6 +152,7 @@ class Daemon:
             trunk_template=settings.telephony.trunk_dial_template,
             caller_id_mode=settings.telephony.caller_id_mode,
             confirm_time=settings.telephony.confirm_time,
+            fallbacks=settings.telephony.fallback_policy(),
             rng=random.Random(),
             metrics=self.metrics,
         )

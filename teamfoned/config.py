@@ -23,6 +23,12 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from teamfoned.domain.team_settings import (
+    RESERVED_CONTEXTS,
+    SHIPPED_FALLBACK_CONTEXTS,
+    FallbackPolicy,
+)
+
 DEFAULT_CONFIG_PATH = "/etc/teamfoned/teamfoned.yaml"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:////var/lib/teamfoned/teamfoned.db"
 NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -130,6 +136,9 @@ class TelephonySettings(_Section):
     caller_id_mode: Literal["caller", "team"] = "caller"
     # Call confirmation: seconds an answered mobile leg has to press the accept key.
     confirm_time: float = Field(10.0, ge=3, le=60)
+    # The dialplan contexts a tenant admin may name as a team's `dialplan` fallback or closed
+    # target ([]: none, only the shipped default). The daemon's own contexts are refused.
+    fallback_contexts: tuple[str, ...] = SHIPPED_FALLBACK_CONTEXTS
 
     @field_validator("trunk_dial_template")
     @classmethod
@@ -154,6 +163,31 @@ class TelephonySettings(_Section):
         if value is not None and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown country code {value!r}")
         return value.upper() if value else None
+
+    @field_validator("fallback_contexts")
+    @classmethod
+    def _contexts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from teamfoned.domain.names import CONTEXT
+
+        bad = [c for c in value if not CONTEXT.match(c)]
+        if bad:
+            raise ValueError(f"not a context name (letters, digits, _ -): {', '.join(map(repr, bad))}")
+        # Asterisk may match context names without regard to case: so does this refusal.
+        reserved = [c for c in value if c.lower() in RESERVED_CONTEXTS]
+        if reserved:
+            raise ValueError(f"{', '.join(reserved)} cannot be a team's fallback: the daemon "
+                             "drives it with its own values (from-trunk routes any number it is "
+                             "given, teamfoned-dial dials and teamfoned-announce plays what the "
+                             "daemon sets)")
+        return tuple(dict.fromkeys(value))
+
+    def fallback_policy(self) -> FallbackPolicy:
+        """What a team's fallback and closed targets may be: numbers under the member phones'
+        rules, dialplan contexts from `fallback_contexts`."""
+        from teamfoned.domain.members import PhonePolicy
+
+        return FallbackPolicy(PhonePolicy(self.allowed_countries, self.default_region),
+                              frozenset(self.fallback_contexts))
 
 
 class RoutingSettings(_Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,7 +20,12 @@ from teamfoned.domain.periods_text import (
     sort_periods,
 )
 from teamfoned.domain.phones import MemberPhone, PhoneKind, PhoneRejected, check_endpoint_name
-from teamfoned.domain.team_settings import RoutingDefaults, TeamSettings
+from teamfoned.domain.team_settings import (
+    SHIPPED_FALLBACK_CONTEXTS,
+    FallbackPolicy,
+    RoutingDefaults,
+    TeamSettings,
+)
 from teamfoned.domain.tenants import DEFAULT_RETENTION_DAYS, check_retention
 from teamfoned.domain.timetable import check_day, check_holiday_name, check_timezone, describe_periods
 from teamfoned.routing.hours import WeeklyPeriod
@@ -178,7 +184,8 @@ def _endpoints(where: str, raw: Any, trunk_template: str, seen: dict[str, str], 
     return found
 
 
-def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[TenantPlan]:
+def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
+         fallbacks: FallbackPolicy) -> list[TenantPlan]:
     """Check the whole file; raise DirectoryError listing every bad entry."""
     problems: list[str] = []
     if not _keys("(file)", raw, {"tenants"}, problems) or not isinstance(raw.get("tenants"), list):
@@ -273,7 +280,7 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[Te
                 fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
                 closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
                 auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)
-            problems.extend(f"{sw}.{key}: {reason}" for key, reason in settings.problems())
+            problems.extend(f"{sw}.{key}: {reason}" for key, reason in settings.problems(fallbacks))
             hours = _periods(f"{sw}.hours", s.get("hours"), problems)
             holidays = _holidays(f"{sw}.holidays", s.get("holidays"), problems)
             numbers = []
@@ -310,7 +317,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults) -> list[Te
     return plans
 
 
-async def apply(session: AsyncSession, plans: list[TenantPlan], *, now: datetime) -> list[str]:
+async def apply(session: AsyncSession, plans: list[TenantPlan], *, now: datetime,
+                fallbacks: FallbackPolicy) -> list[str]:
     """Make the database match the plans; returns what changed (empty: already in sync)."""
     changes: list[str] = []
     for tp in plans:
@@ -323,7 +331,7 @@ async def apply(session: AsyncSession, plans: list[TenantPlan], *, now: datetime
             changes.append(f"tenant {tp.name}: retention set to {tp.retention_days} days")
         changes += await _assign_endpoints(session, tenant, tp)
         changes += await _sync_members(session, tenant, tp, now=now)
-        changes += await _sync_teams(session, tenant, tp, now=now)
+        changes += await _sync_teams(session, tenant, tp, now=now, fallbacks=fallbacks)
         changes += await _release_endpoints(session, tenant, tp)
     return changes
 
@@ -404,7 +412,7 @@ async def _sync_members(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan
 
 
 async def _sync_teams(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan, *,
-                      now: datetime) -> list[str]:
+                      now: datetime, fallbacks: FallbackPolicy) -> list[str]:
     changes = []
     views = {t.name: t for t in await directory_repo.list_teams(session, tenant)}
     for name, old in views.items():
@@ -419,11 +427,13 @@ async def _sync_teams(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan, 
         have_numbers: set[str] = set()
         current: dict[uuid.UUID, int] = {}
         if view is None:
-            team = await directory_repo.create_team(session, tenant, name, plan_.settings, now=now)
+            team = await directory_repo.create_team(session, tenant, name, plan_.settings, now=now,
+                                                   fallbacks=fallbacks)
             changes.append(f"{where} created")
         else:
             team = view.id
-            if await directory_repo.replace_team_settings(session, tenant, team, plan_.settings):
+            if await directory_repo.replace_team_settings(session, tenant, team, plan_.settings,
+                                                         fallbacks=fallbacks):
                 changes.append(f"{where} settings updated")
             have_numbers = set(view.numbers)
             current = {m.member_id: m.priority for m in view.members}
@@ -474,7 +484,13 @@ async def _sync_holidays(session: AsyncSession, tenant: uuid.UUID, team: uuid.UU
 
 
 async def import_directory(session: AsyncSession, raw: Any, *, phones: PhonePolicy,
-                           defaults: RoutingDefaults, now: datetime | None = None) -> list[str]:
-    """Check the file, then apply it inside the caller's transaction (all or nothing)."""
-    return await apply(session, plan(raw, phones=phones, defaults=defaults),
-                       now=now or datetime.now(UTC))
+                           defaults: RoutingDefaults, now: datetime | None = None,
+                           fallback_contexts: Collection[str] = SHIPPED_FALLBACK_CONTEXTS,
+                           ) -> list[str]:
+    """Check the file, then apply it inside the caller's transaction (all or nothing).
+
+    Fallback and closed numbers are held to `phones`, as member phones are; dialplan targets
+    to `fallback_contexts` (the configuration's telephony.fallback_contexts)."""
+    fallbacks = FallbackPolicy(phones, frozenset(fallback_contexts))
+    return await apply(session, plan(raw, phones=phones, defaults=defaults, fallbacks=fallbacks),
+                       now=now or datetime.now(UTC), fallbacks=fallbacks)

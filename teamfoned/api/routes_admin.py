@@ -78,7 +78,7 @@ async def create_team(body: TeamCreate, caller: AdminDep, api: ApiDep) -> TeamAd
     async with api.transaction() as session:
         team_id = await directory_repo.create_team(
             session, caller.tenant_id, body.name, settings.with_changes(**changes),
-            now=api.clock())
+            now=api.clock(), fallbacks=api.settings.telephony.fallback_policy())
         return team_admin_out(await directory_repo.team_admin_view(session, caller.tenant_id,
                                                                    team_id))
 
@@ -96,7 +96,8 @@ async def patch_team(team_id: uuid.UUID, body: TeamSettingsPatch, caller: AdminD
     changes = _changes(body)
     async with api.transaction() as session:
         # CLEARABLE settings are cleared with null; other settings keep their value on null.
-        await directory_repo.update_team(session, caller.tenant_id, team_id, changes)
+        await directory_repo.update_team(session, caller.tenant_id, team_id, changes,
+                                         fallbacks=api.settings.telephony.fallback_policy())
         return team_admin_out(await directory_repo.team_admin_view(session, caller.tenant_id,
                                                                    team_id))
 

@@ -71,8 +71,8 @@ def _team_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--auto-unavailable-after", type=int, metavar="N",
                    help="make a member unavailable after N unanswered calls in a row (0: off)")
     p.add_argument("--confirm-recording", metavar="SOUND",
-                   help="the team's own confirmation prompt, an Asterisk sound name ('': the "
-                        "shipped prompt)")
+                   help="the team's own confirmation prompt: a plain sound name from the "
+                        "tenant's sound directory ('': the shipped prompt)")
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
@@ -106,13 +106,15 @@ def _team(sub: Any) -> None:
         tenant = await lookups.tenant_id(session, a.tenant)
         team = TeamSettings.defaults(settings.routing, a.label or a.name).with_changes(
             **_team_changes(a))
-        print(await directory_repo.create_team(session, tenant, a.name, team, now=now()))
+        print(await directory_repo.create_team(session, tenant, a.name, team, now=now(),
+                                               fallbacks=settings.telephony.fallback_policy()))
         return 0
 
-    async def set_(session: Any, _: Settings, a: argparse.Namespace) -> int:
+    async def set_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
         tenant = await lookups.tenant_id(session, a.tenant)
         team = await lookups.team_id(session, tenant, a.name)
-        print(await directory_repo.update_team(session, tenant, team, _team_changes(a)))
+        print(await directory_repo.update_team(session, tenant, team, _team_changes(a),
+                                               fallbacks=settings.telephony.fallback_policy()))
         return 0
 
     actions.choices["add"].set_defaults(handler=lambda a: run_db(a, lambda s, c: add(s, c, a)))
@@ -342,8 +344,9 @@ def _import(sub: Any) -> None:
             raise UserError(f"{args.file} is not valid YAML: {exc}") from None
 
         async def work(session: Any, settings: Settings) -> int:
-            changes = await import_directory(session, raw, phones=phone_policy(settings),
-                                             defaults=settings.routing)
+            changes = await import_directory(
+                session, raw, phones=phone_policy(settings), defaults=settings.routing,
+                fallback_contexts=settings.telephony.fallback_contexts)
             print("\n".join(changes) if changes else "no changes")
             return 0
 

@@ -18,14 +18,19 @@ from teamfoned.domain.errors import Invalid
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 # A team number (DID) or a fallback number.
 DID = re.compile(r"^\+?[0-9]{2,20}$")
+# A dialplan context name as the sysadmin lists it in the configuration.
+CONTEXT = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 # context[,extension[,priority]] as Asterisk's Goto takes it; the groups are the three parts.
-DIALPLAN_TARGET = re.compile(r"^([A-Za-z0-9_-]+)(?:,([A-Za-z0-9_+*#-]+)(?:,([0-9]+))?)?$")
+# Only the shape: which contexts, extensions and priorities a team may name is the fallback
+# policy's rule (teamfoned.domain.team_settings.FallbackPolicy).
+DIALPLAN_TARGET = re.compile(r"^([A-Za-z0-9_-]{1,80})(?:,([A-Za-z0-9_+*#-]+)(?:,([0-9]+))?)?$")
 # A team number as stored: E.164, a "+" and 2 to 15 digits, the country code not starting with 0.
 CANONICAL_NUMBER = re.compile(r"^\+[1-9][0-9]{1,14}$")
 # What people write between the digits of a number ("+31 20 765-4321"); dropped.
 NUMBER_SEPARATORS = re.compile(r"[ ().-]")
-# An Asterisk sound name, without extension ("custom/desk-call").
-SOUND = re.compile(r"^[A-Za-z0-9_/-]{1,100}$")
+# A team's sound: a plain name, no path ("desk-call"); the daemon puts it in the tenant's own
+# sound directory, so no "/" and no "." may reach Asterisk from a tenant.
+SOUND = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
 
 def check_name(what: str, name: Any) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol
 
 from teamfoned.domain.errors import Invalid
-from teamfoned.domain.names import DIALPLAN_TARGET, DID, NAME, SOUND
+from teamfoned.domain.members import PhonePolicy
+from teamfoned.domain.names import DIALPLAN_TARGET, NAME, SOUND
+from teamfoned.domain.phones import E164, PhoneRejected, validate_phone
 from teamfoned.domain.timetable import check_timezone
 from teamfoned.routing.model import FallbackKind
 from teamfoned.routing.strategies import STRATEGIES, UnknownStrategy, validate_strategy
@@ -18,6 +20,73 @@ LABEL_MAX = 200
 AUTO_UNAVAILABLE_MAX = 100
 FALLBACK_KIND_VALUES = tuple(k.value for k in FallbackKind)
 _KINDS = ", ".join(FALLBACK_KIND_VALUES)
+
+# The shipped contexts (asterisk-config/extensions.conf) a team may name as its dialplan
+# fallback unless the sysadmin lists others: each only answers and plays an announcement.
+SHIPPED_FALLBACK_CONTEXTS = ("teamfoned-fallback", "teamfoned-closed")
+# Contexts the daemon drives itself, never a team's fallback: from-trunk routes whatever number
+# it is given (any tenant's team), teamfoned-dial dials TEAMFONED_DIAL and teamfoned-announce
+# plays TEAMFONED_SOUND, both set by the daemon only for the number and announce kinds.
+RESERVED_CONTEXTS = ("from-trunk", "teamfoned-dial", "teamfoned-announce")
+# The one extension a team may name besides the default (the dialled team number). Any other
+# would let a tenant choose the value the sysadmin's context acts on: a mailbox, a number it
+# dials. Priority is always 1, so no step of the sysadmin's context can be skipped.
+DIALPLAN_EXTENSION = "s"
+
+
+class TargetRefused(ValueError):
+    """A fallback target the installation will not use, with the reason in plain words."""
+
+
+@dataclass(frozen=True)
+class FallbackPolicy:
+    """What a team's fallback and closed targets may be (the configuration's telephony section):
+    numbers are held to the member phones' rules, dialplan contexts to the sysadmin's list."""
+
+    phones: PhonePolicy = PhonePolicy()
+    contexts: frozenset[str] = field(default_factory=lambda: frozenset(SHIPPED_FALLBACK_CONTEXTS))
+
+    def number(self, target: Any) -> str:
+        """The E.164 number to dial for a `number` target (international, + optional)."""
+        text = target.strip() if isinstance(target, str) else ""
+        number = text if text.startswith("+") else f"+{text}"
+        if not E164.match(number):
+            raise TargetRefused(f"{target!r} is not a phone number (international: the country "
+                                "code and digits, optionally with a leading +)")
+        try:
+            phone = validate_phone(number, allowed_countries=self.phones.allowed_countries,
+                                   default_region=self.phones.default_region)
+        except PhoneRejected as exc:
+            raise TargetRefused(f"number refused: {exc}") from None
+        return phone.phone  # "+" and digits only: always an E.164 number, never a SIP endpoint
+
+    def dialplan(self, target: Any) -> tuple[str, str | None]:
+        """(context, extension) for a `dialplan` target; extension None: the dialled number."""
+        text = target.strip() if isinstance(target, str) else ""
+        match = DIALPLAN_TARGET.match(text)
+        if not match:
+            raise TargetRefused(f"{text!r} is not context[,s[,1]]")
+        context, extension, priority = match.groups()
+        if context not in self.contexts:
+            allowed = ", ".join(sorted(self.contexts)) or "none"
+            raise TargetRefused(f"context {context!r} is not one the sysadmin allows "
+                                f"(allowed: {allowed})")
+        if extension not in (None, DIALPLAN_EXTENSION):
+            raise TargetRefused(f"extension {extension!r} cannot be chosen: the call continues "
+                                f"at the dialled team number (give only the context) or at "
+                                f"{DIALPLAN_EXTENSION}")
+        if priority not in (None, "1"):
+            raise TargetRefused(f"priority {priority!r} cannot be chosen: the call continues at "
+                                "priority 1")
+        return context, extension
+
+
+def check_sound(name: Any) -> str:
+    """A team's sound: a plain name the daemon looks up in the tenant's own sound directory."""
+    if not isinstance(name, str) or not SOUND.match(name):
+        raise TargetRefused(f"{name!r} is not a sound name (a plain name of letters, digits, "
+                            "_ and -, without path or extension)")
+    return name
 
 
 class _Clear:
@@ -91,8 +160,9 @@ class TeamSettings:
                                   for k, v in changes.items() if v is not None}
         return replace(self, **values)
 
-    def problems(self) -> list[tuple[str, str]]:
-        """Every broken rule, as (setting, reason)."""
+    def problems(self, fallbacks: FallbackPolicy) -> list[tuple[str, str]]:
+        """Every broken rule, as (setting, reason); `fallbacks` is the installation's policy
+        for fallback and closed targets."""
         found = _refusals(check_strategy, self.strategy)
         for key, (low, high) in LIMITS.items():
             value = getattr(self, key)
@@ -102,9 +172,9 @@ class TeamSettings:
             found.append(("label", f"must be text of 1 to {LABEL_MAX} characters"))
         if not isinstance(self.confirm_calls, bool):
             found.append(("confirm_calls", f"must be true or false (got {self.confirm_calls!r})"))
-        found += _target_problems("fallback", self.fallback_kind, self.fallback_target)
+        found += _target_problems("fallback", self.fallback_kind, self.fallback_target, fallbacks)
         if self.closed_kind is not None:
-            found += _target_problems("closed", self.closed_kind, self.closed_target)
+            found += _target_problems("closed", self.closed_kind, self.closed_target, fallbacks)
         elif self.closed_target is not None:
             found.append(("closed", f"a target needs a kind ({_KINDS})"))
         found += _refusals(check_timezone, self.timezone)
@@ -113,41 +183,46 @@ class TeamSettings:
                                  or not 1 <= auto <= AUTO_UNAVAILABLE_MAX):
             found.append(("auto_unavailable_after", "must be unanswered calls in a row from 1 to "
                           f"{AUTO_UNAVAILABLE_MAX}, or off (got {auto!r})"))
-        recording = self.confirm_recording
-        if recording is not None and (not isinstance(recording, str) or not SOUND.match(recording)):
-            found.append(("confirm_recording", f"{recording!r} is not a sound name (letters, "
-                          "digits, _ - /, as Asterisk names sounds, without extension)"))
+        if self.confirm_recording is not None:
+            found += _refusals(check_sound, self.confirm_recording, "confirm_recording")
         return found
 
-    def check(self) -> TeamSettings:
-        found = self.problems()
+    def check(self, fallbacks: FallbackPolicy) -> TeamSettings:
+        found = self.problems(fallbacks)
         if found:
             raise Invalid(found)
         return self
 
 
-def _refusals(check: Callable[[Any], object], value: Any) -> list[tuple[str, str]]:
+def _refusals(check: Callable[[Any], object], value: Any,
+              what: str | None = None) -> list[tuple[str, str]]:
     try:
         check(value)
     except Invalid as exc:
         return exc.fields
+    except TargetRefused as exc:
+        if what is None:
+            raise
+        return [(what, str(exc))]
     return []
 
 
-def _target_problems(what: str, kind: Any, target: Any) -> list[tuple[str, str]]:
-    """The fallback's rules, shared by the closed fallback: the runner reads both the same way."""
+def _target_problems(what: str, kind: Any, target: Any,
+                     fallbacks: FallbackPolicy) -> list[tuple[str, str]]:
+    """The fallback's rules, shared by the closed fallback: the runner reads both the same way
+    and checks them again when the call needs them (teamfoned.telephony.fallback)."""
     if kind not in FALLBACK_KIND_VALUES:
         return [(what, f"unknown kind {kind!r} (choose from {_KINDS})")]
     if target is not None and not isinstance(target, str):
         return [(what, f"target {target!r} must be text")]
-    if kind == FallbackKind.DIALPLAN and target is not None and not DIALPLAN_TARGET.match(target):
-        return [(what, f"{target!r} is not context[,extension[,priority]]")]
-    if kind == FallbackKind.NUMBER and (target is None or not DID.match(target)):
-        return [(what, f"{target!r} is not a phone number")]
+    if kind == FallbackKind.DIALPLAN and target is not None:
+        return _refusals(fallbacks.dialplan, target, what)
+    if kind == FallbackKind.NUMBER:
+        return _refusals(fallbacks.number, target, what)
     if kind == FallbackKind.TEAM and (target is None or not NAME.match(target)):
         return [(what, f"{target!r} is not a team name")]
-    if kind == FallbackKind.ANNOUNCE and target is not None and not SOUND.match(target):
-        return [(what, f"{target!r} is not a sound name")]
+    if kind == FallbackKind.ANNOUNCE and target is not None:
+        return _refusals(check_sound, target, what)
     return []
 
 

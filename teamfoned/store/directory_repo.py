@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamfoned.domain.errors import AlreadyExists, NotFound
 from teamfoned.domain.members import check_priority
 from teamfoned.domain.names import canonical_number, check_name
-from teamfoned.domain.team_settings import TeamSettings
+from teamfoned.domain.team_settings import FallbackPolicy, TeamSettings
 from teamfoned.store.engine import changed_rows
 from teamfoned.store.members_repo import member_exists
 from teamfoned.store.tables import memberships, team_numbers, teams
@@ -84,9 +84,10 @@ async def list_teams(session: AsyncSession, tenant_id: uuid.UUID) -> list[TeamAd
 
 
 async def create_team(session: AsyncSession, tenant_id: uuid.UUID, name: str,
-                      settings: TeamSettings, *, now: datetime) -> uuid.UUID:
+                      settings: TeamSettings, *, now: datetime,
+                      fallbacks: FallbackPolicy) -> uuid.UUID:
     check_name("team", name)
-    settings.check()
+    settings.check(fallbacks)
     if await team_named(session, tenant_id, name) is not None:
         raise AlreadyExists(f"team {name!r} already exists")
     new = uuid.uuid4()
@@ -96,10 +97,10 @@ async def create_team(session: AsyncSession, tenant_id: uuid.UUID, name: str,
 
 
 async def replace_team_settings(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
-                                settings: TeamSettings) -> bool:
+                                settings: TeamSettings, *, fallbacks: FallbackPolicy) -> bool:
     """Give the team exactly these settings; False when it had them."""
     row = await team_row(session, tenant_id, team_id)
-    settings.check()
+    settings.check(fallbacks)
     if settings_of(row) == settings:
         return False
     await session.execute(update(teams).where(teams.c.id == team_id).values(
@@ -108,10 +109,12 @@ async def replace_team_settings(session: AsyncSession, tenant_id: uuid.UUID, tea
 
 
 async def update_team(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
-                      changes: dict[str, Any]) -> TeamSettings:
-    """Change some settings (None: unchanged, CLEAR: back to none); returns them all."""
+                      changes: dict[str, Any], *, fallbacks: FallbackPolicy) -> TeamSettings:
+    """Change some settings (None: unchanged, CLEAR: back to none); returns them all.
+
+    `fallbacks` is the installation's policy for fallback and closed targets."""
     row = await team_row(session, tenant_id, team_id)
-    settings = settings_of(row).with_changes(**changes).check()
+    settings = settings_of(row).with_changes(**changes).check(fallbacks)
     await session.execute(update(teams).where(teams.c.id == team_id).values(
         **settings_columns(settings)))
     return settings

@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from teamfoned.domain.team_settings import FallbackPolicy
 from teamfoned.metrics import Metrics
 from teamfoned.telephony.adopted import AdoptedCall
 from teamfoned.telephony.ari import AriClient
@@ -53,6 +54,7 @@ class CallDispatcher:
         confirm_time: float = 10.0,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
+        fallbacks: FallbackPolicy | None = None,
     ) -> None:
         self.ari = ari
         self.repo = repo
@@ -66,6 +68,7 @@ class CallDispatcher:
             ari=ari, repo=repo, clock=clock, node=node, trunk_template=trunk_template,
             caller_id_mode=caller_id_mode, confirm_time=confirm_time, register_leg=self._register, forget_channel=self._forget,
             rng=rng or random.Random(), metrics=metrics or Metrics(),
+            fallbacks=fallbacks or FallbackPolicy(),
         )
 
     @property

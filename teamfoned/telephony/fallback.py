@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from teamfoned.domain.names import DIALPLAN_TARGET as _DIALPLAN_TARGET
-from teamfoned.domain.names import DID as _DID
-from teamfoned.domain.names import SOUND as _SOUND
+from teamfoned.domain.names import NAME as _NAME
+from teamfoned.domain.team_settings import FallbackPolicy, TargetRefused
 from teamfoned.routing.model import CallOutcome, FallbackKind, FallbackTarget
+from teamfoned.telephony.prompts import tenant_sound
 
 # Contexts shipped in asterisk-config/extensions.conf.
 DEFAULT_CONTEXT = "teamfoned-fallback"
@@ -21,8 +22,9 @@ DEFAULT_SOUND = "ss-noservice"
 # team, the general one for everything else.
 _SHIPPED_CONTEXT = {CallOutcome.CLOSED: CLOSED_CONTEXT}
 
-# The shapes the administration accepts (teamfoned.domain.names) are checked again here
-# because these values reach Asterisk.
+# The rules the administration applies (teamfoned.domain.team_settings) are applied again
+# here, with the installation's policy of now, because these values reach Asterisk: a row
+# written by hand, by an older version or under a wider policy is never dialled.
 
 
 @dataclass(frozen=True)
@@ -38,32 +40,48 @@ class FallbackPlan:
     dial_number: str | None = None
     # Another team's name (`team` kind): the runner finds its number and the caller re-enters.
     overflow_team: str | None = None
+    # Why the team's own target was not used (the plan is then the shipped context); logged.
+    refused: str | None = None
 
 
-def plan_fallback(target: FallbackTarget | None, dialled: str, *, outcome: CallOutcome) -> FallbackPlan:
+def plan_fallback(target: FallbackTarget | None, dialled: str, *, outcome: CallOutcome,
+                  policy: FallbackPolicy, tenant_id: uuid.UUID) -> FallbackPlan:
     """The dialplan place for the fallback the machine chose (None: the shipped context for
     `outcome`, at the dialled number).
 
-    `dialplan`: continue at context[,extension[,priority]] (default: teamfoned-fallback at the
-    dialled number), so voicemail or an operator stays the sysadmin's choice. `number`: dial
-    one number through the trunk. `team`: overflow into another team of the tenant.
-    `announce`: play a sound (default ss-noservice) and hang up. A stored value that does not
-    fit goes to the shipped fallback context, never to silence.
+    `dialplan`: continue at a context the sysadmin allows (`policy.contexts`; default:
+    teamfoned-fallback), at the dialled number or `s`, priority 1, so voicemail or an operator
+    stays the sysadmin's choice. `number`: dial one number through the trunk, if it passes the
+    member phones' rules. `team`: overflow into another team of the tenant. `announce`: play
+    the tenant's own sound (default ss-noservice) and hang up. A stored value that does not
+    pass goes to the shipped context for `outcome`, never to silence, with the reason in
+    `refused`.
     """
+    shipped = FallbackPlan(FallbackKind.DIALPLAN, _SHIPPED_CONTEXT.get(outcome, DEFAULT_CONTEXT), dialled)
     if target is None:
-        return FallbackPlan(FallbackKind.DIALPLAN, _SHIPPED_CONTEXT.get(outcome, DEFAULT_CONTEXT), dialled)
+        return shipped
     kind, text = target.kind, (target.target or "").strip()
-    if kind is FallbackKind.DIALPLAN:
-        match = _DIALPLAN_TARGET.match(text) if text else None
-        if match:
-            context, extension, priority = match.groups()
-            return FallbackPlan(kind, context, extension or dialled, int(priority or 1))
-        return FallbackPlan(kind, DEFAULT_CONTEXT, dialled)
-    if kind is FallbackKind.NUMBER and _DID.match(text):
-        return FallbackPlan(kind, DIAL_CONTEXT, "s", dial_number=text if text.startswith("+") else f"+{text}")
-    if kind is FallbackKind.TEAM and text:
-        return FallbackPlan(kind, TRUNK_CONTEXT, "", overflow_team=text)
-    if kind is FallbackKind.ANNOUNCE and (not text or _SOUND.match(text)):
-        return FallbackPlan(kind, ANNOUNCE_CONTEXT, "s",
-                            variables=(("TEAMFONED_SOUND", text or DEFAULT_SOUND),))
-    return FallbackPlan(FallbackKind.DIALPLAN, DEFAULT_CONTEXT, dialled)
+    try:
+        if kind is FallbackKind.DIALPLAN:
+            if not text:
+                return FallbackPlan(kind, DEFAULT_CONTEXT, dialled)
+            context, extension = policy.dialplan(text)
+            return FallbackPlan(kind, context, extension or dialled)
+        if kind is FallbackKind.NUMBER:
+            return FallbackPlan(kind, DIAL_CONTEXT, "s", dial_number=policy.number(text))
+        if kind is FallbackKind.TEAM:
+            if not _NAME.match(text):
+                raise TargetRefused(f"{text!r} is not a team name")
+            return FallbackPlan(kind, TRUNK_CONTEXT, "", overflow_team=text)
+        if kind is FallbackKind.ANNOUNCE:
+            sound = tenant_sound(tenant_id, text) if text else DEFAULT_SOUND
+            if sound is None:
+                raise TargetRefused(f"{text!r} is not a sound name")
+            return FallbackPlan(kind, ANNOUNCE_CONTEXT, "s", variables=(("TEAMFONED_SOUND", sound),))
+    except TargetRefused as exc:
+        return _refused(shipped, f"{kind} target refused: {exc}")
+    return _refused(shipped, f"unknown fallback kind {kind!r}")
+
+
+def _refused(shipped: FallbackPlan, reason: str) -> FallbackPlan:
+    return FallbackPlan(shipped.kind, shipped.context, shipped.extension, refused=reason)

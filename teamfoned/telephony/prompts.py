@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 
-from teamfoned.domain.names import SOUND as _SOUND
+from teamfoned.domain.team_settings import check_sound
 from teamfoned.routing.model import TeamRoute
 
 # Asterisk's core sounds: "calling", the team number's digits, "press", "1".
 # A team's own recording (a sound name) replaces the first part, e.g. "this is a call for
-# the reception team". The recording's name is checked against the shape of a sound name.
+# the reception team".
+# A team's sounds live in its tenant's own directory under Asterisk's sounds directory,
+# filled by the sysadmin: a plain name is played from there and nowhere else.
+TENANT_SOUNDS = "teamfoned"
 TOO_LATE_PROMPT = "sound:sorry"
 # Long enough for "sorry" to play before the leg is hung up; the call machine times it
 # (TeamPolicy.too_late_seconds), since only it knows when the leg may go.
 TOO_LATE_SECONDS = 2.0
 
 
+def tenant_sound(tenant_id: uuid.UUID, name: str | None) -> str | None:
+    """The sound Asterisk plays for a team's sound name: teamfoned/<tenant id>/<name>; None
+    for a stored name that is no plain sound name (a hand-edited or pre-upgrade row)."""
+    try:
+        return f"{TENANT_SOUNDS}/{uuid.UUID(str(tenant_id))}/{check_sound(name)}"
+    except ValueError:  # TargetRefused, or no tenant id
+        return None
+
+
 def confirmation_prompt(route: TeamRoute, dialled: str, accept_key: str) -> str:
-    """The media list ARI plays to a member who answered, before they press `accept_key`."""
-    recording = route.confirm_recording
+    """The media list ARI plays to a member who answered, before they press `accept_key`.
+
+    A stored recording that is no plain sound name plays the shipped prompt instead."""
+    recording = tenant_sound(route.tenant_id, route.confirm_recording) if route.confirm_recording else None
     digits = "".join(ch for ch in dialled if ch.isdigit())[-12:]
-    if recording and _SOUND.match(recording):
+    if recording:
         intro = [f"sound:{recording}"]
     else:
         intro = ["sound:calling"] + ([f"digits:{digits}"] if digits else [])

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 
 from teamfoned.domain.phones import PhoneKind, PhoneRejected, trunk_endpoints
+from teamfoned.domain.team_settings import FallbackPolicy
 from teamfoned.metrics import Metrics
 from teamfoned.routing import (
     Action,
@@ -105,6 +106,8 @@ class RunnerContext:
     rng: random.Random
     # The daemon passes its own; a default keeps tests that build a context short.
     metrics: Metrics = field(default_factory=Metrics)
+    # What a team's fallback may dial or continue at; the daemon passes the configured one.
+    fallbacks: FallbackPolicy = field(default_factory=FallbackPolicy)
 
 
 class TimerExpired:
@@ -290,7 +293,9 @@ class CallRunner:
                                      repo.call_answered(self.call_id, member_id, now=now()))
                 self.log.info("call_answered", member=str(member_id))
             case RunFallback(outcome=outcome, target=target):
-                return await self._fallback(outcome, plan_fallback(target, self.dialled, outcome=outcome))
+                return await self._fallback(outcome, plan_fallback(
+                    target, self.dialled, outcome=outcome, policy=self.ctx.fallbacks,
+                    tenant_id=self.route.tenant_id))
             case FinishCall(outcome=outcome, wait_seconds=wait, talk_seconds=talk):
                 await repo.finish_call(self.call_id, outcome, now=now(),
                                        wait_seconds=wait, talk_seconds=talk)
@@ -378,6 +383,9 @@ class CallRunner:
         return OpeningHours(tuple(periods), frozenset(holidays), tz)
 
     async def _fallback(self, outcome: CallOutcome, plan: FallbackPlan) -> Event | None:
+        if plan.refused is not None:
+            # The team's stored target breaks today's rules: the shipped context takes the call.
+            self.log.warning("fallback_target_refused", reason=plan.refused, context=plan.context)
         self.log.info("fallback", kind=str(plan.kind), outcome=str(outcome))
         if self._caller_gone or self._in_fallback_dialplan:
             # Gone, or already in the dialplan (the runner stopped during the fallback): the

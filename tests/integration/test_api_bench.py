@@ -130,8 +130,9 @@ async def seed(sessions: Any, settings: Settings, now: datetime) -> World:
                 await endpoints_repo.assign(session, endpoint, tid)
             for team, number in numbers.items():
                 defaults = TeamSettings.defaults(settings.routing, team.title())
-                teams[team] = await directory_repo.create_team(session, tid, team, defaults,
-                                                               now=created)
+                teams[team] = await directory_repo.create_team(
+                    session, tid, team, defaults, now=created,
+                    fallbacks=settings.telephony.fallback_policy())
                 await directory_repo.add_number(session, tid, teams[team], number)
             for name, (phone, is_admin, available, until, in_teams) in directory.items():
                 checked = phones.check(phone)

@@ -17,7 +17,7 @@ async def test_admin_sets_the_new_team_settings_and_clears_them(api: LiveApi) ->
     desk = api.world.teams["desk"]
     done = await c.patch(f"/v1/admin/teams/{desk}", headers=ann, json={
         "timezone": "Europe/Amsterdam", "closed_kind": "number", "closed_target": "+31201239999",
-        "auto_unavailable_after": 3, "confirm_recording": "custom/desk-prompt",
+        "auto_unavailable_after": 3, "confirm_recording": "desk-prompt",
         "confirm_calls": True})
     assert done.status_code == 200, done.text
     team = (await c.get(f"/v1/admin/teams/{desk}", headers=ann)).json()
@@ -26,7 +26,7 @@ async def test_admin_sets_the_new_team_settings_and_clears_them(api: LiveApi) ->
                                  "confirm_calls")} == {
         "timezone": "Europe/Amsterdam", "closed_kind": "number",
         "closed_target": "+31201239999", "auto_unavailable_after": 3,
-        "confirm_recording": "custom/desk-prompt", "confirm_calls": True}
+        "confirm_recording": "desk-prompt", "confirm_calls": True}
     # An explicit null switches an optional setting off; an absent key leaves it alone.
     done = await c.patch(f"/v1/admin/teams/{desk}", headers=ann, json={
         "auto_unavailable_after": None, "closed_kind": None, "closed_target": None,

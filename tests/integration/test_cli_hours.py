@@ -38,9 +38,9 @@ def team_row(config: Path) -> tuple:
 def test_team_settings_set_and_cleared(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(config, "team", "set", "--tenant", "acme", "desk", "--timezone", "Europe/Amsterdam",
                "--closed", "number", "--closed-target", "+31201234567",
-               "--auto-unavailable-after", "3", "--confirm-recording", "custom/desk-call") == 0
+               "--auto-unavailable-after", "3", "--confirm-recording", "desk-call") == 0
     assert team_row(config) == ("Europe/Amsterdam", "number", "+31201234567", 3,
-                                "custom/desk-call")
+                                "desk-call")
     # A new kind drops the old target; 0 and '' switch off.
     assert cli(config, "team", "set", "--tenant", "acme", "desk", "--closed", "announce",
                "--auto-unavailable-after", "0", "--confirm-recording", "") == 0

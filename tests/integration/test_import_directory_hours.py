@@ -37,9 +37,9 @@ DIRECTORY = {
         "teams": [{
             "name": "reception",
             "timezone": "Europe/Amsterdam",
-            "closed": {"kind": "announce", "target": "custom/closed-message"},
+            "closed": {"kind": "announce", "target": "closed-message"},
             "auto_unavailable_after": 3,
-            "confirm_recording": "custom/reception-call",
+            "confirm_recording": "reception-call",
             "hours": ["mon-fri 08:00-12:00,13:00-17:00", "sat 10:00-12:00"],
             "holidays": [{"date": date(2030, 12, 25), "name": "Christmas"}, "2030-12-26"],
             "numbers": ["+31207654321"],
@@ -83,8 +83,8 @@ async def test_import_sets_everything_and_a_second_import_changes_nothing(
     route = await RoutingRepository(engine).team_for_number("+31207654321")
     assert route is not None
     assert (route.timezone, route.closed_kind, route.closed_target, route.auto_unavailable_after,
-            route.confirm_recording) == ("Europe/Amsterdam", "announce", "custom/closed-message",
-                                         3, "custom/reception-call")
+            route.confirm_recording) == ("Europe/Amsterdam", "announce", "closed-message",
+                                         3, "reception-call")
     periods, holidays = await RoutingRepository(engine).opening_hours(route.team_id,
                                                                       date(2030, 12, 25))
     assert len(periods) == 11 and date(2030, 12, 25) in holidays
