@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class MemberPhone:
     phone: str  # "+31612345678" or an endpoint name
 
 
+@functools.cache  # pure; asked at every dial of a desk phone
 def trunk_endpoints(trunk_template: str) -> frozenset[str]:
     """Every name in the trunk dial template ("PJSIP/{number}@trunk": PJSIP, trunk), lower case.
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
-from teamfoned.domain.phones import E164, SIP_ENDPOINT, PhoneKind, PhoneRejected
+from teamfoned.domain.phones import E164, SIP_ENDPOINT, PhoneKind, PhoneRejected, trunk_endpoints
 
 # Dial-string syntax an attacker could use to add targets, options or applications.
 FORBIDDEN = re.compile(r"[,&|()\s]")
@@ -16,6 +17,7 @@ class BadTrunkTemplate(ValueError):
     """The trunk dial template is not a safe template with exactly one {number}."""
 
 
+@functools.cache  # pure, and the template is fixed for the daemon's life: checked once per dial otherwise
 def check_trunk_template(template: str) -> str:
     """Return the template if it holds exactly one {number} and otherwise only safe characters."""
     if template.count("{number}") != 1:
@@ -45,5 +47,8 @@ def dial_target(kind: str, phone: str, *, trunk_template: str) -> str:
     if kind == PhoneKind.SIP:
         if not SIP_ENDPOINT.match(phone):
             raise PhoneRejected(f"{phone!r} is not a valid SIP endpoint name")
+        if phone.lower() in trunk_endpoints(trunk_template):
+            # A hand-edited row may even assign the trunk to a tenant: never ring it as a member.
+            raise PhoneRejected(f"{phone!r} is the trunk, never a member's phone")
         return f"PJSIP/{phone}"
     raise PhoneRejected(f"unknown phone kind {kind!r}")

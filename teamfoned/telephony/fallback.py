@@ -64,7 +64,7 @@ def plan_fallback(target: FallbackTarget | None, dialled: str, *, outcome: CallO
     try:
         if kind is FallbackKind.DIALPLAN:
             if not text:
-                return FallbackPlan(kind, DEFAULT_CONTEXT, dialled)
+                return shipped  # the shipped context for the outcome: teamfoned-closed when closed
             context, extension = policy.dialplan(text)
             return FallbackPlan(kind, context, extension or dialled)
         if kind is FallbackKind.NUMBER:

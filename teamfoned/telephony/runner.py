@@ -14,14 +14,14 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 
-from teamfoned.domain.phones import PhoneKind, PhoneRejected, trunk_endpoints
+from teamfoned.domain.phones import PhoneKind, PhoneRejected
 from teamfoned.domain.team_settings import FallbackPolicy
+from teamfoned.domain.timetable import stored_zone
 from teamfoned.metrics import Metrics
 from teamfoned.routing import (
     Action,
@@ -331,8 +331,6 @@ class CallRunner:
             if phone is None:
                 raise PhoneRejected("member has no phone this tenant may dial (gone, or a SIP "
                                     "endpoint not assigned to the tenant)")
-            if phone[0] == PhoneKind.SIP and phone[1].lower() in trunk_endpoints(ctx.trunk_template):
-                raise PhoneRejected(f"{phone[1]!r} is the trunk, never a member's phone")
             endpoint = dial_target(phone[0], phone[1], trunk_template=ctx.trunk_template)
         except PhoneRejected as exc:
             self.log.warning("member_phone_rejected", member=str(member_id), reason=str(exc))
@@ -372,12 +370,9 @@ class CallRunner:
 
     async def _opening_hours(self) -> OpeningHours:
         """The team's hours as the machine needs them; whether it is open is the machine's call."""
-        tz: tzinfo
-        try:
-            tz = ZoneInfo(self.route.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        zone, tz = stored_zone(self.route.timezone)
+        if zone != self.route.timezone:
             self.log.warning("team_timezone_unknown", timezone=self.route.timezone)
-            tz = UTC
         around = self.ctx.clock().astimezone(tz).date()
         periods, holidays = await self.ctx.repo.opening_hours(self.route.team_id, around)
         return OpeningHours(tuple(periods), frozenset(holidays), tz)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from teamfoned.domain.phones import MemberPhone, PhoneRejected, validate_phone
+from teamfoned.domain.phones import MemberPhone, PhoneKind, PhoneRejected, validate_phone
 from teamfoned.telephony.dialstring import BadTrunkTemplate, check_trunk_template, dial_target
 
 NL = {"NL"}
@@ -101,3 +101,11 @@ def test_good_trunk_templates(template: str) -> None:
 def test_bad_trunk_templates(template: str) -> None:
     with pytest.raises(BadTrunkTemplate):
         check_trunk_template(template)
+
+
+@pytest.mark.parametrize("endpoint", ["carrier", "CARRIER"])
+def test_the_trunk_endpoint_is_never_a_member_dial_target(endpoint):
+    # A hand-edited row may hold it (even assigned to a tenant): it is refused on the way out.
+    with pytest.raises(PhoneRejected, match="trunk"):
+        dial_target(PhoneKind.SIP, endpoint, trunk_template=TRUNK)
+    assert dial_target(PhoneKind.SIP, "desk-101", trunk_template=TRUNK) == "PJSIP/desk-101"
