@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from teamfoned.domain.members import PhonePolicy
 from teamfoned.domain.team_settings import (
     RESERVED_CONTEXTS,
     SHIPPED_FALLBACK_CONTEXTS,
@@ -181,13 +182,14 @@ class TelephonySettings(_Section):
                              "daemon sets)")
         return tuple(dict.fromkeys(value))
 
+    def phone_policy(self) -> PhonePolicy:
+        """Which member phones this installation dials: the one place the policy is built."""
+        return PhonePolicy(self.allowed_countries, self.default_region, self.trunk_dial_template)
+
     def fallback_policy(self) -> FallbackPolicy:
         """What a team's fallback and closed targets may be: numbers under the member phones'
         rules, dialplan contexts from `fallback_contexts`."""
-        from teamfoned.domain.members import PhonePolicy
-
-        return FallbackPolicy(PhonePolicy(self.allowed_countries, self.default_region),
-                              frozenset(self.fallback_contexts))
+        return FallbackPolicy(self.phone_policy(), frozenset(self.fallback_contexts))
 
 
 class RoutingSettings(_Section):

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamfoned.api.rate_limit import FailureLimiter
 from teamfoned.config import Settings
-from teamfoned.domain.members import PhonePolicy
 from teamfoned.domain.phones import MemberPhone
 from teamfoned.metrics import Metrics
 
@@ -53,9 +52,7 @@ class ApiContext:
     def check_phone(self, raw: str) -> MemberPhone:
         """A member phone's shape under the installation's policy (never the trunk); whether a
         SIP endpoint is the tenant's is checked when the member is written."""
-        telephony = self.settings.telephony
-        return PhonePolicy(telephony.allowed_countries, telephony.default_region,
-                           telephony.trunk_dial_template).check(raw)
+        return self.settings.telephony.phone_policy().check(raw)
 
 
 def context(request: Request) -> ApiContext:

@@ -62,9 +62,7 @@ def run_db(args: argparse.Namespace, work: Callable[[Any, Settings], Awaitable[i
 
 
 def phone_policy(settings: Settings) -> PhonePolicy:
-    telephony = settings.telephony
-    return PhonePolicy(telephony.allowed_countries, telephony.default_region,
-                       telephony.trunk_dial_template)
+    return settings.telephony.phone_policy()
 
 
 def now() -> datetime:
