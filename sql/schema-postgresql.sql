@@ -275,5 +275,11 @@ CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
 
 UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
 
+-- Running upgrade 0004 -> 0005
+
+ALTER TABLE teams ADD COLUMN service_level_seconds INTEGER DEFAULT '20' NOT NULL;
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+
 COMMIT;
 

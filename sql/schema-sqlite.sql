@@ -48,7 +48,7 @@ CREATE TABLE teams (
 	fallback_kind VARCHAR(16) NOT NULL, 
 	fallback_target VARCHAR(200), 
 	rr_position INTEGER, 
-	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), 
+	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), service_level_seconds INTEGER DEFAULT '20' NOT NULL, 
 	CONSTRAINT ck_teams_fallback_kind CHECK (fallback_kind IN ('dialplan', 'number', 'announce', 'team')), 
 	CONSTRAINT fk_teams_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
 	CONSTRAINT pk_teams PRIMARY KEY (id), 
@@ -241,6 +241,6 @@ CREATE TABLE sip_endpoints (
 
 CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0004');
+INSERT INTO alembic_version (version_num) VALUES ('0005');
 
 COMMIT;

@@ -147,4 +147,6 @@ async def team_stats(
                                             caller.member_id, start=start, end=end)
     return StatsOut(from_=start, to=end, received=stats.received, answered=stats.answered,
                     abandoned=stats.abandoned, missed=stats.missed,
-                    average_wait_s=stats.average_wait_s, p90_wait_s=stats.p90_wait_s)
+                    average_wait_s=stats.average_wait_s, p90_wait_s=stats.p90_wait_s,
+                    service_level_seconds=stats.service_level_seconds,
+                    service_level=stats.service_level)

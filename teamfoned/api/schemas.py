@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     model_validator,
 )
 
@@ -260,6 +261,10 @@ class StatsOut(_Out):
                                     "timed out, fallback, failed")
     average_wait_s: float | None = Field(description="over answered calls")
     p90_wait_s: float | None = Field(description="over answered calls, nearest rank")
+    service_level_seconds: int = Field(description="the team's service-level threshold")
+    service_level: float | None = Field(description="share of received calls answered within "
+                                                    "service_level_seconds (0 to 1); null: "
+                                                    "no calls")
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -288,6 +293,9 @@ class TeamSettingsPatch(_In):
     confirm_recording: Text | None = Field(None, max_length=100,
                                            description="the team's sound for the confirmation "
                                                        "prompt (an Asterisk sound name)")
+    service_level_seconds: StrictInt | None = Field(None, ge=1, le=3600,
+                                              description="statistics: the share of calls "
+                                                          "answered within this many seconds")
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -316,6 +324,7 @@ class TeamAdminOut(_Out):
     closed_target: str | None
     auto_unavailable_after: int | None
     confirm_recording: str | None
+    service_level_seconds: int
     numbers: list[str]
     members: list[MembershipOut]
 

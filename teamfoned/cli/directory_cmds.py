@@ -73,6 +73,8 @@ def _team_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--confirm-recording", metavar="SOUND",
                    help="the team's own confirmation prompt: a plain sound name from the "
                         "tenant's sound directory ('': the shipped prompt)")
+    p.add_argument("--service-level", type=int, metavar="SECONDS", dest="service_level_seconds",
+                   help="statistics: the share of calls answered within SECONDS (default 20)")
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
@@ -87,7 +89,8 @@ def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
             "timezone": a.timezone, "closed_kind": a.closed,
             "closed_target": cleared(closed_target, ""),
             "auto_unavailable_after": cleared(a.auto_unavailable_after, 0),
-            "confirm_recording": cleared(a.confirm_recording, "")}
+            "confirm_recording": cleared(a.confirm_recording, ""),
+            "service_level_seconds": a.service_level_seconds}
 
 
 @command

@@ -15,7 +15,8 @@ from teamfoned.routing.model import FallbackKind
 from teamfoned.routing.strategies import STRATEGIES, UnknownStrategy, validate_strategy
 
 # Whole seconds each timing setting may take, lowest and highest.
-LIMITS = {"ring_time": (5, 300), "max_wait": (10, 3600), "wrap_up": (0, 3600)}
+LIMITS = {"ring_time": (5, 300), "max_wait": (10, 3600), "wrap_up": (0, 3600),
+          "service_level_seconds": (1, 3600)}
 LABEL_MAX = 200
 AUTO_UNAVAILABLE_MAX = 100
 FALLBACK_KIND_VALUES = tuple(k.value for k in FallbackKind)
@@ -139,6 +140,8 @@ class TeamSettings:
     closed_target: str | None = None
     auto_unavailable_after: int | None = None
     confirm_recording: str | None = None
+    # Statistics: the share of calls answered within this many seconds.
+    service_level_seconds: int = 20
 
     def __post_init__(self) -> None:
         # A dialplan kind without a target means the shipped closed context, which is what

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import NotFound
 from teamfoned.routing.hours import WeeklyPeriod
+from teamfoned.store.directory_repo import settings_columns, settings_of
 from teamfoned.store.tables import (
     api_tokens,
     attempts,
@@ -121,14 +122,11 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
             select(team_holidays).where(team_holidays.c.tenant_id == tenant_id)
             .order_by(team_holidays.c.day))).all():
         holidays[d.team_id].append({"date": d.day.isoformat(), "name": d.name})
+    # Every setting under its column's name, as the store keeps it: a new setting is exported
+    # without a line here (its schema entry is in api/export.schema.json).
     team_list = [{
-        "id": str(t.id), "name": t.name, "label": t.label, "strategy": t.strategy,
-        "ring_time_s": t.ring_time_s, "max_wait_s": t.max_wait_s, "wrap_up_s": t.wrap_up_s,
-        "confirm_calls": bool(t.confirm_calls), "fallback_kind": t.fallback_kind,
-        "fallback_target": t.fallback_target, "timezone": t.timezone or "UTC",
-        "closed_kind": t.closed_kind, "closed_target": t.closed_target,
-        "auto_unavailable_after": t.auto_unavailable_after,
-        "confirm_recording": t.confirm_recording, "hours": _periods(hours.get(t.id, [])),
+        "id": str(t.id), "name": t.name, **settings_columns(settings_of(t)),
+        "hours": _periods(hours.get(t.id, [])),
         "holidays": holidays.get(t.id, []), "numbers": numbers.get(t.id, []),
         "created_at": _time(t.created_at),
     } for t in (await session.execute(select(teams).where(teams.c.tenant_id == tenant_id)

@@ -106,6 +106,8 @@ class Team(Base):
     auto_unavailable_after: Mapped[int | None] = mapped_column(Integer)
     # The team's own recording for the call-confirmation prompt (an Asterisk sound name).
     confirm_recording: Mapped[str | None] = mapped_column(String(100))
+    # Service level: the share of calls answered within this many seconds (statistics).
+    service_level_seconds: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
 
 
 class TeamHours(Base):

@@ -68,6 +68,8 @@ class TeamStats:
     missed: int
     average_wait_s: float | None
     p90_wait_s: float | None
+    service_level_seconds: int = 20
+    service_level: float | None = None
 
 
 def _aware(value: object) -> datetime | None:
@@ -166,10 +168,12 @@ def p90(values: list[float]) -> float | None:
     return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
 
 
-def summarise(outcomes: list[tuple[str, float | None]]) -> TeamStats:
+def summarise(outcomes: list[tuple[str, float | None]], service_level_seconds: int = 20) -> TeamStats:
     """Statistics over finished calls: (outcome, wait seconds) pairs.
 
-    Waits are those of answered calls: how long a caller who got through waited.
+    Waits are those of answered calls: how long a caller who got through waited. The service
+    level is the share of all received calls answered within `service_level_seconds` (callers
+    who hung up early count against it, as in app_queue's servicelevel statistics).
     """
     answered = [w for o, w in outcomes if o == CallOutcome.ANSWERED]
     waits = [w for w in answered if w is not None]
@@ -178,17 +182,19 @@ def summarise(outcomes: list[tuple[str, float | None]]) -> TeamStats:
         received=len(outcomes), answered=len(answered), abandoned=abandoned,
         missed=len(outcomes) - len(answered) - abandoned,
         average_wait_s=round(sum(waits) / len(waits), 3) if waits else None,
-        p90_wait_s=p90(waits))
+        p90_wait_s=p90(waits), service_level_seconds=service_level_seconds,
+        service_level=round(sum(1 for w in waits if w <= service_level_seconds) / len(outcomes), 4)
+        if outcomes else None)
 
 
 async def team_stats(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
                      viewer: uuid.UUID, *, start: datetime, end: datetime) -> TeamStats:
     if end <= start:
         raise Invalid([("to", "must be after from")])
-    await team_row(session, tenant_id, team_id, viewer)
+    team = await team_row(session, tenant_id, team_id, viewer)
     rows = (await session.execute(
         select(calls.c.outcome, calls.c.wait_seconds)
         .where(calls.c.tenant_id == tenant_id, calls.c.team_id == team_id,
                calls.c.started_at >= start, calls.c.started_at < end,
                calls.c.outcome.is_not(None)))).all()
-    return summarise([(r.outcome, r.wait_seconds) for r in rows])
+    return summarise([(r.outcome, r.wait_seconds) for r in rows], team.service_level_seconds)
