@@ -34,7 +34,7 @@ SEED = [
                20, 120, 10, false, 'dialplan', NULL, NULL, now()
         FROM generate_series(0, {TEAMS - 1}) g""",
     f"""INSERT INTO team_numbers (number, tenant_id, team_id)
-        SELECT '3130' || lpad(g::text, 7, '0'), md5('tenant' || (g % {TENANTS}))::uuid, md5('team' || g)::uuid
+        SELECT '+3130' || lpad(g::text, 7, '0'), md5('tenant' || (g % {TENANTS}))::uuid, md5('team' || g)::uuid
         FROM generate_series(0, {TEAMS - 1}) g""",
     f"""INSERT INTO members (id, tenant_id, name, phone, phone_kind, is_admin, created_at)
         SELECT md5('member' || g)::uuid, md5('tenant' || ((g / {PER_TEAM}) % {TENANTS}))::uuid,
