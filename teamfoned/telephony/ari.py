@@ -275,6 +275,14 @@ class AriClient:
         # looked up as the sound file "vm-press,digits:1" and fail.
         return await self._call_object("POST", _path(*parts), json={"media": uris})
 
+    async def stop_playback(self, playback_id: str) -> None:
+        """Stop a playback (a whole media list); one that has already ended (404) counts as
+        stopped."""
+        try:
+            await self._call("DELETE", _path("playbacks", playback_id))
+        except AriNotFound:
+            log.debug("ari_playback_gone", playback=playback_id)
+
     async def start_moh(self, channel_id: str, moh_class: str | None = None) -> None:
         """Play music on hold to the channel (the default class unless `moh_class`)."""
         body = _present(mohClass=moh_class)

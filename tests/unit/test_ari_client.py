@@ -308,8 +308,11 @@ async def test_hangup_and_destroy_of_something_gone_are_done(fake, client):
     fake.replies[("DELETE", "/ari/bridges/gone")] = (404, {"message": "Bridge not found"})
     fake.replies[("GET", "/ari/channels/gone")] = (404, {"message": "Channel not found"})
 
+    fake.replies[("DELETE", "/ari/playbacks/gone")] = (404, {"message": "Playback not found"})
+
     await client.hangup("gone", reason="busy")
     await client.destroy_bridge("gone")
+    await client.stop_playback("gone")
     assert fake.seen[0].query == {"reason": "busy"}
     with pytest.raises(AriNotFound) as missing:
         await client.get_channel("gone")  # only hang-up and destroy treat 404 as done
