@@ -214,7 +214,7 @@ async def test_the_confirmation_prompt_plays_every_item(ari, carrier, pbx, langu
     # extra one only lengthens the test.
     prompt = confirmation_prompt(route, "14020", "1")
     items = prompt.split(",")
-    assert len(items) == 4, prompt  # calling, the team number, press, 1: a list, the case that failed
+    assert len(items) > 2, prompt  # a media list: the case that failed
     events, channel, logged = await _play_to_a_member(ari, carrier, pbx, prompt, language)
 
     # ARI reports each item of a list: started, then continuing to the next, the last one finished.
