@@ -1,0 +1,110 @@
+"""8. Database round trips of one simple call on PostgreSQL, counted by the server itself.
+
+The bench cluster loads pg_stat_statements (utility statements tracked too), so
+every statement the daemon sends counts, BEGIN, COMMIT, ROLLBACK and the pool's
+pre-ping included. psycopg sends each statement as its own round trip (no
+pipeline mode on the routing path), so statements counted = round trips.
+
+One trial: the counters are reset, one call goes to a one-member team whose
+phone answers after a second and hangs up half a second later. Read when the
+member's INVITE reaches the phone: the round trips before the INVITE. Read once
+the call's record is closed: the round trips of the whole call. The same idle
+window is then counted with no call, and subtracted (the daemon's own probes and
+housekeeping). The meter reads with its own role, which is left out of the sums.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from benchmarks import dialplan
+from benchmarks.carrier_clock import TimedCarrier
+
+METER_ROLE = "roundtrip_meter"
+FIRST_MEMBER = 480  # members 480.. are used by no other phase
+
+COUNT = f"""SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND userid <> (SELECT oid FROM pg_roles WHERE rolname = '{METER_ROLE}')"""
+STATEMENTS = f"""SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_statements
+                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND userid <> (SELECT oid FROM pg_roles WHERE rolname = '{METER_ROLE}')
+                 ORDER BY calls DESC"""
+OPEN_CALLS = "SELECT count(*) FROM calls WHERE outcome IS NULL"
+
+
+def meter_dsn(sqlalchemy_url: str) -> str:
+    url = make_url(sqlalchemy_url)
+    return f"host={url.host} port={url.port} dbname={url.database} user={METER_ROLE}"
+
+
+async def _scalar(conn: psycopg.AsyncConnection, sql: str) -> int:
+    cur = await conn.execute(sql)
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _reset(conn: psycopg.AsyncConnection) -> None:
+    await conn.execute("SELECT pg_stat_statements_reset()")
+
+
+async def _wait_closed(conn: psycopg.AsyncConnection, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while await _scalar(conn, OPEN_CALLS):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the call's record was not closed")
+        await asyncio.sleep(0.05)
+
+
+async def one_trial(conn: psycopg.AsyncConnection, carrier: TimedCarrier, i: int) -> dict:
+    phone = dialplan.member_phone(i)
+    await carrier.set_phone(phone, "hangup", delay=1, after=0.5)
+    await carrier.wait_idle(10)
+    seen = len(carrier.rang)
+    await _reset(conn)
+    t0 = time.monotonic()
+    await carrier.call(dialplan.number(dialplan.TEAMFONED_PREFIX, i), timeout=20)
+    await carrier.wait_for(lambda: any(n == phone for n, _ in carrier.rang[seen:]), 10, f"{phone} to ring")
+    before_invite = await _scalar(conn, COUNT)
+    await carrier.wait_idle(15)
+    await _wait_closed(conn, 10)
+    await asyncio.sleep(0.3)  # writes after the hang-up's last event
+    whole = await _scalar(conn, COUNT)
+    cur = await conn.execute(STATEMENTS)
+    statements = [(int(n), q) for n, q in await cur.fetchall()]
+    window = time.monotonic() - t0
+    # The same window with no call: what the daemon sends anyway.
+    await _reset(conn)
+    await asyncio.sleep(window)
+    idle = await _scalar(conn, COUNT)
+    await carrier.set_phone(phone, "answer")
+    return {"before_invite": before_invite, "whole_call": whole, "idle_window": idle,
+            "per_call": whole - idle, "window_s": round(window, 2),
+            "statements": statements}
+
+
+async def measure(cluster_sql, db_url: str, carrier: TimedCarrier, trials: int) -> dict:
+    """`cluster_sql` runs a statement as the cluster's superuser (to create the meter's role)."""
+    cluster_sql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{METER_ROLE}') "
+                f"THEN CREATE ROLE {METER_ROLE} LOGIN SUPERUSER; END IF; END $$")
+    conn = await psycopg.AsyncConnection.connect(meter_dsn(db_url), autocommit=True)
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        out = [await one_trial(conn, carrier, FIRST_MEMBER + k % 10) for k in range(trials)]
+    finally:
+        await conn.close()
+    # Which statements one call sent (the last trial's), for the profile notes.
+    statements = out[-1].pop("statements") if out else []
+    for trial in out:
+        trial.pop("statements", None)
+    return {
+        "trials": out,
+        "statements_of_one_call": statements,
+        "before_invite_median": statistics.median(t["before_invite"] for t in out),
+        "per_call_median": statistics.median(t["per_call"] for t in out),
+    }
