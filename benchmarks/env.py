@@ -71,7 +71,7 @@ class Postgres:
         # too: BEGIN, COMMIT and the pool's pre-ping are round trips as well).
         with open(self.cluster.data / "postgresql.conf", "a") as conf:
             conf.write("shared_preload_libraries = 'pg_stat_statements'\n"
-                       "pg_stat_statements.track = all\n"
+                       "pg_stat_statements.track = top\n"
                        "pg_stat_statements.track_utility = on\n")
         self.started = True
         self.cluster.start()

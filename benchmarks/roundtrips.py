@@ -1,9 +1,11 @@
-"""8. Database round trips of one simple call on PostgreSQL, counted by the server itself.
+"""8. Database round trips of one simple call on PostgreSQL, counted on the wire.
 
-The bench cluster loads pg_stat_statements (utility statements tracked too), so
-every statement the daemon sends counts, BEGIN, COMMIT, ROLLBACK and the pool's
-pre-ping included. psycopg sends each statement as its own round trip (no
-pipeline mode on the routing path), so statements counted = round trips.
+For this phase the daemon reaches PostgreSQL through a counting relay
+(benchmarks/wire_count.py): every turn of the conversation counts, BEGIN,
+COMMIT, ROLLBACK and the pool's pre-ping (an empty query the server's own
+statistics never see) included. Which statements they were comes from the
+server's pg_stat_statements (top-level statements only: the foreign-key checks
+the server runs inside an INSERT are no round trips).
 
 One trial: the counters are reset, one call goes to a one-member team whose
 phone answers after a second and hangs up half a second later. Read when the
@@ -24,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks import dialplan
 from benchmarks.carrier_clock import TimedCarrier
+from benchmarks.wire_count import WireCounter
 
 METER_ROLE = "roundtrip_meter"
 FIRST_MEMBER = 480  # members 480.. are used by no other phase
@@ -61,41 +64,46 @@ async def _wait_closed(conn: psycopg.AsyncConnection, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def one_trial(conn: psycopg.AsyncConnection, carrier: TimedCarrier, i: int) -> dict:
+async def one_trial(conn: psycopg.AsyncConnection, wire: WireCounter, carrier: TimedCarrier, i: int) -> dict:
     phone = dialplan.member_phone(i)
     await carrier.set_phone(phone, "hangup", delay=1, after=0.5)
     await carrier.wait_idle(10)
     seen = len(carrier.rang)
     await _reset(conn)
+    start = wire.roundtrips
     t0 = time.monotonic()
     await carrier.call(dialplan.number(dialplan.TEAMFONED_PREFIX, i), timeout=20)
     await carrier.wait_for(lambda: any(n == phone for n, _ in carrier.rang[seen:]), 10, f"{phone} to ring")
-    before_invite = await _scalar(conn, COUNT)
+    before_invite = wire.roundtrips - start
     await carrier.wait_idle(15)
     await _wait_closed(conn, 10)
     await asyncio.sleep(0.3)  # writes after the hang-up's last event
-    whole = await _scalar(conn, COUNT)
+    whole = wire.roundtrips - start
+    statements_total = await _scalar(conn, COUNT)
     cur = await conn.execute(STATEMENTS)
     statements = [(int(n), q) for n, q in await cur.fetchall()]
     window = time.monotonic() - t0
     # The same window with no call: what the daemon sends anyway.
-    await _reset(conn)
+    start = wire.roundtrips
     await asyncio.sleep(window)
-    idle = await _scalar(conn, COUNT)
+    idle = wire.roundtrips - start
     await carrier.set_phone(phone, "answer")
     return {"before_invite": before_invite, "whole_call": whole, "idle_window": idle,
-            "per_call": whole - idle, "window_s": round(window, 2),
-            "statements": statements}
+            "per_call": whole - idle, "server_statements_whole_call": statements_total,
+            "window_s": round(window, 2), "statements": statements}
 
 
-async def measure(cluster_sql, db_url: str, carrier: TimedCarrier, trials: int) -> dict:
+async def measure(cluster_sql, db_url: str, wire: WireCounter, carrier: TimedCarrier, trials: int) -> dict:
     """`cluster_sql` runs a statement as the cluster's superuser (to create the meter's role)."""
     cluster_sql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{METER_ROLE}') "
                 f"THEN CREATE ROLE {METER_ROLE} LOGIN SUPERUSER; END IF; END $$")
     conn = await psycopg.AsyncConnection.connect(meter_dsn(db_url), autocommit=True)
     try:
         await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        out = [await one_trial(conn, carrier, FIRST_MEMBER + k % 10) for k in range(trials)]
+        # Two calls first: the daemon's pool opens its connections (not a call's cost).
+        for k in range(2):
+            await one_trial(conn, wire, carrier, FIRST_MEMBER + k)
+        out = [await one_trial(conn, wire, carrier, FIRST_MEMBER + k % 10) for k in range(trials)]
     finally:
         await conn.close()
     # Which statements one call sent (the last trial's), for the profile notes.

@@ -117,11 +117,27 @@ class Bench:
                                       "paired_difference": out["added"]}
 
     async def phase_roundtrips(self) -> None:
+        from sqlalchemy.engine import make_url
+
         from benchmarks import roundtrips
+        from benchmarks.wire_count import WireCounter
 
         await self.answering_phones()
-        out = await roundtrips.measure(self.pg.cluster.sql, self.main_url, self.carrier,
-                                       3 if self.quick else 10)
+        # This phase's daemon talks to PostgreSQL through the counting relay; the others' directly.
+        url = make_url(self.main_url)
+        wire = WireCounter(url.host, url.port)
+        await wire.start()
+        self.daemon.stop()
+        counted = env.DaemonProcess(self.tel.topology, url.set(port=wire.port).render_as_string(False),
+                                    OUT / "daemon-counted")
+        try:
+            await counted.start()
+            out = await roundtrips.measure(self.pg.cluster.sql, self.main_url, wire, self.carrier,
+                                           3 if self.quick else 10)
+        finally:
+            counted.stop()
+            await wire.stop()
+            await self.daemon.start()
         self.results.update({
             "db_roundtrips_per_call": out["per_call_median"],
             "db_roundtrips_before_invite": out["before_invite_median"],
