@@ -44,6 +44,10 @@ Hours = tuple[list[WeeklyPeriod], set[date]]
 # What replay knows of an attempt at the end of the journal: answered_at, ended_at, result.
 FinalAttempts = dict[uuid.UUID, dict[str, Any]]
 
+# How long a phone read with the candidates serves the dial without a read of its own: a call
+# dials its candidates within moments of reading them; a later wave reads them again anyway.
+PHONE_FROM_CANDIDATES_FOR = 10.0
+
 # Errors that mean "the database is not reachable", as opposed to a refused statement.
 UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError, ConnectionError)
 
@@ -186,6 +190,11 @@ class ResilientRepository:
                                 lambda: self.repo.team_number(tenant_id, team_name), None)
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
+        # The candidates' read brought the phone along moments ago (the member is dialled
+        # right after it): no second round trip for it.
+        hit = self._phones.get(member_id)
+        if hit is not None and self._monotonic() - hit[0] <= PHONE_FROM_CANDIDATES_FOR:
+            return hit[1]
         return await self._read(self._phones, member_id, lambda: self.repo.member_phone(member_id), None)
 
     async def opening_hours(self, team_id: uuid.UUID, around: date) -> Hours:
@@ -206,12 +215,14 @@ class ResilientRepository:
         excluded = set(exclude)
         if not self._journaling:
             with self._tolerating_outage():
-                found = await self._db(self.repo.candidates(team_id, now=now, exclude=()))
-                self._candidates[team_id] = (self._monotonic(), found)
-                # Their phones too, once: a member first rung during an outage needs one.
-                for candidate in found:
-                    if candidate.member_id not in self._phones:
-                        await self.member_phone(candidate.member_id)
+                with_phones = await self._db(self.repo.candidates_with_phones(team_id, now=now, exclude=()))
+                read_at = self._monotonic()
+                found = [candidate for candidate, _ in with_phones]
+                self._candidates[team_id] = (read_at, found)
+                # Their phones came in the same statement: the dial needs no read of its own,
+                # and a member first rung during an outage has one.
+                for candidate, phone in with_phones:
+                    self._phones[candidate.member_id] = (read_at, phone)
                 return [c for c in found if c.member_id not in excluded]
         found = self._fresh(self._candidates, team_id, "candidates", self.stale_after)
         # Whoever this node has claimed since is busy; other nodes' claims are unknown here.
