@@ -10,9 +10,10 @@ the server runs inside an INSERT are no round trips).
 One trial: the counters are reset, one call goes to a one-member team whose
 phone answers after a second and hangs up half a second later. Read when the
 member's INVITE reaches the phone: the round trips before the INVITE. Read once
-the call's record is closed: the round trips of the whole call. The same idle
-window is then counted with no call, and subtracted (the daemon's own probes and
-housekeeping). The meter reads with its own role, which is left out of the sums.
+the call's record is closed: the round trips of the whole call, less what the
+daemon sends anyway in that time (its probes, webhook delivery, housekeeping),
+at the rate counted over a quiet window before the trials. The meter reads
+directly, with its own role, which the statement statistics leave out.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from benchmarks.wire_count import WireCounter
 
 METER_ROLE = "roundtrip_meter"
 FIRST_MEMBER = 480  # members 480.. are used by no other phase
+IDLE_SECONDS = 20.0
 
 COUNT = f"""SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -83,14 +85,16 @@ async def one_trial(conn: psycopg.AsyncConnection, wire: WireCounter, carrier: T
     cur = await conn.execute(STATEMENTS)
     statements = [(int(n), q) for n, q in await cur.fetchall()]
     window = time.monotonic() - t0
-    # The same window with no call: what the daemon sends anyway.
-    start = wire.roundtrips
-    await asyncio.sleep(window)
-    idle = wire.roundtrips - start
     await carrier.set_phone(phone, "answer")
-    return {"before_invite": before_invite, "whole_call": whole, "idle_window": idle,
-            "per_call": whole - idle, "server_statements_whole_call": statements_total,
-            "window_s": round(window, 2), "statements": statements}
+    return {"before_invite": before_invite, "whole_call": whole, "window_s": round(window, 3),
+            "server_statements_whole_call": statements_total, "statements": statements}
+
+
+async def idle_rate(wire: WireCounter, seconds: float) -> float:
+    """Round trips per second the daemon sends with no call (probes, webhook delivery, housekeeping)."""
+    start, t0 = wire.roundtrips, time.monotonic()
+    await asyncio.sleep(seconds)
+    return (wire.roundtrips - start) / (time.monotonic() - t0)
 
 
 async def measure(cluster_sql, db_url: str, wire: WireCounter, carrier: TimedCarrier, trials: int) -> dict:
@@ -103,7 +107,13 @@ async def measure(cluster_sql, db_url: str, wire: WireCounter, carrier: TimedCar
         # Two calls first: the daemon's pool opens its connections (not a call's cost).
         for k in range(2):
             await one_trial(conn, wire, carrier, FIRST_MEMBER + k)
+        # The background's rate over a long quiet window, taken off each call's count (a
+        # window as short as one call's would make the figure jump by a whole poll).
+        background = await idle_rate(wire, IDLE_SECONDS)
         out = [await one_trial(conn, wire, carrier, FIRST_MEMBER + k % 10) for k in range(trials)]
+        for trial in out:
+            trial["background"] = round(background * trial["window_s"], 1)
+            trial["per_call"] = round(trial["whole_call"] - trial["background"], 1)
     finally:
         await conn.close()
     # Which statements one call sent (the last trial's), for the profile notes.
@@ -111,6 +121,7 @@ async def measure(cluster_sql, db_url: str, wire: WireCounter, carrier: TimedCar
     for trial in out:
         trial.pop("statements", None)
     return {
+        "background_per_second": round(background, 2),
         "trials": out,
         "statements_of_one_call": statements,
         "before_invite_median": statistics.median(t["before_invite"] for t in out),
