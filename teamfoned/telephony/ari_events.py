@@ -16,6 +16,17 @@ log = structlog.get_logger(__name__)
 
 OnConnect = Callable[[], Awaitable[None]]
 
+# The event types the daemon acts on: the runner's translation into the machine's events,
+# adopted calls' ends and the dispatcher's new callers. Asterisk is asked for these only (the
+# application's event filter) and only these wake a call's task, so a feature that reads
+# another type adds it here (tests/unit/test_event_filter.py checks the modules against it).
+CALL_EVENTS = frozenset({
+    "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest", "ChannelStateChange",
+    "ChannelDtmfReceived", "ChannelLeftBridge",
+})
+# What the client itself reads besides: another client took our app name.
+CLIENT_EVENTS = frozenset({"ApplicationReplaced"})
+
 # A handshake that hangs (half-open TCP, a stuck proxy) must not stall reconnecting forever.
 _HANDSHAKE_TIMEOUT = 10.0
 # Closing waits for the peer's close frame; a dead peer must not hold up close() for long.
