@@ -22,7 +22,7 @@ OnConnect = Callable[[], Awaitable[None]]
 # another type adds it here (tests/unit/test_event_filter.py checks the modules against it).
 CALL_EVENTS = frozenset({
     "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest", "ChannelStateChange",
-    "ChannelDtmfReceived", "ChannelLeftBridge",
+    "ChannelDtmfReceived", "ChannelLeftBridge", "PlaybackFinished",
 })
 # What the client itself reads besides: another client took our app name.
 CLIENT_EVENTS = frozenset({"ApplicationReplaced"})

@@ -94,6 +94,15 @@ class CallDispatcher:
             return  # changes nothing for any call: no task is woken for it
         channel = event.get("channel") or {}
         channel_id = channel.get("id")
+        if kind == "PlaybackFinished":
+            # A playback names its channel only in its target: the call that owns the channel
+            # gets it (the end of a member's confirmation prompt).
+            target = str((event.get("playback") or {}).get("target_uri", ""))
+            channel_id = target.removeprefix("channel:") if target.startswith("channel:") else None
+            inbox = self._inboxes.get(channel_id) if channel_id else None
+            if inbox is not None:
+                inbox.put_nowait(event)
+            return
         inbox = self._inboxes.get(channel_id) if channel_id else None
         if inbox is not None:
             inbox.put_nowait(event)
