@@ -5,6 +5,8 @@
 #   a small Debian sid root built once with debootstrap (Debian 12 has no
 #   asterisk package) and run with chroot, sharing the host's loopback.
 # - PostgreSQL server binaries (initdb, pg_ctl) from Debian's packages if missing.
+# - Chromium (Debian's package) for the web app's browser tests; Playwright drives it
+#   through its executable path (Playwright's own browser download is not used).
 # - SIPp is not needed: the carrier is a second Asterisk instance.
 #
 # Prints, as its last line, `ASTERISK_ROOT=<dir>` (empty for a system asterisk)
@@ -81,7 +83,17 @@ provision_postgres() {
   apt_install postgresql
 }
 
+provision_chromium() {
+  if command -v chromium >/dev/null 2>&1; then
+    log "chromium present: $(chromium --version 2>/dev/null || echo unknown version)"
+    return
+  fi
+  log "installing chromium from Debian's packages (browser tests)"
+  apt_install chromium
+}
+
 provision_postgres
+provision_chromium
 if system_asterisk_ok; then
   log "using system asterisk: $(asterisk -V)"
   echo "ASTERISK_ROOT="

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
 
 from teamfoned.api.context import ApiContext, context
 from teamfoned.api.errors import status_of
@@ -90,16 +91,23 @@ def _own_origins(request: Request, api: ApiContext) -> set[str]:
             api.settings.http.base_url}
 
 
-async def form_of(request: Request, who: Visitor) -> dict[str, str]:
-    """The form of a state-changing request, once it is shown to come from our own page."""
+async def checked_form(request: Request, who: Visitor) -> FormData:
+    """The whole form (files too) of a state-changing request from our own page and session."""
     api = context(request)
     if not same_origin(request.headers.get("origin"), request.headers.get("sec-fetch-site"),
                        _own_origins(request, api)):
         raise Refused
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    if who.session_secret is not None and not csrf_ok(who.session_secret, form.get("csrf")):
+    form = await request.form()
+    sent = form.get("csrf")
+    if who.session_secret is not None and not csrf_ok(
+            who.session_secret, sent if isinstance(sent, str) else None):
         raise Refused
     return form
+
+
+async def form_of(request: Request, who: Visitor) -> dict[str, str]:
+    """The text fields of a state-changing request, once it is shown to come from our own page."""
+    return {k: v for k, v in (await checked_form(request, who)).items() if isinstance(v, str)}
 
 
 def page(template: str, who: Visitor, *, status: int = 200, **values: Any) -> HTMLResponse:
@@ -109,19 +117,19 @@ def page(template: str, who: Visitor, *, status: int = 200, **values: Any) -> HT
     return HTMLResponse(html, status_code=status)
 
 
-def _see(path: str) -> RedirectResponse:
+def see(path: str) -> RedirectResponse:
     # 303: after a form post the browser fetches the page with GET; a reload posts nothing again.
     return RedirectResponse(path, status_code=303)
 
 
-def _zone(name: str | None) -> tzinfo:
+def zone_of(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
 
 
-def _clock(moment: datetime | None, zone: tzinfo) -> str:
+def clock_text(moment: datetime | None, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M") if moment else ""
 
 
@@ -145,7 +153,7 @@ async def sign_in(request: Request, who: Annotated[Visitor, Depends(visitor)]) -
     if secret is None:
         return page("message.html", who, status=status_of("unauthenticated"),
                     title=who.t("sign_in_title"), text=who.t("sign_in_failed"))
-    done = _see(PHONE)
+    done = see(PHONE)
     done.headers.append("set-cookie", session_cookie(secret, int(lifetime.total_seconds())))
     return done
 
@@ -158,7 +166,7 @@ async def sign_out(request: Request, who: Annotated[Visitor, Depends(member)]) -
     async with api.transaction() as session:
         await web_sessions_repo.sign_out(session, who.caller.tenant_id, who.caller.member_id,
                                          who.caller.token_id)
-    done = _see(PREFIX + "/signed-out")
+    done = see(PREFIX + "/signed-out")
     done.headers.append("set-cookie", expired_session_cookie())
     return done
 
@@ -175,7 +183,7 @@ async def language(request: Request, who: Annotated[Visitor, Depends(visitor)]) 
     picked = form.get("lang")
     back = form.get("next", PHONE)
     # Only a page of this app: never an open redirect.
-    done = _see(back if back.startswith(PREFIX + "/") and "//" not in back else PHONE)
+    done = see(back if back.startswith(PREFIX + "/") and "//" not in back else PHONE)
     if picked in LANGUAGES:
         done.set_cookie(LANGUAGE_COOKIE, picked, max_age=365 * 86400, secure=True,
                         httponly=True, samesite="strict")
@@ -193,7 +201,7 @@ async def _member_zone(session: Any, caller: Caller) -> tzinfo:
             team = await teams_repo.team_row(session, caller.tenant_id, found.teams[0].id,
                                              caller.member_id)
             zone = team.timezone
-    return _zone(zone)
+    return zone_of(zone)
 
 
 async def _status_page(request: Request, who: Visitor, *, problem: str | None = None,
@@ -208,14 +216,14 @@ async def _status_page(request: Request, who: Visitor, *, problem: str | None = 
     why = {AvailabilityReason.SCHEDULE.value: "why_schedule",
            AvailabilityReason.AUTO.value: "why_auto"}.get(me.reason or "", "why_manual")
     return page("status.html", who, status=status_of("invalid") if problem else 200,
-                me=me, available=available, until=_clock(me.until if available else None, zone),
-                why=who.t(why, time=_clock(me.changed_at, zone)) if me.changed_at else "",
+                me=me, available=available, until=clock_text(me.until if available else None, zone),
+                why=who.t(why, time=clock_text(me.changed_at, zone)) if me.changed_at else "",
                 choices=list(UntilChoice), problem=problem, saved=saved)
 
 
 @router.get("")
 async def home() -> Response:
-    return _see(PHONE)
+    return see(PHONE)
 
 
 @router.get("/status")
@@ -244,7 +252,7 @@ async def set_status(request: Request, who: Annotated[Visitor, Depends(member)])
     async with api.transaction() as session:
         await members_repo.set_availability(session, who.caller.tenant_id, who.caller.member_id,
                                             available, until, now=now)
-    return _see(PHONE + "?saved=1")
+    return see(PHONE + "?saved=1")
 
 
 # -- my team ----------------------------------------------------------------------------------
@@ -299,10 +307,25 @@ async def sign_out_device(session_id: uuid.UUID, request: Request,
         await web_sessions_repo.sign_out(session, who.caller.tenant_id, who.caller.member_id,
                                          session_id)
     if session_id == who.caller.token_id:
-        done = _see(PREFIX + "/signed-out")
+        done = see(PREFIX + "/signed-out")
         done.headers.append("set-cookie", expired_session_cookie())
         return done
-    return _see(PREFIX + "/devices")
+    return see(PREFIX + "/devices")
+
+
+# -- installing -------------------------------------------------------------------------------
+
+@router.get("/manifest.webmanifest")
+async def manifest(who: Annotated[Visitor, Depends(visitor)]) -> Response:
+    text = templates.get_template("manifest.webmanifest").render(lang=who.t.language)
+    return Response(text, media_type="application/manifest+json")
+
+
+@router.get("/sw.js")
+async def service_worker() -> Response:
+    # Served from /app/ (not /app/static/) so that its scope covers every page.
+    return Response((HERE / "static" / "sw.js").read_text(), media_type="text/javascript",
+                    headers={"cache-control": "no-cache"})
 
 
 # -- mounting ---------------------------------------------------------------------------------
@@ -318,6 +341,9 @@ def _is_web(request: Request) -> bool:
 
 def install(app: FastAPI) -> None:
     """Mount the pages and assets under /app, with their own HTML answers to refusals."""
+    # The other pages' modules add their routes to the one router when imported.
+    from teamfoned.web import pages_admin, pages_calls, pages_live, pages_me  # noqa: F401
+
     app.include_router(router)
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
     app.add_middleware(SecurityHeaders)
