@@ -24,8 +24,9 @@ CONTENT_SECURITY_POLICY = (
 HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
-    # The sign-in page's address holds the one-time secret: never send it to anyone.
-    "referrer-policy": "no-referrer",
+    # The sign-in page's address holds the one-time secret: never send it to another site.
+    # (Not no-referrer: with it, browsers send "Origin: null" on our own form posts.)
+    "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",

@@ -236,7 +236,7 @@ async def test_pages_carry_strict_headers_and_speak_dutch(api: LiveApi) -> None:
         page = await bob.get(path)
         assert page.status_code == 200, path
         assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-        assert page.headers["referrer-policy"] == "no-referrer"
+        assert page.headers["referrer-policy"] == "same-origin"
         assert page.headers["x-frame-options"] == "DENY"
         if path.endswith(".html") or not path.endswith(".css"):
             assert "<script>" not in page.text and "style=" not in page.text
