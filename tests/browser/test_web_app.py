@@ -144,6 +144,15 @@ async def test_sign_in_status_and_the_next_real_call(routing: Any, carrier: Any,
     await page.wait_for_url("**/app/status?saved=1")
     second = await answered_call(routing, carrier, 2)
     assert second.attempts == [("bob", "answered")]
+
+    # Installed and offline: the service worker shows the last status it saw, marked offline.
+    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10000)
+    await page.goto(routing.http_url + "/app/status")
+    await context.set_offline(True)
+    await page.reload()
+    assert await page.get_by_text("Offline: this is the last known status").is_visible()
+    assert await page.get_by_text("You are not taking calls").is_visible()
+    await context.set_offline(False)
     assert not [e for e in errors if "Content Security Policy" in e], errors
     await context.close()
     await routing.assert_clean()
