@@ -20,6 +20,7 @@ from teamfoned.api.errors import status_of
 from teamfoned.api.photo_upload import photo_response
 from teamfoned.domain.availability import AvailabilityReason, UntilChoice, until_of
 from teamfoned.domain.errors import Invalid, NotFound
+from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store import hours_repo, members_repo, teams_repo, web_sessions_repo
 from teamfoned.store.line_state import is_available
 from teamfoned.store.tokens_repo import Caller
@@ -47,7 +48,7 @@ class SignInNeeded(Exception):
     """No valid session cookie came with a page that needs one."""
 
 
-class Refused(Exception):
+class ForgedRequest(Exception):
     """A state-changing request without our own page's Origin or the session's CSRF token."""
 
 
@@ -96,12 +97,12 @@ async def checked_form(request: Request, who: Visitor) -> FormData:
     api = context(request)
     if not same_origin(request.headers.get("origin"), request.headers.get("sec-fetch-site"),
                        _own_origins(request, api)):
-        raise Refused
+        raise ForgedRequest
     form = await request.form()
     sent = form.get("csrf")
     if who.session_secret is not None and not csrf_ok(
             who.session_secret, sent if isinstance(sent, str) else None):
-        raise Refused
+        raise ForgedRequest
     return form
 
 
@@ -192,16 +193,16 @@ async def language(request: Request, who: Annotated[Visitor, Depends(visitor)]) 
 
 # -- my status --------------------------------------------------------------------------------
 
-async def _member_zone(session: Any, caller: Caller) -> tzinfo:
-    """The member's schedule's zone, else their first team's: where "today" ends for them."""
-    _, zone = await hours_repo.member_schedule(session, caller.tenant_id, caller.member_id)
+async def _member_time(session: Any, caller: Caller) -> tuple[list[WeeklyPeriod], tzinfo]:
+    """The member's schedule, and its zone, else their first team's: where "today" ends for them."""
+    periods, zone = await hours_repo.member_schedule(session, caller.tenant_id, caller.member_id)
     if zone is None:
         found = await members_repo.profile(session, caller.tenant_id, caller.member_id)
         if found.teams:
             team = await teams_repo.team_row(session, caller.tenant_id, found.teams[0].id,
                                              caller.member_id)
             zone = team.timezone
-    return zone_of(zone)
+    return periods, zone_of(zone)
 
 
 async def _status_page(request: Request, who: Visitor, *, problem: str | None = None,
@@ -211,14 +212,16 @@ async def _status_page(request: Request, who: Visitor, *, problem: str | None = 
     now = api.clock()
     async with api.transaction() as session:
         me = await members_repo.profile(session, who.caller.tenant_id, who.caller.member_id)
-        zone = await _member_zone(session, who.caller)
+        periods, zone = await _member_time(session, who.caller)
     available = is_available(me.available, me.until, now)
     why = {AvailabilityReason.SCHEDULE.value: "why_schedule",
            AvailabilityReason.AUTO.value: "why_auto"}.get(me.reason or "", "why_manual")
     return page("status.html", who, status=status_of("invalid") if problem else 200,
                 me=me, available=available, until=clock_text(me.until if available else None, zone),
                 why=who.t(why, time=clock_text(me.changed_at, zone)) if me.changed_at else "",
-                choices=list(UntilChoice), problem=problem, saved=saved)
+                # The end of a schedule only for a member who has one.
+                choices=[c for c in UntilChoice if periods or c is not UntilChoice.SCHEDULE],
+                problem=problem, saved=saved)
 
 
 @router.get("")
@@ -243,12 +246,15 @@ async def set_status(request: Request, who: Annotated[Visitor, Depends(member)])
         choice = UntilChoice.OPEN
     now = api.clock()
     async with api.transaction() as session:
-        zone = await _member_zone(session, who.caller)
+        periods, zone = await _member_time(session, who.caller)
     try:
-        until = until_of(choice, form.get("time"), now=now, zone=zone) if available else None
-    except Invalid:
+        until = (until_of(choice, form.get("time"), now=now, zone=zone, schedule=periods)
+                 if available else None)
+    except Invalid as refused:
         # Refused before anything is written: the page says what to fix.
-        return await _status_page(request, who, problem=who.t("bad_time"))
+        field = refused.fields[0][0] if refused.fields else "time"
+        return await _status_page(request, who,
+                                  problem=who.t("bad_time" if field == "time" else "bad_until"))
     async with api.transaction() as session:
         await members_repo.set_availability(session, who.caller.tenant_id, who.caller.member_id,
                                             available, until, now=now)
@@ -355,8 +361,8 @@ def install(app: FastAPI) -> None:
         return page("message.html", who, status=status_of("unauthenticated"),
                     title=who.t("signed_out_title"), text=who.t("signed_out_explain"))
 
-    @app.exception_handler(Refused)
-    async def _refused(request: Request, _: Refused) -> Response:
+    @app.exception_handler(ForgedRequest)
+    async def _refused(request: Request, _: ForgedRequest) -> Response:
         who = _plain_visitor(request)
         return page("message.html", who, status=status_of("forbidden"),
                     title=who.t("refused_title"), text=who.t("refused_explain"))

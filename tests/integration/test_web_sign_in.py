@@ -157,6 +157,26 @@ async def test_status_until_choices_and_a_refused_time(api: LiveApi) -> None:
     assert "You are available for calls" in page.text and "until" in page.text
     me = (await api.client.get("/v1/me", headers=api.world.auth("bob"))).json()
     assert me["availability"]["until"] is not None
+    # "Until my schedule changes it": offered, and accepted, only with a schedule.
+    assert (await bob.post("/app/status", {"csrf": token, "available": "off"})).status_code == 303
+    unavailable = (await bob.get("/app/status")).text
+    assert 'value="hour"' in unavailable and 'value="schedule"' not in unavailable
+    before = await api.snapshot()
+    refused = await bob.post("/app/status", {"csrf": token, "available": "on",
+                                             "until": "schedule"})
+    assert refused.status_code == 422 and "no schedule" in refused.text
+    assert await api.snapshot() == before
+    every_day = [{"weekday": d, "starts": "00:00", "ends": "24:00"} for d in range(7)]
+    put = await api.client.put("/v1/me/schedule", headers=api.world.auth("bob"),
+                               json={"timezone": "UTC", "periods": every_day})
+    assert put.status_code == 200, put.text
+    assert (await bob.post("/app/status", {"csrf": token, "available": "off"})).status_code == 303
+    assert 'value="schedule"' in (await bob.get("/app/status")).text
+    done = await bob.post("/app/status", {"csrf": token, "available": "on", "until": "schedule"})
+    assert done.status_code == 303
+    me = (await api.client.get("/v1/me", headers=api.world.auth("bob"))).json()
+    midnight = (api.clock.now + timedelta(days=1)).replace(hour=0, minute=0, second=0)
+    assert me["availability"]["until"].startswith(midnight.strftime("%Y-%m-%dT00:00:00")), me
     off = await bob.post("/app/status", {"csrf": token, "available": "off"})
     assert off.status_code == 303
     me = (await api.client.get("/v1/me", headers=api.world.auth("bob"))).json()

@@ -11,6 +11,7 @@ import pytest
 
 from teamfoned.domain.availability import UntilChoice, until_of
 from teamfoned.domain.errors import Invalid
+from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.routing.model import AttemptResult, CallOutcome
 from teamfoned.store.line_state import LineState
 from teamfoned.web.catalogue import LANGUAGES, MESSAGES, choose_language
@@ -62,6 +63,20 @@ def test_until_choices() -> None:
         2030, 3, 4, 17, 15, tzinfo=zone)
     assert until_of(UntilChoice.TIME, "09:00", now=now, zone=zone) == datetime(
         2030, 3, 5, 9, 0, tzinfo=zone)
+    with pytest.raises(Invalid) as no_schedule:
+        until_of(UntilChoice.SCHEDULE, None, now=now, zone=zone)
+    assert no_schedule.value.fields[0][0] == "until"
+    # Mondays and Tuesdays 08:00-17:00; now is Monday 16:30 in Amsterdam.
+    week = [WeeklyPeriod(0, "08:00", "17:00"), WeeklyPeriod(1, "08:00", "17:00")]
+    assert now.astimezone(zone).weekday() == 0
+    assert until_of(UntilChoice.SCHEDULE, None, now=now, zone=zone, schedule=week) == datetime(
+        2030, 3, 4, 17, 0, tzinfo=zone)
+    evening = now + timedelta(hours=3)
+    assert until_of(UntilChoice.SCHEDULE, None, now=evening, zone=zone, schedule=week) == \
+        datetime(2030, 3, 5, 8, 0, tzinfo=zone)
+    late = datetime(2030, 3, 5, 20, 0, tzinfo=zone)  # Tuesday evening: next Monday
+    assert until_of(UntilChoice.SCHEDULE, None, now=late, zone=zone, schedule=week) == datetime(
+        2030, 3, 11, 8, 0, tzinfo=zone)
     for bad in ["", "25:00", "9", "ab:cd", None]:
         with pytest.raises(Invalid) as refused:
             until_of(UntilChoice.TIME, bad, now=now, zone=zone)
