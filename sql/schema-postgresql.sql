@@ -283,6 +283,8 @@ UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num 
 
 -- Running upgrade 0005 -> 0009
 
+ALTER TABLE availability ADD COLUMN away_reason VARCHAR(16);
+
 CREATE TABLE sign_in_links (
     id UUID NOT NULL, 
     tenant_id UUID NOT NULL, 

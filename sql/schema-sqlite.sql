@@ -60,7 +60,7 @@ CREATE TABLE availability (
 	member_id CHAR(32) NOT NULL, 
 	available BOOLEAN NOT NULL, 
 	until DATETIME, 
-	changed_at DATETIME NOT NULL, reason VARCHAR(32), schedule_applied_at DATETIME, 
+	changed_at DATETIME NOT NULL, reason VARCHAR(32), schedule_applied_at DATETIME, away_reason VARCHAR(16), 
 	CONSTRAINT fk_availability_member_id_members FOREIGN KEY(member_id) REFERENCES members (id) ON DELETE CASCADE, 
 	CONSTRAINT pk_availability PRIMARY KEY (member_id)
 );

@@ -18,6 +18,15 @@ class AvailabilityReason(StrEnum):
     AUTO = "auto"  # made unavailable after unanswered calls in a row (a team setting)
 
 
+class AwayReason(StrEnum):
+    """What a member says they are away for, when they make themselves unavailable."""
+
+    BREAK = "break"
+    LUNCH = "lunch"
+    TRAINING = "training"
+    OTHER = "other"
+
+
 class UntilChoice(StrEnum):
     """How long a member's new availability holds, as the web app offers it."""
 

@@ -52,7 +52,7 @@ TABLES: dict[str, Treatment] = {
     "availability": Treatment(
         holds="whether and until when a member is available",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.availability",
-        plain=("reason",)),
+        plain=("reason", "away_reason")),
     "availability_schedules": Treatment(
         holds="a member's weekly availability (their working times)",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.schedule",

@@ -210,6 +210,9 @@ class Availability(Base):
     changed_at: Mapped[datetime]
     # Why the current state was set: manual, schedule, or auto (unanswered attempts).
     reason: Mapped[str | None] = mapped_column(String(32))
+    # What the member said they are away for (an AwayReason), when they made themselves
+    # unavailable; shown only while that manual change holds.
+    away_reason: Mapped[str | None] = mapped_column(String(16))
     # The last schedule boundary applied; a manual change holds until the next one.
     schedule_applied_at: Mapped[datetime | None]
 

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from teamfoned.api.context import ApiContext, context
 from teamfoned.api.errors import status_of
 from teamfoned.api.photo_upload import photo_response
-from teamfoned.domain.availability import AvailabilityReason, UntilChoice, until_of
+from teamfoned.domain.availability import AvailabilityReason, AwayReason, UntilChoice, until_of
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store import hours_repo, members_repo, teams_repo, web_sessions_repo
@@ -221,7 +221,10 @@ async def _status_page(request: Request, who: Visitor, *, problem: str | None = 
                 why=who.t(why, time=clock_text(me.changed_at, zone)) if me.changed_at else "",
                 # The end of a schedule only for a member who has one.
                 choices=[c for c in UntilChoice if periods or c is not UntilChoice.SCHEDULE],
-                problem=problem, saved=saved)
+                problem=problem, saved=saved, away_reasons=list(AwayReason),
+                # What the member said they are away for, while their own change holds.
+                away=me.away_reason if not available and me.away_reason in set(AwayReason)
+                and me.reason == AvailabilityReason.MANUAL.value else None)
 
 
 @router.get("")
@@ -244,6 +247,7 @@ async def set_status(request: Request, who: Annotated[Visitor, Depends(member)])
         choice = UntilChoice(form.get("until", UntilChoice.OPEN.value))
     except ValueError:
         choice = UntilChoice.OPEN
+    away = AwayReason(form["away"]) if form.get("away") in set(AwayReason) else None
     now = api.clock()
     async with api.transaction() as session:
         periods, zone = await _member_time(session, who.caller)
@@ -257,7 +261,7 @@ async def set_status(request: Request, who: Annotated[Visitor, Depends(member)])
                                   problem=who.t("bad_time" if field == "time" else "bad_until"))
     async with api.transaction() as session:
         await members_repo.set_availability(session, who.caller.tenant_id, who.caller.member_id,
-                                            available, until, now=now)
+                                            available, until, now=now, away=away)
     return see(PHONE + "?saved=1")
 
 

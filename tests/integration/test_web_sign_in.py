@@ -177,10 +177,20 @@ async def test_status_until_choices_and_a_refused_time(api: LiveApi) -> None:
     me = (await api.client.get("/v1/me", headers=api.world.auth("bob"))).json()
     midnight = (api.clock.now + timedelta(days=1)).replace(hour=0, minute=0, second=0)
     assert me["availability"]["until"].startswith(midnight.strftime("%Y-%m-%dT00:00:00")), me
-    off = await bob.post("/app/status", {"csrf": token, "available": "off"})
+    off = await bob.post("/app/status", {"csrf": token, "available": "off", "away": "lunch"})
     assert off.status_code == 303
     me = (await api.client.get("/v1/me", headers=api.world.auth("bob"))).json()
     assert me["availability"]["available"] is False
+    assert "Away: Lunch" in (await bob.get("/app/status")).text
+    exported = (await api.client.get("/v1/export", headers=api.world.auth("ann"))).json()
+    (bobs,) = [m for m in exported["members"] if m["name"] == "Bob Bakker"]
+    assert bobs["availability"]["away_reason"] == "lunch"
+    # Turned back on (by the API, as by the app), the reason goes.
+    await api.client.put("/v1/me/availability", headers=api.world.auth("bob"),
+                         json={"available": True})
+    exported = (await api.client.get("/v1/export", headers=api.world.auth("ann"))).json()
+    (bobs,) = [m for m in exported["members"] if m["name"] == "Bob Bakker"]
+    assert bobs["availability"]["away_reason"] is None
 
 
 async def test_devices_list_sign_out_and_admin_sign_out_everywhere(api: LiveApi) -> None:

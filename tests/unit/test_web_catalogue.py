@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from teamfoned.domain.availability import UntilChoice, until_of
+from teamfoned.domain.availability import AwayReason, UntilChoice, until_of
 from teamfoned.domain.errors import Invalid
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.routing.model import AttemptResult, CallOutcome
@@ -24,7 +24,8 @@ def test_every_language_has_every_key_and_every_listed_value() -> None:
     for language in LANGUAGES:
         assert set(MESSAGES[language]) == keys, language
     needed = ({f"outcome_{o.value}" for o in CallOutcome} | {f"result_{r.value}" for r in AttemptResult}
-              | {f"line_{s.value}" for s in LineState} | {f"until_{c.value}" for c in UntilChoice})
+              | {f"line_{s.value}" for s in LineState} | {f"until_{c.value}" for c in UntilChoice}
+              | {f"away_{r.value}" for r in AwayReason})
     assert needed <= keys, needed - keys
     used = set()
     for template in TEMPLATES.glob("*.html"):

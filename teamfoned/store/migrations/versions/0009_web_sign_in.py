@@ -1,4 +1,5 @@
-"""The members' web app: one-time sign-in links and signed-in browsers, both kept only as hashes.
+"""The members' web app: one-time sign-in links and signed-in browsers, both kept only as hashes;
+what a member who made themselves unavailable said they are away for.
 
 Revision ID: 0009
 Revises: 0005
@@ -30,6 +31,8 @@ def _keyed_by_member(name: str, *extra: sa.Column[object]) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("availability") as batch:
+        batch.add_column(sa.Column("away_reason", sa.String(length=16), nullable=True))
     _keyed_by_member('sign_in_links')
     _keyed_by_member('web_sessions',
                      sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=False))
@@ -38,3 +41,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('web_sessions')
     op.drop_table('sign_in_links')
+    with op.batch_alter_table("availability") as batch:
+        batch.drop_column("away_reason")
