@@ -139,9 +139,12 @@ async def test_sign_in_status_and_the_next_real_call(routing: Any, carrier: Any,
     first = await answered_call(routing, carrier, 1)
     assert first.attempts == [("alice", "answered")]
 
-    # Unavailable: the next call skips her.
+    # Unavailable, for lunch: the next call skips her.
+    await check_page(page, "status-available")
+    await page.get_by_label("Lunch").check()
     await page.get_by_role("button", name="Make me unavailable").click()
     await page.wait_for_url("**/app/status?saved=1")
+    assert await page.get_by_text("Away: Lunch").is_visible()
     second = await answered_call(routing, carrier, 2)
     assert second.attempts == [("bob", "answered")]
 
