@@ -41,7 +41,8 @@ templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(default=True), trim_blocks=True,
                         lstrip_blocks=True)
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-PHONE = "/app/status"
+# Where a signed-in member lands, and every status change returns to.
+STATUS_PAGE = PREFIX + "/status"
 
 
 class SignInNeeded(Exception):
@@ -154,7 +155,7 @@ async def sign_in(request: Request, who: Annotated[Visitor, Depends(visitor)]) -
     if secret is None:
         return page("message.html", who, status=status_of("unauthenticated"),
                     title=who.t("sign_in_title"), text=who.t("sign_in_failed"))
-    done = see(PHONE)
+    done = see(STATUS_PAGE)
     done.headers.append("set-cookie", session_cookie(secret, int(lifetime.total_seconds())))
     return done
 
@@ -182,9 +183,9 @@ async def signed_out(who: Annotated[Visitor, Depends(visitor)]) -> Response:
 async def language(request: Request, who: Annotated[Visitor, Depends(visitor)]) -> Response:
     form = await form_of(request, who)
     picked = form.get("lang")
-    back = form.get("next", PHONE)
+    back = form.get("next", STATUS_PAGE)
     # Only a page of this app: never an open redirect.
-    done = see(back if back.startswith(PREFIX + "/") and "//" not in back else PHONE)
+    done = see(back if back.startswith(PREFIX + "/") and "//" not in back else STATUS_PAGE)
     if picked in LANGUAGES:
         done.set_cookie(LANGUAGE_COOKIE, picked, max_age=365 * 86400, secure=True,
                         httponly=True, samesite="strict")
@@ -229,7 +230,7 @@ async def _status_page(request: Request, who: Visitor, *, problem: str | None = 
 
 @router.get("")
 async def home() -> Response:
-    return see(PHONE)
+    return see(STATUS_PAGE)
 
 
 @router.get("/status")
@@ -262,7 +263,7 @@ async def set_status(request: Request, who: Annotated[Visitor, Depends(member)])
     async with api.transaction() as session:
         await members_repo.set_availability(session, who.caller.tenant_id, who.caller.member_id,
                                             available, until, now=now, away=away)
-    return see(PHONE + "?saved=1")
+    return see(STATUS_PAGE + "?saved=1")
 
 
 # -- my team ----------------------------------------------------------------------------------
