@@ -281,5 +281,40 @@ ALTER TABLE teams ADD COLUMN service_level_seconds INTEGER DEFAULT '20' NOT NULL
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0009
+
+ALTER TABLE availability ADD COLUMN away_reason VARCHAR(16);
+
+CREATE TABLE sign_in_links (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    member_id UUID NOT NULL, 
+    secret_hash VARCHAR(64) NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_sign_in_links PRIMARY KEY (id), 
+    CONSTRAINT fk_sign_in_links_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+    CONSTRAINT uq_sign_in_links_secret_hash UNIQUE (secret_hash)
+);
+
+CREATE INDEX ix_sign_in_links_member_id ON sign_in_links (member_id);
+
+CREATE TABLE web_sessions (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    member_id UUID NOT NULL, 
+    secret_hash VARCHAR(64) NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    last_used_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_web_sessions PRIMARY KEY (id), 
+    CONSTRAINT fk_web_sessions_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+    CONSTRAINT uq_web_sessions_secret_hash UNIQUE (secret_hash)
+);
+
+CREATE INDEX ix_web_sessions_member_id ON web_sessions (member_id);
+
+UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0005';
+
 COMMIT;
 

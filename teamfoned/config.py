@@ -226,6 +226,12 @@ class HttpSettings(_Section):
     # their own limit below.
     max_body_bytes: int = Field(65_536, ge=1024, le=10_000_000)
     photo_max_bytes: int = Field(1_000_000, ge=1024, le=20_000_000)
+    # The address members open the web app at, as their phones reach it (printed in sign-in
+    # links); unset: this listener's own address, which only works on this machine.
+    public_url: str | None = None
+    # A sign-in link is exchanged at once; a short life limits what a forwarded one can do.
+    sign_in_link_minutes: int = Field(15, ge=1, le=7 * 24 * 60)
+    web_session_days: int = Field(30, ge=1, le=365)
 
     @field_validator("listen")
     @classmethod
@@ -235,6 +241,17 @@ class HttpSettings(_Section):
         except ValueError:
             raise ValueError(f"{value!r} is not an IP address") from None
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, _, rest = value.partition("://")
+        # Session cookies are Secure: a browser keeps them over https, or plain http on loopback.
+        if scheme not in ("https", "http") or not rest or any(c in rest for c in "?#@ "):
+            raise ValueError(f"{value!r} is not an http(s) URL without query or credentials")
+        return value.rstrip("/")
 
     @field_validator("proxy_addresses")
     @classmethod
@@ -280,6 +297,14 @@ class HttpSettings(_Section):
     @property
     def tls(self) -> bool:
         return self.tls_cert_file is not None
+
+    @property
+    def base_url(self) -> str:
+        """Where members reach the web app: `public_url`, else this listener's own address."""
+        if self.public_url is not None:
+            return self.public_url
+        host = f"[{self.listen}]" if ":" in self.listen else self.listen
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
 
 class LoggingSettings(_Section):

@@ -406,6 +406,18 @@ class TokenCreated(_Out):
     expires_at: datetime | None
 
 
+class SignInLinkCreated(_Out):
+    member_id: uuid.UUID
+    url: str = Field(description="the one-time sign-in link for the web app; shown this once, "
+                                 "only its secret's hash is kept")
+    expires_at: datetime
+
+
+class SignedOut(_Out):
+    member_id: uuid.UUID
+    sessions_ended: int
+
+
 # -- operations --------------------------------------------------------------------------------
 
 class HealthOut(_Out):

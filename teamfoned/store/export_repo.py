@@ -89,7 +89,8 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
     people = []
     for m in (await session.execute(
             select(members, availability.c.available, availability.c.until,
-                   availability.c.changed_at, availability.c.reason)
+                   availability.c.changed_at, availability.c.reason,
+                   availability.c.away_reason)
             .outerjoin(availability, availability.c.member_id == members.c.id)
             .where(members.c.tenant_id == tenant_id)
             .order_by(members.c.name, members.c.id))).all():
@@ -101,7 +102,8 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
                 "data_base64": base64.b64encode(m.photo).decode("ascii")},
             "availability": None if m.available is None else {
                 "available": bool(m.available), "until": _time(m.until),
-                "changed_at": _time(m.changed_at), "reason": m.reason},
+                "changed_at": _time(m.changed_at), "reason": m.reason,
+                "away_reason": m.away_reason},
             "schedule": None if m.id not in zones else {
                 "timezone": zones[m.id], "periods": _periods(schedule_rows[m.id])},
             "tokens": tokens.get(m.id, []),

@@ -52,7 +52,7 @@ TABLES: dict[str, Treatment] = {
     "availability": Treatment(
         holds="whether and until when a member is available",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.availability",
-        plain=("reason",)),
+        plain=("reason", "away_reason")),
     "availability_schedules": Treatment(
         holds="a member's weekly availability (their working times)",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.schedule",
@@ -63,6 +63,21 @@ TABLES: dict[str, Treatment] = {
         erasure=_WITH_THE_MEMBER, retention="kept until revoked or the member is erased",
         export="members.tokens",
         personal=("label",), plain=("token_hash",)),
+    "sign_in_links": Treatment(
+        holds="a member's pending one-time web sign-in links: a secret's hash and two times, "
+              "nothing a person wrote (not exported: the hash would only help an attacker, and "
+              "a link lives minutes)",
+        erasure=_WITH_THE_MEMBER, retention="deleted when used; an unused one expires in minutes "
+                                            "and goes at the member's next invitation",
+        export=None, plain=("secret_hash",)),
+    "web_sessions": Treatment(
+        holds="a member's signed-in browsers: a secret's hash and when each was used (not "
+              "exported: the hash would only help an attacker; the member sees their own list "
+              "in the web app)",
+        erasure=_WITH_THE_MEMBER,
+        retention="deleted at sign-out, by an admin's sign-out everywhere, or at the member's "
+                  "next sign-in once expired",
+        export=None, plain=("secret_hash",)),
     "memberships": Treatment(
         holds="which teams a member belongs to",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="memberships"),
