@@ -24,7 +24,7 @@ _REPLY = re.compile(r"^(?P<code>\d{3})(?: result=(?P<result>-?\d*))?(?: \((?P<da
 # Asterisk's usage error is several lines, the last "520 End of proper usage.".
 _USAGE_END = "520 End of proper usage."
 # What never goes into a command line: a line break would start another command.
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\]')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class AgiError(Exception):
@@ -51,8 +51,10 @@ class AgiReply:
 
 
 def quote(value: str) -> str:
-    """`value` as one quoted AGI argument; characters that could end or escape it are dropped."""
-    return '"' + _UNSAFE.sub("", value) + '"'
+    """`value` as one quoted AGI argument (Asterisk reads backslash escapes inside quotes);
+    control characters, which could end the command line, are dropped."""
+    escaped = _CONTROL.sub("", value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
 
 
 class AgiRequest:
@@ -128,16 +130,16 @@ Handler = Callable[[AgiRequest], Awaitable[None]]
 
 
 async def read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                       timeout: float) -> AgiRequest:
+                       limit_s: float) -> AgiRequest:
     """Read a request's headers (up to the empty line); AgiGone / AgiTimeout if they never end."""
     try:
-        raw = await asyncio.wait_for(reader.readuntil(b"\n\n"), timeout)
+        raw = await asyncio.wait_for(reader.readuntil(b"\n\n"), limit_s)
     except asyncio.IncompleteReadError:
         raise AgiGone("the peer closed the connection before its headers ended") from None
     except asyncio.LimitOverrunError:
         raise AgiError(f"headers longer than {MAX_HEADER_BYTES} bytes") from None
     except TimeoutError:
-        raise AgiTimeout(f"headers not complete after {timeout} s") from None
+        raise AgiTimeout(f"headers not complete after {limit_s} s") from None
     except ConnectionError as exc:
         raise AgiGone(str(exc)) from None
     headers: dict[str, str] = {}
@@ -145,7 +147,7 @@ async def read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         name, sep, value = line.partition(":")
         if sep and name.startswith("agi_"):
             headers[name.strip()] = value.strip()
-    return AgiRequest(headers, reader, writer, timeout=timeout)
+    return AgiRequest(headers, reader, writer, timeout=limit_s)
 
 
 class AgiServer:
@@ -190,7 +192,7 @@ class AgiServer:
         self._connections.add(task)
         peer = writer.get_extra_info("peername")
         try:
-            request = await read_request(reader, writer, timeout=self._timeout)
+            request = await read_request(reader, writer, limit_s=self._timeout)
             await self._handler(request)
         except AgiError as exc:
             log.warning("agi_request_broken", peer=str(peer), error=str(exc))

@@ -64,6 +64,9 @@ class CallDispatcher:
         self._calls: set[asyncio.Task[None]] = set()
         self._tasks: asyncio.TaskGroup | None = None
         self.accepting = True
+        # Caller channels that another adapter of this daemon runs (FastAGI calls): the resync
+        # leaves them and their records alone, as it does the calls running here.
+        self.also_tracked: Callable[[], set[str]] = set
         self.ctx = RunnerContext(
             ari=ari, repo=repo, clock=clock, node=node, trunk_template=trunk_template,
             caller_id_mode=caller_id_mode, confirm_time=confirm_time, register_leg=self._register, forget_channel=self._forget,
@@ -143,7 +146,7 @@ class CallDispatcher:
         known = {c.channel_id for c in open_calls} | {
             a.channel_id for c in open_calls for a in c.attempts}
         actions = plan_resync(open_calls, channels=channels, in_app=in_app, bridges=bridges,
-                              tracked=set(self._inboxes), now=self.ctx.clock())
+                              tracked=set(self._inboxes) | self.also_tracked(), now=self.ctx.clock())
         for action in actions:
             await self._apply(action)
         orphans = in_app - set(self._inboxes) - known

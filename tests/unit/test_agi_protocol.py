@@ -132,7 +132,8 @@ async def test_hangup_notice_and_usage_errors_are_read_through() -> None:
 
 @pytest.mark.parametrize("text, expected", [
     ("Reception: Jan", '"Reception: Jan"'),
-    ('a"b\\c', '"abc"'),
+    ('"Reception: Jan" <+31201234567>', '"\\"Reception: Jan\\" <+31201234567>"'),
+    ('a\\b', '"a\\\\b"'),
     ("line\nSET VARIABLE X 1", '"lineSET VARIABLE X 1"'),
 ])
 def test_values_are_quoted_as_one_argument(text: str, expected: str) -> None:
