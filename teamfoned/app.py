@@ -188,6 +188,7 @@ class Daemon:
         from teamfoned.agi.hunt import AgiContext
         from teamfoned.agi.protocol import AgiServer
         from teamfoned.agi.scripts import AgiScripts
+        from teamfoned.store.line_repo import LineRepository
 
         settings = self.settings
         self.agi_scripts = AgiScripts(AgiContext(
@@ -196,7 +197,9 @@ class Daemon:
             caller_id_mode=settings.telephony.caller_id_mode,
             confirm_time=settings.telephony.confirm_time, rng=random.Random(),
             claim_margin=settings.agi.claim_margin, metrics=self.metrics,
-            fallbacks=settings.telephony.fallback_policy()))
+            fallbacks=settings.telephony.fallback_policy()),
+            line=LineRepository(self.sessions), line_numbers=settings.availability_line.numbers,
+            default_region=settings.telephony.default_region)
         self.dispatcher.also_tracked = self.agi_scripts.channels
         assert settings.agi.port is not None
         return AgiServer(settings.agi.listen, settings.agi.port, self.agi_scripts.handle,

@@ -313,6 +313,24 @@ class AgiSettings(_Section):
         return self.port is not None
 
 
+class AvailabilityLineSettings(_Section):
+    """Service numbers a member calls from their own phone to set their availability
+    (docs/availability-line.md); for every tenant on this site."""
+
+    numbers: tuple[str, ...] = ()
+
+    @field_validator("numbers")
+    @classmethod
+    def _canonical(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from teamfoned.domain.errors import Invalid
+        from teamfoned.domain.names import canonical_number
+
+        try:
+            return tuple(canonical_number(number) for number in value)
+        except Invalid as exc:
+            raise ValueError(str(exc).removeprefix("number: ")) from None
+
+
 class LoggingSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # auto: readable on a terminal, JSON lines otherwise (the journal).
@@ -374,6 +392,7 @@ class Settings(_Section):
     routing: RoutingSettings = RoutingSettings()
     http: HttpSettings = HttpSettings()
     agi: AgiSettings = AgiSettings()
+    availability_line: AvailabilityLineSettings = AvailabilityLineSettings()
     logging: LoggingSettings = LoggingSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()

@@ -24,6 +24,7 @@ class AgiStatus(StrEnum):
     CLOSED = "CLOSED"  # the same, for a team outside its opening hours
     UNKNOWN = "UNKNOWN"  # no team has this number
     DONE = "DONE"  # the call is over (answered and ended, or the caller left): hang up
+    LINE = "LINE"  # the availability line's number: AGI(${TEAMFONED_AGI}/availability)
 
 
 # Dial() reports one status for the whole wave; for a wave of several legs (ring_all) it is the

@@ -5,6 +5,7 @@ Script names and arguments, as asterisk-config/extensions_agi.conf.sample calls 
     result,<call id>,<DIALSTATUS>,<DIALEDPEERNUMBER>   Dial() returned: the next wave or the end
     answered,<call id>                             Dial's answer hook, on the member's leg
     hangup,<call id>,<DIALSTATUS>,<DIALEDPEERNUMBER>,<ANSWEREDTIME>   the h extension
+    availability                                   the availability line (route said LINE)
 Each answers with TEAMFONED_STATUS (teamfoned.agi.dialstatus.AgiStatus) and its variables.
 """
 
@@ -17,9 +18,10 @@ import structlog
 
 from teamfoned.agi.dialstatus import AgiStatus
 from teamfoned.agi.hunt import AgiAnswer, AgiCall, AgiContext, shipped_fallback
+from teamfoned.agi.line import availability_line, caller_number
 from teamfoned.agi.protocol import AgiRequest
 from teamfoned.routing import StopReason
-from teamfoned.telephony.ports import DatabaseUnavailable
+from teamfoned.telephony.ports import DatabaseUnavailable, LineStore
 
 log = structlog.get_logger(__name__)
 
@@ -30,9 +32,13 @@ EXPIRY_CHECK_S = 1.0
 class AgiScripts:
     """Runs each FastAGI request's script; owns the calls in progress over FastAGI."""
 
-    def __init__(self, ctx: AgiContext) -> None:
+    def __init__(self, ctx: AgiContext, *, line: LineStore | None = None,
+                 line_numbers: tuple[str, ...] = (), default_region: str | None = None) -> None:
         self.ctx = ctx
         self.calls: dict[uuid.UUID, AgiCall] = {}
+        self._line = line
+        self._line_numbers = frozenset(line_numbers)
+        self._default_region = default_region
 
     def channels(self) -> set[str]:
         """Caller channels of calls in progress here: the ARI resync leaves them alone."""
@@ -42,6 +48,10 @@ class AgiScripts:
         args = request.args
         script = request.script
         extension = request.headers.get("agi_extension", "s")
+        if script == "availability" and self._line is not None:
+            await availability_line(request, self._line, clock=self.ctx.clock,
+                                    default_region=self._default_region)
+            return
         if script == "route":
             answer = await self._route(request, args[0] if args else extension)
         elif script in ("result", "hangup", "answered"):
@@ -78,6 +88,8 @@ class AgiScripts:
                     self._forget(call)
 
     async def _route(self, request: AgiRequest, dialled: str) -> AgiAnswer:
+        if self._line is not None and caller_number(dialled, None) in self._line_numbers:
+            return AgiAnswer(AgiStatus.LINE)
         try:
             route = await self.ctx.repo.team_for_number(dialled)
         except DatabaseUnavailable as exc:

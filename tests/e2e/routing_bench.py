@@ -80,6 +80,7 @@ class RoutingBench:
         # FastAGI mode: the daemon also serves the shipped AGI dialplan (extensions_agi.conf).
         self.agi = False
         self.agi_claim_margin = 2.0
+        self.extra_settings: dict = {}
 
     def settings(self, **overrides):
         telephony = {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"],
@@ -98,6 +99,7 @@ class RoutingBench:
         if self.agi:
             raw["agi"] = {"listen": self.pbx.topology.pbx_host, "port": AGI_PORT,
                           "claim_margin": self.agi_claim_margin}
+        raw.update(self.extra_settings)
         raw.update(overrides)
         return settings_from_dict(raw)
 
