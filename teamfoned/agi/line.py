@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -57,7 +58,8 @@ async def availability_line(request: AgiRequest, store: LineStore, *,
                 reply = await request.command(
                     f"GET DATA {LINE_SOUNDS[prompts[-1]]} {KEY_TIMEOUT_S * 1000} {max_digits}")
                 keys = reply.result if reply.ok and reply.result != "-1" else ""
-                actions.extend(line.keys(keys, now=clock()))
+                # A PIN is checked with scrypt, slow on purpose: off the event loop.
+                actions.extend(await asyncio.to_thread(line.keys, keys, now=clock()))
             case SetAvailability(member_id=member_id, tenant_id=tenant_id, available=available,
                                  until=until):
                 await store.set_availability(tenant_id, member_id, available, until, now=clock())

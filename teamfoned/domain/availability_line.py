@@ -15,11 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from teamfoned.domain.pins import verify_pin
 
 DEFAULT_LANGUAGE = "en"
+# Languages the line speaks (its prompts exist in each); the API offers these.
+LineLanguage = Literal["en", "nl"]
+LINE_LANGUAGES: tuple[str, ...] = get_args(LineLanguage)
 PIN_TRIES_PER_CALL = 3
 # Wrong PINs in a row (over any number of calls) after which the line refuses the member
 # until they set a new PIN: three calls' worth of guesses.

@@ -6,7 +6,7 @@ falling back to its default language where a language has no such file.
 
 from __future__ import annotations
 
-from teamfoned.domain.availability_line import LinePrompt
+from teamfoned.domain.availability_line import LINE_LANGUAGES, LinePrompt
 
 # Sounds of Asterisk's own English set until the project's prompt catalogue names its own.
 LINE_SOUNDS: dict[LinePrompt, str] = {
@@ -22,9 +22,8 @@ LINE_SOUNDS: dict[LinePrompt, str] = {
 }
 # Seconds the caller has to press a key once the prompts have played.
 KEY_TIMEOUT_S = 6
-# Languages the line speaks; a member's other language falls back to the first.
-LINE_LANGUAGES = ("en", "nl")
 
 
 def line_language(language: str) -> str:
+    """A language the line speaks: the member's, or the first for one it does not."""
     return language if language in LINE_LANGUAGES else LINE_LANGUAGES[0]

@@ -3,11 +3,16 @@
 import asyncio
 import re
 
+import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 from teamfoned.api.context import system_clock as now
 from teamfoned.domain.availability_line import LinePrompt
+from teamfoned.store.engine import create_sessionmaker
+from teamfoned.store.tables import member_phone_line
+from teamfoned.store.tokens_repo import create_token
 from teamfoned.telephony.line_prompts import LINE_SOUNDS
 
 from .routing_bench import PHONES, TEAM_NUMBER, RoutingBench, directory
@@ -101,4 +106,62 @@ async def test_an_unknown_caller_id_is_refused_and_hears_only_goodbye(line, carr
     assert [sound.split(".")[0] for sound in played(pbx)[heard_before:]] == [LINE_SOUNDS[LinePrompt.GOODBYE]]
     after = {name: (await line.availability_of(name)).available for name in PHONES}
     assert after == before
+    await line.assert_clean()
+
+
+async def set_pin(line, name: str, pin: str) -> None:
+    """The member sets their PIN over the daemon's own HTTP API, as they would."""
+    member = {v: k for k, v in (await line.member_names()).items()}[name]
+    async with create_sessionmaker(line.engine)() as session, session.begin():
+        _, token = await create_token(session, line.tenant_id, member, now=now(), label="e2e")
+    async with httpx.AsyncClient(base_url=line.http_url, timeout=5) as http:
+        refused = await http.put("/v1/me/phone-line", json={"pin": "12a4"},
+                                 headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 422 and "pin" in refused.text
+        done = await http.put("/v1/me/phone-line", json={"pin": pin},
+                              headers={"Authorization": f"Bearer {token}"})
+        assert done.status_code == 204, done.text
+
+
+async def wrong_pins(line) -> dict[str, int]:
+    names = await line.member_names()
+    async with create_sessionmaker(line.engine)() as session:
+        rows = (await session.execute(select(member_phone_line))).all()
+    return {names[r.member_id]: r.pin_failures for r in rows}
+
+
+def pin_directory(**kwargs):
+    doc = directory(**kwargs)
+    doc["tenants"][0]["phone_pin_required"] = True
+    return doc
+
+
+async def test_with_a_pin_required_the_right_pin_lets_the_member_in(line, carrier):
+    await line.setup(pin_directory(available=("alice",)))
+    await set_pin(line, "alice", "4826")
+    leg = await carrier.call(LINE_NUMBER, caller_id=PHONES["alice"])
+    await carrier.wait_for(lambda: leg.answered, 10, "the line to answer")
+    await press(carrier, leg, "4826#", after=1.0)
+    await press(carrier, leg, "3", after=2.5)
+    await asyncio.wait_for(leg.ended.wait(), 30)
+    assert (await line.availability_of("alice")).available is False
+    assert await wrong_pins(line) == {"alice": 0}
+
+
+async def test_a_wrong_pin_three_times_ends_the_call_and_is_counted(line, carrier, pbx):
+    await line.setup(pin_directory(available=("alice",)))
+    await set_pin(line, "alice", "4826")
+    heard_before = len(played(pbx))
+    leg = await carrier.call(LINE_NUMBER, caller_id=PHONES["alice"])
+    await carrier.wait_for(lambda: leg.answered, 10, "the line to answer")
+    await press(carrier, leg, "1111#", after=1.0)
+    for _ in range(2):
+        await press(carrier, leg, "2222#", after=2.0)  # after "incorrect", the PIN prompt again
+    await asyncio.wait_for(leg.ended.wait(), 30)
+    assert (await line.availability_of("alice")).available is True  # nothing changed
+    assert await wrong_pins(line) == {"alice": 3}
+    # Never the member's status: only the PIN prompts, the refusals and the goodbye.
+    heard = {sound.split(".")[0] for sound in played(pbx)[heard_before:]}
+    assert heard == {LINE_SOUNDS[p] for p in (LinePrompt.ENTER_PIN, LinePrompt.PIN_WRONG,
+                                              LinePrompt.GOODBYE)}
     await line.assert_clean()
