@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from teamfoned.domain.pins import verify_pin
 
 DEFAULT_LANGUAGE = "en"
-# Languages the line speaks (its prompts exist in each); the API offers these.
+# Languages the line speaks: the prompt catalogue's (domain.prompts.LANGUAGES); the API offers these.
 LineLanguage = Literal["en", "nl"]
 LINE_LANGUAGES: tuple[str, ...] = get_args(LineLanguage)
 PIN_TRIES_PER_CALL = 3

@@ -90,10 +90,11 @@ async def test_press_2_is_available_until_the_end_of_the_day(line, carrier):
     assert state.until > now()
 
 
-def played(pbx) -> list[str]:
+def played(pbx, *, languages: bool = False) -> list:
     """Every sound the PBX has played this session, in order (from its messages log)."""
     text = (pbx.instance.base / "log" / "messages.log").read_text(errors="replace")
-    return re.findall(r"Playing '([^']+)'", text)
+    found = re.findall(r"Playing '([^']+)'[^\n]*?\(language '([^']+)'\)", text)
+    return found if languages else [name for name, _ in found]
 
 
 async def test_an_unknown_caller_id_is_refused_and_hears_only_goodbye(line, carrier, pbx):
@@ -109,7 +110,7 @@ async def test_an_unknown_caller_id_is_refused_and_hears_only_goodbye(line, carr
     await line.assert_clean()
 
 
-async def set_pin(line, name: str, pin: str) -> None:
+async def set_pin(line, name: str, pin: str, language: str | None = None) -> None:
     """The member sets their PIN over the daemon's own HTTP API, as they would."""
     member = {v: k for k, v in (await line.member_names()).items()}[name]
     async with create_sessionmaker(line.engine)() as session, session.begin():
@@ -118,7 +119,7 @@ async def set_pin(line, name: str, pin: str) -> None:
         refused = await http.put("/v1/me/phone-line", json={"pin": "12a4"},
                                  headers={"Authorization": f"Bearer {token}"})
         assert refused.status_code == 422 and "pin" in refused.text
-        done = await http.put("/v1/me/phone-line", json={"pin": pin},
+        done = await http.put("/v1/me/phone-line", json={"pin": pin, "language": language},
                               headers={"Authorization": f"Bearer {token}"})
         assert done.status_code == 204, done.text
 
@@ -136,9 +137,11 @@ def pin_directory(**kwargs):
     return doc
 
 
-async def test_with_a_pin_required_the_right_pin_lets_the_member_in(line, carrier):
+async def test_with_a_pin_required_the_right_pin_lets_the_member_in_in_their_language(
+        line, carrier, pbx):
     await line.setup(pin_directory(available=("alice",)))
-    await set_pin(line, "alice", "4826")
+    await set_pin(line, "alice", "4826", language="nl")
+    heard_before = len(played(pbx))
     leg = await carrier.call(LINE_NUMBER, caller_id=PHONES["alice"])
     await carrier.wait_for(lambda: leg.answered, 10, "the line to answer")
     await press(carrier, leg, "4826#", after=1.0)
@@ -146,6 +149,11 @@ async def test_with_a_pin_required_the_right_pin_lets_the_member_in(line, carrie
     await asyncio.wait_for(leg.ended.wait(), 30)
     assert (await line.availability_of("alice")).available is False
     assert await wrong_pins(line) == {"alice": 0}
+    # Dutch, from the generated set: the status, the menu and what changed.
+    heard = [(name.split(".")[0], lang) for name, lang in played(pbx, languages=True)[heard_before:]]
+    for prompt in (LinePrompt.ENTER_PIN, LinePrompt.CURRENTLY_AVAILABLE, LinePrompt.MENU,
+                   LinePrompt.NOW_UNAVAILABLE):
+        assert (LINE_SOUNDS[prompt], "nl") in heard
 
 
 async def test_a_wrong_pin_three_times_ends_the_call_and_is_counted(line, carrier, pbx):

@@ -102,3 +102,12 @@ def test_pins_are_digits_and_hashed_with_a_salt() -> None:
     assert "4826" not in HASH and verify_pin("4826", HASH) and not verify_pin("4827", HASH)
     assert hash_pin("4826", b"another-salt-16b") != HASH
     assert not verify_pin("4826", "garbage")
+
+
+def test_the_line_speaks_the_catalogue_s_languages_and_sounds() -> None:
+    from teamfoned.domain.availability_line import LINE_LANGUAGES
+    from teamfoned.domain.prompts import BY_NAME, LANGUAGES
+    from teamfoned.telephony.line_prompts import LINE_SOUNDS
+
+    assert LINE_LANGUAGES == LANGUAGES
+    assert set(LINE_SOUNDS) == set(LinePrompt) and all(s in BY_NAME for s in LINE_SOUNDS.values())
