@@ -21,12 +21,14 @@ from teamfoned.metrics import Metrics
 from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.store.engine import create_engine, create_sessionmaker, ping
 from teamfoned.store.journal import Journal, default_journal_path
+from teamfoned.store.line_repo import LineRepository
 from teamfoned.store.migrate import current_revision, head_revision
 from teamfoned.store.resilient_repo import ResilientRepository
 from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.systemd import Notifier
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.dispatcher import CallDispatcher
+from teamfoned.telephony.line_runner import LineService
 from teamfoned.telephony.ports import DaemonStore
 from teamfoned.webhooks.delivery import WebhookSender
 
@@ -158,6 +160,10 @@ class Daemon:
             rng=random.Random(),
             metrics=self.metrics,
         )
+        if settings.availability_line.numbers:
+            self.dispatcher.line = LineService(
+                self.ari, LineRepository(self.sessions), numbers=settings.availability_line.numbers,
+                clock=clock, default_region=settings.telephony.default_region)
         self._ari_connections = 0
         self.ari.on_connect = self._on_ari_connect
         self.state = DaemonState(self.ari, self.dispatcher, self.repo)
@@ -188,7 +194,6 @@ class Daemon:
         from teamfoned.agi.hunt import AgiContext
         from teamfoned.agi.protocol import AgiServer
         from teamfoned.agi.scripts import AgiScripts
-        from teamfoned.store.line_repo import LineRepository
 
         settings = self.settings
         self.agi_scripts = AgiScripts(AgiContext(

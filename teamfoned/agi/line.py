@@ -20,27 +20,18 @@ from teamfoned.domain.availability_line import (
     Say,
     SetAvailability,
 )
-from teamfoned.domain.errors import Invalid
-from teamfoned.domain.names import canonical_number
 from teamfoned.telephony.line_prompts import KEY_TIMEOUT_S, LINE_SOUNDS, line_language
+from teamfoned.telephony.line_runner import line_number
 from teamfoned.telephony.ports import LineStore
 
 log = structlog.get_logger(__name__)
-
-
-def caller_number(raw: str, default_region: str | None) -> str | None:
-    """The caller id as a member phone is stored (E.164), or None when it is none."""
-    try:
-        return canonical_number(raw, default_region=default_region)
-    except Invalid:
-        return None
 
 
 async def availability_line(request: AgiRequest, store: LineStore, *,
                             clock: Callable[[], datetime], default_region: str | None) -> None:
     """One call to the line: answer, place the caller, then carry out the dialogue's actions."""
     channel = request.headers.get("agi_uniqueid", "")
-    number = caller_number(request.headers.get("agi_callerid", ""), default_region)
+    number = line_number(request.headers.get("agi_callerid", ""), default_region)
     matches = await store.line_members(number, now=clock()) if number else []
     line = AvailabilityLine(matches)
     await request.command("ANSWER")

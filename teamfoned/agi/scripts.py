@@ -18,9 +18,10 @@ import structlog
 
 from teamfoned.agi.dialstatus import AgiStatus
 from teamfoned.agi.hunt import AgiAnswer, AgiCall, AgiContext, shipped_fallback
-from teamfoned.agi.line import availability_line, caller_number
+from teamfoned.agi.line import availability_line
 from teamfoned.agi.protocol import AgiRequest
 from teamfoned.routing import StopReason
+from teamfoned.telephony.line_runner import line_number
 from teamfoned.telephony.ports import DatabaseUnavailable, LineStore
 
 log = structlog.get_logger(__name__)
@@ -88,7 +89,7 @@ class AgiScripts:
                     self._forget(call)
 
     async def _route(self, request: AgiRequest, dialled: str) -> AgiAnswer:
-        if self._line is not None and caller_number(dialled, None) in self._line_numbers:
+        if self._line is not None and line_number(dialled, None) in self._line_numbers:
             return AgiAnswer(AgiStatus.LINE)
         try:
             route = await self.ctx.repo.team_for_number(dialled)

@@ -20,6 +20,7 @@ from teamfoned.telephony.adopted import AdoptedCall
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, UNKNOWN_NUMBER_CONTEXT
+from teamfoned.telephony.line_runner import LineService
 from teamfoned.telephony.ports import RoutingStore
 from teamfoned.telephony.resync import (
     Adopt,
@@ -67,6 +68,8 @@ class CallDispatcher:
         # Caller channels that another adapter of this daemon runs (FastAGI calls): the resync
         # leaves them and their records alone, as it does the calls running here.
         self.also_tracked: Callable[[], set[str]] = set
+        # The availability line's numbers, served here when set (telephony.line_runner).
+        self.line: LineService | None = None
         self.ctx = RunnerContext(
             ari=ari, repo=repo, clock=clock, node=node, trunk_template=trunk_template,
             caller_id_mode=caller_id_mode, confirm_time=confirm_time, register_leg=self._register, forget_channel=self._forget,
@@ -94,6 +97,10 @@ class CallDispatcher:
         kind = event.get("type")
         channel = event.get("channel") or {}
         channel_id = channel.get("id")
+        if channel_id is None and str(kind).startswith("Playback"):
+            # A playback's events name their channel only in its target ("channel:<id>").
+            target = str((event.get("playback") or {}).get("target_uri", ""))
+            channel_id = target.removeprefix("channel:") if target.startswith("channel:") else None
         inbox = self._inboxes.get(channel_id) if channel_id else None
         if inbox is not None:
             inbox.put_nowait(event)
@@ -109,6 +116,9 @@ class CallDispatcher:
         inbox = Inbox()
         self._inboxes[channel_id] = inbox
         self._callers.add(channel_id)
+        if self.line is not None and self.accepting and self.line.serves(dialled):
+            self._spawn(self._run_line(self.line, channel, inbox))
+            return
         self._spawn(self._start_call(channel, dialled, inbox))
 
     def cancel_calls(self) -> int:
@@ -171,6 +181,12 @@ class CallDispatcher:
     def _forget(self, channel_id: str) -> None:
         self._inboxes.pop(channel_id, None)
         self._callers.discard(channel_id)
+
+    async def _run_line(self, line: LineService, channel: AriEvent, inbox: Inbox) -> None:
+        try:
+            await line.run(channel, inbox)
+        finally:
+            self._forget(channel["id"])
 
     async def _start_call(self, channel: AriEvent, dialled: str, inbox: Inbox) -> None:
         channel_id = channel["id"]

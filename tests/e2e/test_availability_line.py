@@ -19,15 +19,21 @@ from .routing_bench import PHONES, TEAM_NUMBER, RoutingBench, directory
 
 pytestmark = pytest.mark.e2e
 
-# Routed by the bench's trunk into the FastAGI dialplan (tests/bench/topology.py).
-LINE_NUMBER = "3120555300"
+# The line's number over each path: the bench's trunk sends the first into the FastAGI
+# dialplan (tests/bench/topology.py), the second into Stasis() like any team number.
+LINE_NUMBERS = {"agi": "3120555300", "stasis": "3120555500"}
+
+
+@pytest.fixture(params=sorted(LINE_NUMBERS))
+def number(request) -> str:
+    return LINE_NUMBERS[request.param]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def line(pbx, carrier, tmp_path):
     bench = RoutingBench(pbx, carrier, tmp_path)
     bench.agi = True
-    bench.extra_settings = {"availability_line": {"numbers": [f"+{LINE_NUMBER}"]}}
+    bench.extra_settings = {"availability_line": {"numbers": [f"+{n}" for n in LINE_NUMBERS.values()]}}
     try:
         yield bench
     finally:
@@ -44,8 +50,8 @@ async def press(carrier, leg, keys: str, *, after: float) -> None:
         await asyncio.sleep(0.3)
 
 
-async def line_call(carrier, caller: str, keys: str = "", *, after: float = 2.5):
-    leg = await carrier.call(LINE_NUMBER, caller_id=caller)
+async def line_call(carrier, number: str, caller: str, keys: str = "", *, after: float = 2.5):
+    leg = await carrier.call(number, caller_id=caller)
     await carrier.wait_for(lambda: leg.answered, 10, "the line to answer")
     if keys:
         await press(carrier, leg, keys, after=after)
@@ -65,24 +71,25 @@ async def team_call_rings(line, carrier, count: int) -> list[str]:
     return [n for n, p in PHONES.items() if len(carrier.phone(p)) > before[n]]
 
 
-async def test_press_3_and_the_next_team_call_skips_you_press_1_and_it_rings_you(line, carrier):
+async def test_press_3_and_the_next_team_call_skips_you_press_1_and_it_rings_you(line, carrier, number):
     await line.setup(directory(team_members=("alice", "bob"), available=("alice", "bob")))
     for name in ("alice", "bob"):
         await carrier.set_phone(PHONES[name], "never")
-    await line_call(carrier, PHONES["alice"], "3")
+    await line_call(carrier, number, PHONES["alice"], "3")
     assert (await line.availability_of("alice")).available is False
     assert await team_call_rings(line, carrier, 1) == ["bob"]
 
-    await line_call(carrier, PHONES["alice"], "1")
+    await line_call(carrier, number, PHONES["alice"], "1")
     state = await line.availability_of("alice")
     assert state.available is True and state.until is None
     assert await team_call_rings(line, carrier, 2) == ["alice"]
     await line.assert_clean()
 
 
-async def test_press_2_is_available_until_the_end_of_the_day(line, carrier):
+@pytest.mark.parametrize("number", [LINE_NUMBERS["agi"]])  # the rule is the dialogue's: one path
+async def test_press_2_is_available_until_the_end_of_the_day(line, carrier, number):
     await line.setup(directory(available=()))
-    await line_call(carrier, PHONES["alice"], "2")
+    await line_call(carrier, number, PHONES["alice"], "2")
     state = await line.availability_of("alice")
     assert state.available is True and state.until is not None
     # The team's zone is UTC in this directory: the next midnight there.
@@ -97,11 +104,11 @@ def played(pbx, *, languages: bool = False) -> list:
     return found if languages else [name for name, _ in found]
 
 
-async def test_an_unknown_caller_id_is_refused_and_hears_only_goodbye(line, carrier, pbx):
+async def test_an_unknown_caller_id_is_refused_and_hears_only_goodbye(line, carrier, number, pbx):
     await line.setup(directory(available=("alice",)))
     before = {name: (await line.availability_of(name)).available for name in PHONES}
     heard_before = len(played(pbx))
-    leg = await line_call(carrier, "+31699999999", "3", after=0.5)
+    leg = await line_call(carrier, number, "+31699999999", "3", after=0.5)
     assert leg.answered
     # Nothing about any member: no PIN prompt, no status, only the goodbye.
     assert [sound.split(".")[0] for sound in played(pbx)[heard_before:]] == [LINE_SOUNDS[LinePrompt.GOODBYE]]
@@ -137,12 +144,13 @@ def pin_directory(**kwargs):
     return doc
 
 
+@pytest.mark.parametrize("number", [LINE_NUMBERS["stasis"]])  # the wrong PIN runs on both paths
 async def test_with_a_pin_required_the_right_pin_lets_the_member_in_in_their_language(
-        line, carrier, pbx):
+        line, carrier, number, pbx):
     await line.setup(pin_directory(available=("alice",)))
     await set_pin(line, "alice", "4826", language="nl")
     heard_before = len(played(pbx))
-    leg = await carrier.call(LINE_NUMBER, caller_id=PHONES["alice"])
+    leg = await carrier.call(number, caller_id=PHONES["alice"])
     await carrier.wait_for(lambda: leg.answered, 10, "the line to answer")
     await press(carrier, leg, "4826#", after=1.0)
     await press(carrier, leg, "3", after=2.5)
@@ -156,11 +164,11 @@ async def test_with_a_pin_required_the_right_pin_lets_the_member_in_in_their_lan
         assert (LINE_SOUNDS[prompt], "nl") in heard
 
 
-async def test_a_wrong_pin_three_times_ends_the_call_and_is_counted(line, carrier, pbx):
+async def test_a_wrong_pin_three_times_ends_the_call_and_is_counted(line, carrier, number, pbx):
     await line.setup(pin_directory(available=("alice",)))
     await set_pin(line, "alice", "4826")
     heard_before = len(played(pbx))
-    leg = await carrier.call(LINE_NUMBER, caller_id=PHONES["alice"])
+    leg = await carrier.call(number, caller_id=PHONES["alice"])
     await carrier.wait_for(lambda: leg.answered, 10, "the line to answer")
     await press(carrier, leg, "1111#", after=1.0)
     for _ in range(2):
