@@ -136,3 +136,10 @@ def test_agi_is_off_unless_a_port_is_given_and_stays_on_loopback() -> None:
     assert remote.agi.listen == "192.0.2.1"
     [problem] = problems_of({**MINIMAL, "agi": {"port": 0}})
     assert problem.startswith("agi.port")
+
+
+def test_availability_line_numbers_are_stored_in_one_form_and_refused_by_key() -> None:
+    line = settings_from_dict({**MINIMAL, "availability_line": {"numbers": ["0031 20 555 0300"]}})
+    assert line.availability_line.numbers == ("+31205550300",)
+    [problem] = problems_of({**MINIMAL, "availability_line": {"numbers": ["020 555 0300"]}})
+    assert problem.startswith("availability_line.numbers")
