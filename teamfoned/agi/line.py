@@ -26,6 +26,10 @@ from teamfoned.telephony.ports import LineStore
 
 log = structlog.get_logger(__name__)
 
+# Asterisk replies to a command that plays once the sound has played: our longest prompt
+# (the menu) takes well under this; a peer silent for longer is gone.
+PLAYING_S = 30.0
+
 
 async def availability_line(request: AgiRequest, store: LineStore, *,
                             clock: Callable[[], datetime], default_region: str | None) -> None:
@@ -47,7 +51,8 @@ async def availability_line(request: AgiRequest, store: LineStore, *,
                 for prompt in prompts[:-1]:
                     await _play(request, prompt)
                 reply = await request.command(
-                    f"GET DATA {LINE_SOUNDS[prompts[-1]]} {KEY_TIMEOUT_S * 1000} {max_digits}")
+                    f"GET DATA {LINE_SOUNDS[prompts[-1]]} {KEY_TIMEOUT_S * 1000} {max_digits}",
+                    reply_within=PLAYING_S + KEY_TIMEOUT_S * (max_digits + 1))
                 keys = reply.result if reply.ok and reply.result != "-1" else ""
                 # A PIN is checked with scrypt, slow on purpose: off the event loop.
                 actions.extend(await asyncio.to_thread(line.keys, keys, now=clock()))
@@ -72,4 +77,4 @@ async def _language(request: AgiRequest, language: str) -> None:
 
 
 async def _play(request: AgiRequest, prompt: LinePrompt) -> None:
-    await request.command(f"STREAM FILE {LINE_SOUNDS[prompt]} {quote('')}")
+    await request.command(f"STREAM FILE {LINE_SOUNDS[prompt]} {quote('')}", reply_within=PLAYING_S)

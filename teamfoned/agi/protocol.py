@@ -81,8 +81,11 @@ class AgiRequest:
             out.append(self.headers[f"agi_arg_{len(out) + 1}"])
         return out
 
-    async def command(self, line: str) -> AgiReply:
-        """Send one command and return its final reply (after any "100 Trying")."""
+    async def command(self, line: str, *, reply_within: float | None = None) -> AgiReply:
+        """Send one command and return its final reply (after any "100 Trying").
+
+        `reply_within`: seconds the reply may take, for a command that plays or listens
+        (default: the server's timeout for a silent peer)."""
         if "\n" in line or "\r" in line:
             raise ValueError("an AGI command is one line")
         self._writer.write(line.encode() + b"\n")
@@ -93,14 +96,14 @@ class AgiRequest:
         except TimeoutError:
             raise AgiTimeout(f"no room to send {line.split(' ', 1)[0]} for {self._timeout} s") from None
         while True:
-            text = await self._line()
+            text = await self._line(reply_within)
             if text == "HANGUP":
                 # Sent once when the channel hangs up; the reply to our command still follows.
                 self.hung_up = True
                 continue
             if text.startswith("520-"):
                 while text != _USAGE_END:
-                    text = await self._line()
+                    text = await self._line(reply_within)
                 return AgiReply(520, "", "usage")
             match = _REPLY.match(text)
             if match is None:
@@ -114,11 +117,12 @@ class AgiRequest:
         if not reply.ok:
             raise AgiError(f"SET VARIABLE {name} refused: {reply.code}")
 
-    async def _line(self) -> str:
+    async def _line(self, reply_within: float | None = None) -> str:
+        limit = self._timeout if reply_within is None else reply_within
         try:
-            raw = await asyncio.wait_for(self._reader.readline(), self._timeout)
+            raw = await asyncio.wait_for(self._reader.readline(), limit)
         except TimeoutError:
-            raise AgiTimeout(f"no reply for {self._timeout} s") from None
+            raise AgiTimeout(f"no reply for {limit} s") from None
         except (ConnectionError, ValueError) as exc:  # ValueError: a line past the limit
             raise AgiGone(str(exc)) from None
         if not raw.endswith(b"\n"):

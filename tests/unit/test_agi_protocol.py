@@ -138,3 +138,21 @@ async def test_hangup_notice_and_usage_errors_are_read_through() -> None:
 ])
 def test_values_are_quoted_as_one_argument(text: str, expected: str) -> None:
     assert quote(text) == expected
+
+
+async def test_a_command_that_plays_may_take_longer_than_the_silence_timeout() -> None:
+    replies = []
+
+    async def handler(request: AgiRequest) -> None:
+        replies.append(await request.command("GET DATA x 6000 1", reply_within=5))
+
+    server = await serve(handler, timeout=0.2)
+    reader, writer = await asyncio.open_connection(*server.address)
+    writer.write(HEADERS)
+    await reader.readline()
+    await asyncio.sleep(0.5)  # longer than the server's timeout for a silent peer
+    writer.write(b"200 result=3\n")
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
+    await server.close()
+    assert [(r.code, r.result) for r in replies] == [(200, "3")]
