@@ -265,6 +265,13 @@ class AriClient:
         parts = ("channels", channel_id, "play") + ((playback_id,) if playback_id else ())
         return await self._call_object("POST", _path(*parts), json={"media": media})
 
+    async def stop_playback(self, playback_id: str) -> None:
+        """Stop a playback (a queued one never starts); one that already ended is no error."""
+        try:
+            await self._call("DELETE", _path("playbacks", playback_id))
+        except AriNotFound:
+            pass
+
     async def start_moh(self, channel_id: str, moh_class: str | None = None) -> None:
         """Play music on hold to the channel (the default class unless `moh_class`)."""
         body = _present(mohClass=moh_class)

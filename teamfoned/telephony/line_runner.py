@@ -123,10 +123,11 @@ class _LineCall:
         ari = self.service.ari
         await ari.set_variable(self.channel_id, "CHANNEL(language)", line_language(language))
         # One playback per prompt: Asterisk queues them on the channel in order.
-        playback_id = ""
+        playbacks = []
         for prompt in prompts:
-            playback_id = str(uuid.uuid4())
-            await ari.play(self.channel_id, sound(LINE_SOUNDS[prompt]), playback_id)
+            playbacks.append(str(uuid.uuid4()))
+            await ari.play(self.channel_id, sound(LINE_SOUNDS[prompt]), playbacks[-1])
+        playback_id = playbacks[-1]
         loop = asyncio.get_running_loop()
         keys, deadline = "", None
         while True:
@@ -145,6 +146,10 @@ class _LineCall:
                 if deadline is None:
                     deadline = loop.time() + KEY_TIMEOUT_S
             elif kind == "ChannelDtmfReceived" and collect:
+                if deadline is None:
+                    # The first key: the caller knows what to press, the prompts stop.
+                    for playing in playbacks:
+                        await ari.stop_playback(playing)
                 digit = str(event.get("digit", ""))
                 if digit == "#":
                     return keys
