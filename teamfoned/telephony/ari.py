@@ -283,13 +283,6 @@ class AriClient:
         except AriNotFound:
             log.debug("ari_playback_gone", playback=playback_id)
 
-    async def stop_playback(self, playback_id: str) -> None:
-        """Stop a playback (a queued one never starts); one that already ended is no error."""
-        try:
-            await self._call("DELETE", _path("playbacks", playback_id))
-        except AriNotFound:
-            pass
-
     async def start_moh(self, channel_id: str, moh_class: str | None = None) -> None:
         """Play music on hold to the channel (the default class unless `moh_class`)."""
         body = _present(mohClass=moh_class)
