@@ -8,15 +8,6 @@ CREATE TABLE alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-CREATE TABLE tenants (
-	id CHAR(32) NOT NULL, 
-	name VARCHAR(100) NOT NULL, 
-	retention_days INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_tenants PRIMARY KEY (id), 
-	CONSTRAINT uq_tenants_name UNIQUE (name)
-);
-
 CREATE TABLE members (
 	id CHAR(32) NOT NULL, 
 	tenant_id CHAR(32) NOT NULL, 
@@ -240,6 +231,29 @@ CREATE TABLE sip_endpoints (
 );
 
 CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
+
+CREATE TABLE "tenants" (
+	id CHAR(32) NOT NULL, 
+	name VARCHAR(100) NOT NULL, 
+	retention_days INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	phone_pin_required BOOLEAN DEFAULT false NOT NULL, 
+	CONSTRAINT pk_tenants PRIMARY KEY (id), 
+	CONSTRAINT uq_tenants_name UNIQUE (name)
+);
+
+CREATE TABLE member_phone_line (
+	member_id CHAR(32) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	language VARCHAR(16), 
+	pin_hash VARCHAR(200), 
+	pin_failures INTEGER DEFAULT '0' NOT NULL, 
+	changed_at DATETIME NOT NULL, 
+	CONSTRAINT fk_member_phone_line_tenant_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+	CONSTRAINT pk_member_phone_line PRIMARY KEY (member_id)
+);
+
+CREATE INDEX ix_member_phone_line_tenant_id ON member_phone_line (tenant_id);
 
 CREATE TABLE sign_in_links (
 	id CHAR(32) NOT NULL, 

@@ -307,6 +307,55 @@ class HttpSettings(_Section):
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
 
+class AgiSettings(_Section):
+    """The FastAGI server for sites that keep their own dialplan (docs/fastagi.md); off unless
+    `port` is set. FastAGI has no authentication: whoever reaches the port can claim members,
+    so it listens on loopback unless the sysadmin says the network between is trusted."""
+
+    allow_remote: bool = False
+    listen: str = Field("127.0.0.1", validate_default=True)
+    port: int | None = Field(None, ge=1, le=65535)
+    # A peer that sends nothing for this long is dropped (headers or a command's reply).
+    timeout: float = Field(10.0, gt=0, le=300)
+    # Members claimed for a wave are released when no result arrives within the wave's ring
+    # time plus this margin (the dialplan died, or the connection dropped mid-hunt).
+    claim_margin: float = Field(10.0, ge=1, le=300)
+
+    @field_validator("listen")
+    @classmethod
+    def _loopback(cls, value: str, info: Any) -> str:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
+        if not address.is_loopback and not info.data.get("allow_remote"):
+            raise ValueError(f"{value} is not a loopback address: FastAGI has no authentication; "
+                             "keep it on loopback, or set agi.allow_remote: true")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.port is not None
+
+
+class AvailabilityLineSettings(_Section):
+    """Service numbers a member calls from their own phone to set their availability
+    (docs/availability-line.md); for every tenant on this site."""
+
+    numbers: tuple[str, ...] = ()
+
+    @field_validator("numbers")
+    @classmethod
+    def _canonical(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from teamfoned.domain.errors import Invalid
+        from teamfoned.domain.names import canonical_number
+
+        try:
+            return tuple(canonical_number(number) for number in value)
+        except Invalid as exc:
+            raise ValueError(str(exc).removeprefix("number: ")) from None
+
+
 class LoggingSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # auto: readable on a terminal, JSON lines otherwise (the journal).
@@ -367,6 +416,8 @@ class Settings(_Section):
     telephony: TelephonySettings = TelephonySettings()
     routing: RoutingSettings = RoutingSettings()
     http: HttpSettings = HttpSettings()
+    agi: AgiSettings = AgiSettings()
+    availability_line: AvailabilityLineSettings = AvailabilityLineSettings()
     logging: LoggingSettings = LoggingSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()

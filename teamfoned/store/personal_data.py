@@ -57,6 +57,11 @@ TABLES: dict[str, Treatment] = {
         holds="a member's weekly availability (their working times)",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.schedule",
         plain=("starts", "ends", "timezone")),
+    "member_phone_line": Treatment(
+        holds="the language the availability line speaks to a member, their PIN's salted hash "
+              "(exported never: it would only help an attacker) and their wrong PINs in a row",
+        erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.phone_line",
+        plain=("language", "pin_hash")),
     "api_tokens": Treatment(
         holds="a member's tokens; the label is free text an admin may write a name into (the "
               "hash is exported never: it would only help an attacker)",

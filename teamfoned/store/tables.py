@@ -49,6 +49,8 @@ class Tenant(Base):
     # How long call history is kept before the housekeeping purge removes it.
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
     created_at: Mapped[datetime]
+    # The availability line (a member calling in from their phone) asks for the member's PIN.
+    phone_pin_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Member(Base):
@@ -215,6 +217,24 @@ class Availability(Base):
     away_reason: Mapped[str | None] = mapped_column(String(16))
     # The last schedule boundary applied; a manual change holds until the next one.
     schedule_applied_at: Mapped[datetime | None]
+
+
+class MemberPhoneLine(Base):
+    """What the availability line needs of a member: the language it speaks to them in, and
+    their PIN (a salted scrypt hash) with the wrong PINs entered since it last succeeded."""
+
+    __tablename__ = "member_phone_line"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
+                             ondelete="CASCADE"),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    changed_at: Mapped[datetime]
 
 
 class AvailabilitySchedule(Base):
@@ -432,6 +452,7 @@ api_tokens = _table(ApiToken)
 team_hours = _table(TeamHours)
 team_holidays = _table(TeamHoliday)
 availability_schedules = _table(AvailabilitySchedule)
+member_phone_line = _table(MemberPhoneLine)
 webhooks = _table(Webhook)
 webhook_deliveries = _table(WebhookDelivery)
 sign_in_links = _table(SignInLink)

@@ -22,7 +22,10 @@ OnConnect = Callable[[], Awaitable[None]]
 # another type adds it here (tests/unit/test_event_filter.py checks the modules against it).
 CALL_EVENTS = frozenset({
     "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest", "ChannelStateChange",
-    "ChannelDtmfReceived", "ChannelLeftBridge", "PlaybackFinished",
+    "ChannelDtmfReceived", "ChannelLeftBridge",
+    # The availability line waits for its prompts to end before it listens for keys; the
+    # call confirmation counts the time to press the key from its prompt's end.
+    "PlaybackFinished",
 })
 # What the client itself reads besides: another client took our app name.
 CLIENT_EVENTS = frozenset({"ApplicationReplaced"})
