@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from teamfoned.routing.model import AttemptResult, CallOutcome, FallbackTarget
 
@@ -19,6 +20,8 @@ __all__ = [
     "FinishCall",
     "HangupCaller",
     "HangupLeg",
+    "JoinLine",
+    "LeaveLine",
     "MarkUnavailableIfMissed",
     "RecordAnswer",
     "RecordAttempt",
@@ -161,6 +164,20 @@ class MarkUnavailableIfMissed(Action):
     threshold: int
 
 
+@dataclass(frozen=True, slots=True)
+class JoinLine(Action):
+    """Put the call in its team's waiting line (once per call), in the order of `arrived_at`
+    (the call's start), and feed back LineMoved whenever the line may have moved."""
+
+    arrived_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveLine(Action):
+    """Take the call out of its team's waiting line (answered, fallback or ended); the
+    callers behind it are told the line moved."""
+
+
 CallAction = (
     StartRinging
     | FetchCandidates
@@ -178,4 +195,6 @@ CallAction = (
     | AskConfirmation
     | TellTooLate
     | MarkUnavailableIfMissed
+    | JoinLine
+    | LeaveLine
 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from teamfoned.routing.hours import ALWAYS_OPEN, OpeningHours
-from teamfoned.routing.model import Candidate, StopReason
+from teamfoned.routing.model import Candidate, LineView, StopReason
 
 __all__ = [
     "MAX_WAIT_TIMER",
@@ -24,6 +24,7 @@ __all__ = [
     "LegClaimFailed",
     "LegEnded",
     "LegRinging",
+    "LineMoved",
     "MaxWaitReached",
     "RingTimeout",
     "RunnerStopped",
@@ -66,9 +67,17 @@ class CallerEntered(Event):
 
 @dataclass(frozen=True, slots=True)
 class CandidatesFetched(Event):
-    """Answer to FetchCandidates: who may be rung now (tried members already excluded)."""
+    """Answer to FetchCandidates: who may be rung now (tried members already excluded), and
+    the team's waiting line as this call sees it (the default: nobody waits, nobody busy)."""
 
     candidates: tuple[Candidate, ...]
+    line: LineView = LineView()
+
+
+@dataclass(frozen=True, slots=True)
+class LineMoved(Event):
+    """Something changed for the team's waiting callers (a member was freed or came on duty,
+    a caller ahead left): a waiting call looks for a member again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +175,7 @@ CallEvent = (
     | LegDigit
     | ConfirmTimeout
     | TooLateDone
+    | LineMoved
     | RunnerStopped
 )
 
