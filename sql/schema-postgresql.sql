@@ -281,5 +281,25 @@ ALTER TABLE teams ADD COLUMN service_level_seconds INTEGER DEFAULT '20' NOT NULL
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0007
+
+CREATE TABLE waiting_entries (
+    call_id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    team_id UUID NOT NULL, 
+    node VARCHAR(64) NOT NULL, 
+    arrived_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    joined_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    left_at TIMESTAMP WITH TIME ZONE, 
+    CONSTRAINT pk_waiting_entries PRIMARY KEY (call_id), 
+    CONSTRAINT fk_waiting_entries_call_id_calls FOREIGN KEY(call_id) REFERENCES calls (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_waiting_entries_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_waiting_entries_team_id_teams FOREIGN KEY(team_id) REFERENCES teams (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_waiting_entries_team_open ON waiting_entries (team_id, arrived_at) WHERE left_at IS NULL;
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0005';
+
 COMMIT;
 

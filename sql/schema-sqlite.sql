@@ -241,6 +241,22 @@ CREATE TABLE sip_endpoints (
 
 CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0005');
+CREATE TABLE waiting_entries (
+	call_id CHAR(32) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	team_id CHAR(32) NOT NULL, 
+	node VARCHAR(64) NOT NULL, 
+	arrived_at DATETIME NOT NULL, 
+	joined_at DATETIME NOT NULL, 
+	left_at DATETIME, 
+	CONSTRAINT fk_waiting_entries_call_id_calls FOREIGN KEY(call_id) REFERENCES calls (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_waiting_entries_team_id_teams FOREIGN KEY(team_id) REFERENCES teams (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_waiting_entries_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+	CONSTRAINT pk_waiting_entries PRIMARY KEY (call_id)
+);
+
+CREATE INDEX ix_waiting_entries_team_open ON waiting_entries (team_id, arrived_at) WHERE left_at IS NULL;
+
+INSERT INTO alembic_version (version_num) VALUES ('0007');
 
 COMMIT;

@@ -21,9 +21,11 @@ from teamfoned.metrics import Metrics
 from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.store.engine import create_engine, create_sessionmaker, ping
 from teamfoned.store.journal import Journal, default_journal_path
+from teamfoned.store.line_signals import LineSignals
 from teamfoned.store.migrate import current_revision, head_revision
 from teamfoned.store.resilient_repo import ResilientRepository
 from teamfoned.store.routing_repo import RoutingRepository
+from teamfoned.store.waiting_repo import WaitingRepository
 from teamfoned.systemd import Notifier
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.dispatcher import CallDispatcher
@@ -144,9 +146,14 @@ class Daemon:
             settings.ari.app,
             allow_remote=settings.ari.allow_plain_remote,
         )
+        # The waiting line's order is the database's; its wake-ups reach every node at once.
+        self.line = WaitingRepository(self.sessions)
+        self.line_signals = LineSignals(self.sessions, settings.database.url)
         self.dispatcher = CallDispatcher(
             self.ari,
             self.repo,
+            line=self.line,
+            signals=self.line_signals,
             clock=clock,
             node=settings.node,
             trunk_template=settings.telephony.trunk_dial_template,
@@ -208,6 +215,7 @@ class Daemon:
                 tg.create_task(self.housekeeping.run(self._closing), name="housekeeping")
                 tg.create_task(self.repo.run(self._closing), name="journal")
                 tg.create_task(self.schedules.run(self._closing), name="schedules")
+                tg.create_task(self.line_signals.run(self._closing), name="line-signals")
                 webhook_task = tg.create_task(self.webhooks.run(), name="webhooks")
                 await self._stop.wait()
                 # Stopped before ARI or the database came up: there is nothing to announce.

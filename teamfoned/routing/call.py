@@ -306,9 +306,11 @@ class CallMachine:
         if not wave.members:
             if self.ringing_legs:
                 return []  # a leg still rings; its end will ask again
-            if event.line.available > 0 or self.policy.wait_when_none_available:
-                # Someone could take the call later (busy, in wrap-up, or taken by a caller
-                # ahead), or the team waits for members to come on duty: wait in the line.
+            lost_claims = any(leg.state is LegState.NOT_CLAIMED for leg in self._legs.values())
+            if event.line.available > 0 or lost_claims or self.policy.wait_when_none_available:
+                # Someone could take the call later (busy, in wrap-up, taken by a caller ahead,
+                # or just claimed by another call), or the team waits for members to come on
+                # duty: wait in the line.
                 return self._wait()
             return self._run_fallback(CallOutcome.NO_ONE_AVAILABLE, event.now, self.policy.fallback)
         actions: list[Action] = []

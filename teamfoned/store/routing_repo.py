@@ -95,6 +95,7 @@ class RoutingRepository:
                 teams.c.closed_target,
                 teams.c.auto_unavailable_after,
                 teams.c.confirm_recording,
+                teams.c.wait_when_none_available,
             )
             .join(team_numbers, team_numbers.c.team_id == teams.c.id)
             .where(team_numbers.c.number == canonical)
@@ -121,6 +122,7 @@ class RoutingRepository:
             closed_target=row[14],
             auto_unavailable_after=row[15],
             confirm_recording=row[16],
+            wait_when_none_available=bool(row[17]),
         )
 
     async def team_number(self, tenant_id: uuid.UUID, team_name: str) -> str | None:

@@ -20,7 +20,7 @@ from teamfoned.telephony.adopted import AdoptedCall
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, UNKNOWN_NUMBER_CONTEXT
-from teamfoned.telephony.ports import RoutingStore
+from teamfoned.telephony.ports import LineSignalling, RoutingStore, WaitingLineStore
 from teamfoned.telephony.resync import (
     Adopt,
     CallerToFallback,
@@ -55,6 +55,8 @@ class CallDispatcher:
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
         fallbacks: FallbackPolicy | None = None,
+        line: WaitingLineStore | None = None,
+        signals: LineSignalling | None = None,
     ) -> None:
         self.ari = ari
         self.repo = repo
@@ -69,6 +71,7 @@ class CallDispatcher:
             caller_id_mode=caller_id_mode, confirm_time=confirm_time, register_leg=self._register, forget_channel=self._forget,
             rng=rng or random.Random(), metrics=metrics or Metrics(),
             fallbacks=fallbacks or FallbackPolicy(),
+            line=line, signals=signals,
         )
 
     @property

@@ -164,3 +164,12 @@ def test_runner_stopped_in_the_line_leaves_it_before_the_call_is_finished() -> N
     assert actions == [RunFallback(CallOutcome.FAILED), LeaveLine(), CancelTimer(MAX_WAIT_TIMER),
                        FinishCall(CallOutcome.FAILED, None, None, None)]
     assert not [a for a in actions if isinstance(a, HangupLeg)]
+
+
+def test_members_lost_to_other_calls_claims_count_as_busy() -> None:
+    m = entered()
+    m.handle(CandidatesFetched((cand(A),), LineView(available=1), now=at(1)))
+    # Another call claimed A first; the store now counts nobody available that this call has
+    # not tried (A is in its exclude list), yet A is only busy: wait, do not fall back.
+    m.handle(LegClaimFailed(A, now=at(1)))
+    assert m.handle(CandidatesFetched((), LineView(available=0), now=at(2))) == [JoinLine(at(0))]
