@@ -283,6 +283,8 @@ UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num 
 
 -- Running upgrade 0005 -> 0007
 
+ALTER TABLE teams ADD COLUMN wait_when_none_available BOOLEAN DEFAULT false NOT NULL;
+
 CREATE TABLE waiting_entries (
     call_id UUID NOT NULL, 
     tenant_id UUID NOT NULL, 

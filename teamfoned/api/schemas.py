@@ -296,6 +296,10 @@ class TeamSettingsPatch(_In):
     service_level_seconds: StrictInt | None = Field(None, ge=1, le=3600,
                                               description="statistics: the share of calls "
                                                           "answered within this many seconds")
+    wait_when_none_available: StrictBool | None = Field(
+        None, description="with no member available at all, callers wait in the line (true) "
+                          "or go to the fallback at once (false, the default); with every "
+                          "member busy they always wait")
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -325,6 +329,7 @@ class TeamAdminOut(_Out):
     auto_unavailable_after: int | None
     confirm_recording: str | None
     service_level_seconds: int
+    wait_when_none_available: bool
     numbers: list[str]
     members: list[MembershipOut]
 

@@ -75,6 +75,9 @@ def _team_options(p: argparse.ArgumentParser) -> None:
                         "tenant's sound directory ('': the shipped prompt)")
     p.add_argument("--service-level", type=int, metavar="SECONDS", dest="service_level_seconds",
                    help="statistics: the share of calls answered within SECONDS (default 20)")
+    p.add_argument("--wait-when-none-available", type=on_off, metavar="on|off",
+                   help="with no member available at all, callers wait in the line (on) or go "
+                        "to the fallback at once (off, the default)")
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
@@ -90,7 +93,8 @@ def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
             "closed_target": cleared(closed_target, ""),
             "auto_unavailable_after": cleared(a.auto_unavailable_after, 0),
             "confirm_recording": cleared(a.confirm_recording, ""),
-            "service_level_seconds": a.service_level_seconds}
+            "service_level_seconds": a.service_level_seconds,
+            "wait_when_none_available": a.wait_when_none_available}
 
 
 @command

@@ -142,6 +142,9 @@ class TeamSettings:
     confirm_recording: str | None = None
     # Statistics: the share of calls answered within this many seconds.
     service_level_seconds: int = 20
+    # With every member busy a caller always waits in the line; with nobody available at all,
+    # this says whether they wait too (members come on duty soon) or fall back at once.
+    wait_when_none_available: bool = False
 
     def __post_init__(self) -> None:
         # A dialplan kind without a target means the shipped closed context, which is what
@@ -173,8 +176,9 @@ class TeamSettings:
                 found.append((key, f"must be whole seconds from {low} to {high} (got {value!r})"))
         if not isinstance(self.label, str) or not 0 < len(self.label) <= LABEL_MAX:
             found.append(("label", f"must be text of 1 to {LABEL_MAX} characters"))
-        if not isinstance(self.confirm_calls, bool):
-            found.append(("confirm_calls", f"must be true or false (got {self.confirm_calls!r})"))
+        for key in ("confirm_calls", "wait_when_none_available"):
+            if not isinstance(getattr(self, key), bool):
+                found.append((key, f"must be true or false (got {getattr(self, key)!r})"))
         found += _target_problems("fallback", self.fallback_kind, self.fallback_target, fallbacks)
         if self.closed_kind is not None:
             found += _target_problems("closed", self.closed_kind, self.closed_target, fallbacks)
