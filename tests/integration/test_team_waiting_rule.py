@@ -1,4 +1,4 @@
-"""The team's waiting rule (wait_when_none_available) is a setting like any other: API, console and directory file set it; export shows it."""
+"""The team's waiting rule (wait_when_none_available) is a setting like any other: API, console and directory file set it."""
 
 from __future__ import annotations
 
