@@ -307,7 +307,8 @@ class CallMachine:
             if self.ringing_legs:
                 return []  # a leg still rings; its end will ask again
             lost_claims = any(leg.state is LegState.NOT_CLAIMED for leg in self._legs.values())
-            if event.line.available > 0 or lost_claims or self.policy.wait_when_none_available:
+            kept = event.line.unknown and self._in_line
+            if event.line.available > 0 or lost_claims or kept or self.policy.wait_when_none_available:
                 # Someone could take the call later (busy, in wrap-up, taken by a caller ahead,
                 # or just claimed by another call), or the team waits for members to come on
                 # duty: wait in the line.

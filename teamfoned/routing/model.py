@@ -141,11 +141,14 @@ class LineView:
 
     `ahead`: callers of the team who arrived before this one and wait with no member ringing
     for them (they are offered free members first). `available`: members of the team who are
-    available and not yet tried in this call, free or busy.
+    available and not yet tried in this call, free or busy. `unknown`: the line could not be
+    read (the database is away): a caller already in the line keeps waiting (the max wait still
+    bounds it), a new one is routed as if nobody waited.
     """
 
     ahead: int = 0
     available: int = 0
+    unknown: bool = False
 
 
 class StopReason(StrEnum):

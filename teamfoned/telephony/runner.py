@@ -418,10 +418,10 @@ class CallRunner:
             return await line.line_view(self.route.team_id, self.call_id, arrived_at=self.arrived_at,
                                         now=self.ctx.clock(), exclude=exclude)
         except Exception as exc:
-            # The database is away: the call is routed as before the line existed (free
-            # members from the last known state, else the fallback), never held in silence.
+            # The database is away: free members come from the last known state; the machine
+            # keeps a caller already waiting in line, routes a new one as before the line.
             self.log.warning("line_unknown", error=str(exc))
-            return LineView()
+            return LineView(unknown=True)
 
     async def _join_line(self, arrived_at: datetime) -> None:
         signals = self.ctx.signals

@@ -173,3 +173,13 @@ def test_members_lost_to_other_calls_claims_count_as_busy() -> None:
     # not tried (A is in its exclude list), yet A is only busy: wait, do not fall back.
     m.handle(LegClaimFailed(A, now=at(1)))
     assert m.handle(CandidatesFetched((), LineView(available=0), now=at(2))) == [JoinLine(at(0))]
+
+
+def test_with_the_line_unreadable_a_waiting_caller_keeps_waiting_a_new_one_is_not_held() -> None:
+    m = waiting()
+    m.handle(LineMoved(now=at(2)))
+    assert m.handle(CandidatesFetched((), LineView(unknown=True), now=at(2))) == []
+    assert m.waiting and m.in_line
+    fresh = entered()
+    assert fresh.handle(CandidatesFetched((), LineView(unknown=True), now=at(1))) == [
+        CancelTimer(MAX_WAIT_TIMER), RunFallback(CallOutcome.NO_ONE_AVAILABLE)]
