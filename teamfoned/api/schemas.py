@@ -265,8 +265,19 @@ class StatsOut(_Out):
     service_level: float | None = Field(description="share of received calls answered within "
                                                     "service_level_seconds (0 to 1); null: "
                                                     "no calls")
+    waited_in_line: int = Field(0, description="finished calls that waited in the team's line "
+                                               "(every member busy)")
+    average_line_s: float | None = Field(None, description="their average time in the line")
+    longest_line_s: float | None = Field(None, description="the longest time in the line")
+    abandoned_in_line: int = Field(0, description="callers who hung up while in the line")
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class LineOut(_Out):
+    waiting: int = Field(description="callers in the team's waiting line now")
+    longest_wait_s: float | None = Field(description="how long the first of them has been in "
+                                                     "the line; null: nobody waits")
 
 
 # -- administration ----------------------------------------------------------------------------

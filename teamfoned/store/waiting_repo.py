@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from teamfoned.routing.model import LineView
+from teamfoned.routing.model import CallOutcome, LineView
 from teamfoned.store.tables import attempts, availability, calls, memberships, waiting_entries
 
 
@@ -77,3 +78,51 @@ class WaitingRepository:
                 update(waiting_entries)
                 .where(waiting_entries.c.call_id == call_id, waiting_entries.c.left_at.is_(None))
                 .values(left_at=now))
+
+
+@dataclass(frozen=True, slots=True)
+class TeamLine:
+    """A team's waiting line now, as its members see it (no caller's number)."""
+
+    waiting: int
+    longest_wait_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineStats:
+    """The waiting line over a period: calls that waited, their time in line, who gave up."""
+
+    waited: int
+    average_line_s: float | None
+    longest_line_s: float | None
+    abandoned_in_line: int
+
+
+async def team_line(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                    now: datetime) -> TeamLine:
+    """Callers in the team's line now (of calls still open) and how long the first has waited."""
+    rows = (await session.execute(
+        select(waiting_entries.c.joined_at)
+        .join(calls, calls.c.id == waiting_entries.c.call_id)
+        .where(waiting_entries.c.tenant_id == tenant_id, waiting_entries.c.team_id == team_id,
+               waiting_entries.c.left_at.is_(None), calls.c.outcome.is_(None)))).scalars().all()
+    longest = max(((now - joined).total_seconds() for joined in rows), default=None)
+    return TeamLine(waiting=len(rows),
+                    longest_wait_s=None if longest is None else round(max(0.0, longest), 3))
+
+
+async def line_stats(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                     start: datetime, end: datetime) -> LineStats:
+    """Over the finished calls that started in [start, end) and waited in the team's line."""
+    rows = (await session.execute(
+        select(waiting_entries.c.joined_at, waiting_entries.c.left_at, calls.c.outcome)
+        .join(calls, calls.c.id == waiting_entries.c.call_id)
+        .where(waiting_entries.c.tenant_id == tenant_id, waiting_entries.c.team_id == team_id,
+               calls.c.started_at >= start, calls.c.started_at < end,
+               calls.c.outcome.is_not(None), waiting_entries.c.left_at.is_not(None)))).all()
+    spans = [max(0.0, (left - joined).total_seconds()) for joined, left, _ in rows]
+    return LineStats(
+        waited=len(rows),
+        average_line_s=round(sum(spans) / len(spans), 3) if spans else None,
+        longest_line_s=round(max(spans), 3) if spans else None,
+        abandoned_in_line=sum(1 for *_, outcome in rows if outcome == CallOutcome.ABANDONED))
