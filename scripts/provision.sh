@@ -5,6 +5,8 @@
 #   a small Debian sid root built once with debootstrap (Debian 12 has no
 #   asterisk package) and run with chroot, sharing the host's loopback.
 # - PostgreSQL server binaries (initdb, pg_ctl) from Debian's packages if missing.
+# - espeak-ng and sox from Debian's packages: `teamfoned sounds generate` speaks the prompt set
+#   for languages Asterisk ships no sounds for (the bench's PBX plays the Dutch set).
 # - SIPp is not needed: the carrier is a second Asterisk instance.
 #
 # Prints, as its last line, `ASTERISK_ROOT=<dir>` (empty for a system asterisk)
@@ -81,7 +83,17 @@ provision_postgres() {
   apt_install postgresql
 }
 
+provision_espeak() {
+  if command -v espeak-ng >/dev/null 2>&1 && command -v sox >/dev/null 2>&1; then
+    log "espeak-ng and sox present"
+    return
+  fi
+  log "installing espeak-ng and sox from Debian's packages"
+  apt_install espeak-ng sox
+}
+
 provision_postgres
+provision_espeak
 if system_asterisk_ok; then
   log "using system asterisk: $(asterisk -V)"
   echo "ASTERISK_ROOT="

@@ -13,7 +13,8 @@ from teamfoned.domain.errors import Refused
 
 # Each module registers its subcommands with @command when imported; this order is the order
 # of `teamfoned --help`.
-SUBCOMMAND_MODULES = ("setup_cmds", "directory_cmds", "schedule_cmds", "api_cmds", "daemon_cmds")
+SUBCOMMAND_MODULES = ("setup_cmds", "directory_cmds", "schedule_cmds", "api_cmds", "daemon_cmds",
+                      "sounds_cmds")
 for _module in SUBCOMMAND_MODULES:
     importlib.import_module(f"teamfoned.cli.{_module}")
 

@@ -60,9 +60,13 @@ class Dial(Action):
 
 @dataclass(frozen=True, slots=True)
 class HangupLeg(Action):
-    """Hang up the member's leg (a no-op if its channel is already gone)."""
+    """Hang up the member's leg (a no-op if its channel is already gone).
+
+    `answered_elsewhere`: a teammate took the call, so the phone is told so (Q.850 cause 26)
+    and shows no missed call; every other hang-up keeps the normal cause."""
 
     member_id: uuid.UUID
+    answered_elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)

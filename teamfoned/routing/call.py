@@ -435,7 +435,7 @@ class CallMachine:
                 self._start_timer(too_late_timer(other), self.policy.too_late_seconds),
                 *self._record(other, AttemptResult.TOO_LATE),
             ]
-        actions += self._hang_up_ringing(AttemptResult.CANCELLED)
+        actions += self._hang_up_ringing(AttemptResult.CANCELLED, answered_elsewhere=True)
         actions.append(Bridge(member_id))
         return actions
 
@@ -580,7 +580,7 @@ class CallMachine:
         self._timers.difference_update(running)
         return [CancelTimer(n) for n in running]
 
-    def _hang_up_ringing(self, result: AttemptResult) -> list[Action]:
+    def _hang_up_ringing(self, result: AttemptResult, *, answered_elsewhere: bool = False) -> list[Action]:
         """Hang up every leg still dialling or ringing, recording `result` for each now, so
         that a FinishCall right after never waits on (or forgets) a channel's end."""
         actions: list[Action] = []
@@ -589,7 +589,7 @@ class CallMachine:
             leg.state = LegState.HANGING_UP
             leg.result = result
             actions += self._cancel_timers([ring_timer(member_id), confirm_timer(member_id)])
-            actions += [HangupLeg(member_id), *self._record(member_id, result)]
+            actions += [HangupLeg(member_id, answered_elsewhere), *self._record(member_id, result)]
         return actions
 
     def _run_fallback(

@@ -258,7 +258,7 @@ class AriClient:
     async def play(
         self, channel_id: str, media: str, playback_id: str | None = None
     ) -> dict[str, Any]:
-        """Start playing `media` (for example "sound:hello-world"); returns the playback.
+        """Start playing `media` (for example "sound:vm-press"); returns the playback.
 
         With `playback_id` the playback gets our id, so its events can be matched up.
         """

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from teamfoned.domain.names import NAME as _NAME
+from teamfoned.domain.prompts import NO_SERVICE
 from teamfoned.domain.team_settings import FallbackPolicy, TargetRefused
 from teamfoned.routing.model import CallOutcome, FallbackKind, FallbackTarget
 from teamfoned.telephony.prompts import tenant_sound
@@ -17,7 +18,7 @@ ANNOUNCE_CONTEXT = "teamfoned-announce"
 UNKNOWN_NUMBER_CONTEXT = "teamfoned-unknown"
 CLOSED_CONTEXT = "teamfoned-closed"
 TRUNK_CONTEXT = "from-trunk"
-DEFAULT_SOUND = "ss-noservice"
+DEFAULT_SOUND = NO_SERVICE
 # The shipped context for a fallback the team did not name: the closed one for a closed
 # team, the general one for everything else.
 _SHIPPED_CONTEXT = {CallOutcome.CLOSED: CLOSED_CONTEXT}

@@ -6,6 +6,7 @@ import re
 import unicodedata
 import uuid
 
+from teamfoned.domain.prompts import CALLING, PRESS, SORRY, sound
 from teamfoned.domain.team_settings import check_sound
 from teamfoned.routing.model import TeamRoute
 
@@ -15,7 +16,7 @@ from teamfoned.routing.model import TeamRoute
 # A team's sounds live in its tenant's own directory under Asterisk's sounds directory,
 # filled by the sysadmin: a plain name is played from there and nowhere else.
 TENANT_SOUNDS = "teamfoned"
-TOO_LATE_PROMPT = "sound:sorry"
+TOO_LATE_PROMPT = sound(SORRY)
 # Long enough for "sorry" to play before the leg is hung up; the call machine times it
 # (TeamPolicy.too_late_seconds), since only it knows when the leg may go.
 TOO_LATE_SECONDS = 2.0
@@ -39,8 +40,8 @@ def confirmation_prompt(route: TeamRoute, dialled: str, accept_key: str) -> str:
     if recording:
         intro = [f"sound:{recording}"]
     else:
-        intro = ["sound:calling"] + ([f"digits:{digits}"] if digits else [])
-    return ",".join([*intro, "sound:vm-press", f"digits:{accept_key}"])
+        intro = [sound(CALLING)] + ([f"digits:{digits}"] if digits else [])
+    return ",".join([*intro, sound(PRESS), f"digits:{accept_key}"])
 
 
 # Quote and angle brackets would break out of the caller-id syntax.

@@ -299,10 +299,15 @@ class CallRunner:
                 await self._leave_line()
             case Dial(member_id=member_id, ring_time=ring_time):
                 return await self._dial(member_id, ring_time)
-            case HangupLeg(member_id=member_id):
+            case HangupLeg(member_id=member_id, answered_elsewhere=elsewhere):
                 leg = self.legs.get(member_id)
                 if leg is not None and leg.claimed:
-                    await self._quietly(ari.hangup(leg.channel_id))
+                    # ARI's answered_elsewhere is Q.850 cause 26: chan_pjsip puts it in the
+                    # CANCEL's Reason header, and phones then show no missed call.
+                    if elsewhere:
+                        await self._quietly(ari.hangup(leg.channel_id, reason="answered_elsewhere"))
+                    else:
+                        await self._quietly(ari.hangup(leg.channel_id))
             case Bridge(member_id=member_id):
                 await self._bridge(self.legs[member_id])
             case HangupCaller():

@@ -8,11 +8,14 @@ tests are never skipped there.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
+
+from teamfoned.telephony.sound_set import DEFAULT_SOUNDS_DIR, SoundSetError, generate
 
 from .asterisk_instance import AsteriskInstallation, AsteriskInstance
 from .carrier import Carrier
@@ -77,7 +80,22 @@ def carrier_instance(asterisk_installation, topology):
 
 
 @pytest.fixture(scope="session")
-def pbx(asterisk_installation, topology, carrier_instance) -> Pbx:
+def dutch_sounds(asterisk_installation) -> None:
+    """The generated Dutch prompt set in the PBX's sounds directory. It stays there between
+    runs (the generator leaves files it made from the same text alone, so this is quick once
+    made); the lock keeps benches that start together from writing the same files at once."""
+    sounds = asterisk_installation.host_path(str(DEFAULT_SOUNDS_DIR))
+    sounds.mkdir(parents=True, exist_ok=True)
+    with open(sounds / ".teamfoned-generate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            generate("nl", sounds)
+        except SoundSetError as exc:
+            _require("The Dutch prompt set", str(exc))
+
+
+@pytest.fixture(scope="session")
+def pbx(asterisk_installation, topology, carrier_instance, dutch_sounds) -> Pbx:
     instance = AsteriskInstance(asterisk_installation, "pbx", pbx_files(topology))
     _instances.append(instance)
     try:

@@ -31,6 +31,9 @@ class PhoneCall:
     answered_at: float | None = None
     ended_at: float | None = None
     cause: int | None = None
+    # Asterisk's text for the cause; for a leg the PBX cancelled, the carrier's Asterisk reads
+    # the cause from the CANCEL's Reason header (Q.850;cause=N), so this is what phones show.
+    cause_text: str = ""
     dtmf_received: str = ""
 
     @property
@@ -241,6 +244,7 @@ class Carrier:
             elif uid in self._by_uniqueid:
                 call = self._by_uniqueid[uid]
                 call.ended_at, call.cause = now, cause
+                call.cause_text = event.get("Cause-txt", "")
         async with self._changed:
             self._changed.notify_all()
 

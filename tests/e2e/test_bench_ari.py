@@ -137,3 +137,35 @@ async def test_client_reconnects_by_itself_after_pbx_restart(ari, pbx, carrier):
 async def _until(predicate, interval=0.05):
     while not predicate():
         await asyncio.sleep(interval)
+
+
+
+async def _play_in_dutch(ari, carrier, *media):
+    """Play each media URI in turn on a caller's channel whose language is nl; their
+    PlaybackFinished events."""
+    leg = await carrier.call("3120555009")
+    channel = (await next_event(ari, "StasisStart"))["channel"]
+    finished = []
+    try:
+        await ari.answer(channel["id"])
+        await ari.set_variable(channel["id"], "CHANNEL(language)", "nl")
+        for uri in media:
+            playback_id = str(uuid.uuid4())
+            await ari.play(channel["id"], uri, playback_id)
+            finished.append((await next_event(ari, "PlaybackFinished", 20, playback__id=playback_id))["playback"])
+    finally:
+        await ari.hangup(channel["id"])
+        await carrier.wait_for(lambda: leg.ended_at is not None, 5, "the caller leg to end")
+    return finished
+
+
+async def test_the_generated_dutch_prompts_play(ari, carrier):
+    # A prompt only the generated set has (English has no such file), and a number Asterisk's
+    # Dutch rules say from it: 21 is digits/1, digits/nl-en (only in the Dutch set), digits/20.
+    played = await _play_in_dutch(ari, carrier, "sound:teamfoned/queue-you-are-caller", "number:21")
+    assert [(p["language"], p["state"]) for p in played] == [("nl", "done"), ("nl", "done")]
+
+
+async def test_a_missing_prompt_fails_to_play(ari, carrier):
+    [played] = await _play_in_dutch(ari, carrier, "sound:teamfoned/no-such-prompt")
+    assert played["state"] == "failed"

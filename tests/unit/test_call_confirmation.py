@@ -126,7 +126,8 @@ def test_ring_all_second_to_confirm_is_told_too_late():
     actions = m.handle(LegDigit(B, "1", now=at(5)))
     assert TellTooLate(A) in actions
     assert sorted(records(actions)) == [(A, AttemptResult.TOO_LATE), (C, AttemptResult.CANCELLED)]
-    assert HangupLeg(C) in actions and actions[-1] == Bridge(B)
+    assert HangupLeg(C, answered_elsewhere=True) in actions and actions[-1] == Bridge(B)
+    assert HangupLeg(A) not in actions and HangupLeg(A, answered_elsewhere=True) not in actions
     # A's key press after that changes nothing.
     assert m.handle(LegDigit(A, "1", now=at(6))) == []
 

@@ -271,9 +271,9 @@ def test_answer_records_cancels_timers_hangs_up_others_and_bridges() -> None:
         CancelTimer(ring_timer(A)),
         CancelTimer(ring_timer(B)),
         CancelTimer(ring_timer(C)),
-        HangupLeg(A),
+        HangupLeg(A, answered_elsewhere=True),
         RecordAttempt(A, AttemptResult.CANCELLED),
-        HangupLeg(C),
+        HangupLeg(C, answered_elsewhere=True),
         RecordAttempt(C, AttemptResult.CANCELLED),
         Bridge(B),
     ]
