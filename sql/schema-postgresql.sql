@@ -285,6 +285,10 @@ UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num 
 
 ALTER TABLE teams ADD COLUMN wait_when_none_available BOOLEAN DEFAULT false NOT NULL;
 
+ALTER TABLE teams ADD COLUMN announce_position_every INTEGER;
+
+ALTER TABLE teams ADD COLUMN language VARCHAR(8) DEFAULT 'en' NOT NULL;
+
 CREATE TABLE waiting_entries (
     call_id UUID NOT NULL, 
     tenant_id UUID NOT NULL, 

@@ -241,6 +241,8 @@ CREATE TABLE "teams" (
 	confirm_recording VARCHAR(100), 
 	service_level_seconds INTEGER DEFAULT '20' NOT NULL, 
 	wait_when_none_available BOOLEAN DEFAULT 0 NOT NULL, 
+	announce_position_every INTEGER, 
+	language VARCHAR(8) DEFAULT 'en' NOT NULL, 
 	CONSTRAINT ck_teams_fallback_kind CHECK (fallback_kind IN ('dialplan', 'number', 'announce', 'team')), 
 	CONSTRAINT fk_teams_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
 	CONSTRAINT pk_teams PRIMARY KEY (id), 

@@ -20,6 +20,7 @@ from pydantic import (
 
 from teamfoned.domain.availability import AvailabilityReason
 from teamfoned.domain.phones import PhoneKind
+from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
 from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind
 from teamfoned.routing.strategies import Strategy
@@ -311,6 +312,13 @@ class TeamSettingsPatch(_In):
         None, description="with no member available at all, callers wait in the line (true) "
                           "or go to the fallback at once (false, the default); with every "
                           "member busy they always wait")
+    announce_position_every: StrictInt | None = Field(
+        None, ge=10, le=600, description="waiting callers hear their place in the line every "
+                                         "this many seconds; null: never")
+    # Checked by the domain against the prompt catalogue's languages (one list).
+    language: Text | None = Field(None, max_length=8, description="the language of what "
+                                                                 "callers hear: "
+                                                                 + ", ".join(LANGUAGES))
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -341,6 +349,8 @@ class TeamAdminOut(_Out):
     confirm_recording: str | None
     service_level_seconds: int
     wait_when_none_available: bool
+    announce_position_every: int | None
+    language: str
     numbers: list[str]
     members: list[MembershipOut]
 

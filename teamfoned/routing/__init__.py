@@ -5,6 +5,7 @@ This package imports nothing else of teamfoned; the outer layers import it.
 
 from teamfoned.routing.actions import (
     Action,
+    AnnouncePosition,
     AskConfirmation,
     Bridge,
     CallAction,
@@ -27,7 +28,10 @@ from teamfoned.routing.actions import (
 )
 from teamfoned.routing.call import CallMachine, CallState, LegState, LegView
 from teamfoned.routing.events import (
+    ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
+    AnnounceDue,
+    AnnouncementFinished,
     CallerEntered,
     CallerHungUp,
     CallEvent,
@@ -72,6 +76,10 @@ from teamfoned.routing.strategies import (
 
 __all__ = [
     "ALWAYS_OPEN",
+    "ANNOUNCE_TIMER",
+    "AnnounceDue",
+    "AnnouncePosition",
+    "AnnouncementFinished",
     "MAX_WAIT_TIMER",
     "AskConfirmation",
     "ConfirmTimeout",

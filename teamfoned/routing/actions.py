@@ -10,6 +10,7 @@ from teamfoned.routing.model import AttemptResult, CallOutcome, FallbackTarget
 
 __all__ = [
     "Action",
+    "AnnouncePosition",
     "AskConfirmation",
     "TellTooLate",
     "Bridge",
@@ -182,6 +183,12 @@ class LeaveLine(Action):
     callers behind it are told the line moved."""
 
 
+@dataclass(frozen=True, slots=True)
+class AnnouncePosition(Action):
+    """Tell the waiting caller their place in the team's line, in the team's language; feed
+    back AnnouncementFinished when it has played."""
+
+
 CallAction = (
     StartRinging
     | FetchCandidates
@@ -201,4 +208,5 @@ CallAction = (
     | MarkUnavailableIfMissed
     | JoinLine
     | LeaveLine
+    | AnnouncePosition
 )

@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 from teamfoned.routing.actions import (
     Action,
+    AnnouncePosition,
     AskConfirmation,
     Bridge,
     CancelTimer,
@@ -42,7 +43,10 @@ from teamfoned.routing.actions import (
     TellTooLate,
 )
 from teamfoned.routing.events import (
+    ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
+    AnnounceDue,
+    AnnouncementFinished,
     CallerEntered,
     CallerHungUp,
     CandidatesFetched,
@@ -268,6 +272,10 @@ class CallMachine:
                 return self._too_late_done(event)
             case LineMoved():
                 return self._line_moved(event)
+            case AnnounceDue():
+                return self._announce_due(event)
+            case AnnouncementFinished():
+                return [StartRinging()] if self._state is CallState.HUNTING else []
         return []
 
     def _caller_entered(self, event: CallerEntered) -> list[Action]:
@@ -339,7 +347,23 @@ class CallMachine:
             return []
         self._in_line = True
         assert self._started_at is not None
-        return [JoinLine(arrived_at=self._started_at)]
+        actions: list[Action] = [JoinLine(arrived_at=self._started_at)]
+        every = self.policy.announce_position_every
+        if every:
+            # Their place at once, then every `every` seconds while they wait.
+            actions += [AnnouncePosition(), self._start_timer(ANNOUNCE_TIMER, every)]
+        return actions
+
+    def _announce_due(self, event: AnnounceDue) -> list[Action]:
+        every = self.policy.announce_position_every
+        if self._state is not CallState.HUNTING or ANNOUNCE_TIMER not in self._timers or not every:
+            return []
+        self._timers.discard(ANNOUNCE_TIMER)
+        actions: list[Action] = [self._start_timer(ANNOUNCE_TIMER, every)]
+        if self._waiting:
+            # While a member rings for the caller the round is skipped: the ring may be answered.
+            actions.insert(0, AnnouncePosition())
+        return actions
 
     def _line_moved(self, event: LineMoved) -> list[Action]:
         if self._state is not CallState.HUNTING or not self._waiting:

@@ -10,6 +10,9 @@ from teamfoned.routing.hours import ALWAYS_OPEN, OpeningHours
 from teamfoned.routing.model import Candidate, LineView, StopReason
 
 __all__ = [
+    "ANNOUNCE_TIMER",
+    "AnnounceDue",
+    "AnnouncementFinished",
     "MAX_WAIT_TIMER",
     "ConfirmTimeout",
     "LegDigit",
@@ -37,6 +40,8 @@ __all__ = [
 # Timer names the machine starts with StartTimer; the runner turns an expired one back into
 # an event with `timer_fired`.
 MAX_WAIT_TIMER = "max_wait"
+# A caller in the line hears their place when it expires.
+ANNOUNCE_TIMER = "announce"
 _RING_TIMER_PREFIX = "ring:"
 _CONFIRM_TIMER_PREFIX = "confirm:"
 _TOO_LATE_TIMER_PREFIX = "too-late:"
@@ -154,6 +159,16 @@ class TooLateDone(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AnnounceDue(Event):
+    """Time for the waiting caller to hear their place in the line again."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementFinished(Event):
+    """The caller's position announcement has played (or was stopped)."""
+
+
+@dataclass(frozen=True, slots=True)
 class RunnerStopped(Event):
     """The runner cannot go on (`reason`); the machine ends the call at once. The only event
     the machine also takes before CallerEntered."""
@@ -176,6 +191,8 @@ CallEvent = (
     | ConfirmTimeout
     | TooLateDone
     | LineMoved
+    | AnnounceDue
+    | AnnouncementFinished
     | RunnerStopped
 )
 
@@ -199,10 +216,12 @@ _MEMBER_TIMERS: tuple[tuple[str, type[RingTimeout | ConfirmTimeout | TooLateDone
 
 def timer_fired(
     name: str, *, now: datetime
-) -> MaxWaitReached | RingTimeout | ConfirmTimeout | TooLateDone | None:
+) -> MaxWaitReached | AnnounceDue | RingTimeout | ConfirmTimeout | TooLateDone | None:
     """The event for an expired timer that the machine started; None for a name it never uses."""
     if name == MAX_WAIT_TIMER:
         return MaxWaitReached(now=now)
+    if name == ANNOUNCE_TIMER:
+        return AnnounceDue(now=now)
     for prefix, event in _MEMBER_TIMERS:
         if name.startswith(prefix):
             try:

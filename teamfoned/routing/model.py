@@ -133,6 +133,8 @@ class TeamPolicy:
     # When no member of the team is available at all: wait in the line anyway (for a team
     # whose members come on duty soon) instead of falling back at once.
     wait_when_none_available: bool = False
+    # A caller in the line hears their place every this many seconds (None: never).
+    announce_position_every: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +205,8 @@ class TeamRoute:
     auto_unavailable_after: int | None = None
     confirm_recording: str | None = None
     wait_when_none_available: bool = False
+    announce_position_every: int | None = None
+    language: str = "en"
 
     def policy(self, *, confirm_time: float, too_late_seconds: float) -> TeamPolicy:
         """The team's routing policy, with the daemon's confirmation time and the length of
@@ -219,6 +223,8 @@ class TeamRoute:
             fallback=_stored_fallback(self.fallback_kind, self.fallback_target),
             closed_fallback=_stored_fallback(self.closed_kind, self.closed_target),
             wait_when_none_available=self.wait_when_none_available,
+            announce_position_every=float(self.announce_position_every)
+            if self.announce_position_every else None,
         )
 
 

@@ -111,6 +111,10 @@ class Team(Base):
     # With no member available at all: wait in the line (True) or fall back at once (False).
     wait_when_none_available: Mapped[bool] = mapped_column(Boolean, default=False,
                                                            server_default=text("false"))
+    # Waiting callers hear their place in the line every this many seconds (None: never).
+    announce_position_every: Mapped[int | None] = mapped_column(Integer)
+    # The language of what callers hear (a language of the prompt catalogue).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class TeamHours(Base):

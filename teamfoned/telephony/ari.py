@@ -256,14 +256,19 @@ class AriClient:
     # ---- media -----------------------------------------------------------------------------
 
     async def play(
-        self, channel_id: str, media: str, playback_id: str | None = None
+        self, channel_id: str, media: str | list[str], playback_id: str | None = None
     ) -> dict[str, Any]:
-        """Start playing `media` (for example "sound:vm-press"); returns the playback.
+        """Start playing `media` (for example "sound:vm-press", or a list played in turn as
+        one playback); returns the playback.
 
         With `playback_id` the playback gets our id, so its events can be matched up.
         """
         parts = ("channels", channel_id, "play") + ((playback_id,) if playback_id else ())
         return await self._call_object("POST", _path(*parts), json={"media": media})
+
+    async def stop_playback(self, playback_id: str) -> None:
+        """Stop a playback (a no-op for one that has finished: 404)."""
+        await self._call("DELETE", _path("playbacks", playback_id))
 
     async def start_moh(self, channel_id: str, moh_class: str | None = None) -> None:
         """Play music on hold to the channel (the default class unless `moh_class`)."""

@@ -93,7 +93,7 @@ class CallDispatcher:
     def dispatch(self, event: AriEvent) -> None:
         kind = event.get("type")
         channel = event.get("channel") or {}
-        channel_id = channel.get("id")
+        channel_id = channel.get("id") or _playback_channel(event)
         inbox = self._inboxes.get(channel_id) if channel_id else None
         if inbox is not None:
             inbox.put_nowait(event)
@@ -250,3 +250,10 @@ class CallDispatcher:
             await coro
         except AriError as exc:
             log.info("ari_call_ignored", error=str(exc))
+
+
+def _playback_channel(event: AriEvent) -> str | None:
+    """The channel a playback event is about (they name no channel of their own): a call's
+    position announcement ends in its own inbox."""
+    target = (event.get("playback") or {}).get("target_uri") or ""
+    return target.removeprefix("channel:") if target.startswith("channel:") else None

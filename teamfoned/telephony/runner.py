@@ -20,11 +20,14 @@ from typing import Any
 import structlog
 
 from teamfoned.domain.phones import PhoneKind, PhoneRejected
+from teamfoned.domain.prompts import QUEUE_YOU_ARE_CALLER, sound
 from teamfoned.domain.team_settings import FallbackPolicy
 from teamfoned.domain.timetable import stored_zone
 from teamfoned.metrics import Metrics
 from teamfoned.routing import (
     Action,
+    AnnouncementFinished,
+    AnnouncePosition,
     AskConfirmation,
     Bridge,
     CallerEntered,
@@ -176,6 +179,9 @@ class CallRunner:
         # One wake-up in the inbox at a time: a burst of signals is one look at the line.
         self._wake_queued = False
         self._joined_line_at: datetime | None = None
+        # The position announcement playing to the caller now (its playback id), if any.
+        self._announcement: str | None = None
+        self._language_set = False
         # The caller was handed to the dialplan: their StasisEnd ends the fallback, not the call.
         self._in_fallback_dialplan = False
         self.log = log.bind(call_id=str(self.call_id), team=route.team_name)
@@ -234,6 +240,12 @@ class CallRunner:
         channel = item.get("channel") or {}
         channel_id = channel.get("id")
         if channel_id == self.caller_channel_id:
+            if kind == "PlaybackFinished":
+                playback_id = (item.get("playback") or {}).get("id")
+                if playback_id is not None and playback_id == self._announcement:
+                    self._announcement = None
+                    return AnnouncementFinished(now=now)
+                return None
             if kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"):
                 if kind != "ChannelHangupRequest":
                     self._caller_gone = True
@@ -286,7 +298,10 @@ class CallRunner:
         match action:
             case StartRinging():
                 if not self.caller_ringing:
+                    self.caller_ringing = True
                     await self._quietly(ari.ring(self.caller_channel_id))
+            case AnnouncePosition():
+                await self._announce_position()
             case FetchCandidates(exclude=exclude):
                 # Who is free, and the line ahead of this call: read side by side.
                 found, line = await asyncio.gather(
@@ -445,8 +460,31 @@ class CallRunner:
                 # other nodes do not see them ahead.
                 self.log.warning("line_join_not_recorded", error=str(exc))
 
+    async def _announce_position(self) -> None:
+        """Play "you are caller number N" to the waiting caller, unanswered (early media)."""
+        line = await self._line_view(frozenset())
+        if line.unknown:
+            return  # no place to tell while the database is away; ringing goes on
+        ari = self.ctx.ari
+        if not self._language_set:
+            self._language_set = True
+            await self._quietly(ari.set_variable(self.caller_channel_id, "CHANNEL(language)",
+                                                 self.route.language))
+        playback_id = str(uuid.uuid4())
+        self._announcement = playback_id
+        # The announcement replaces the ringing; the machine rings again when it has played.
+        self.caller_ringing = False
+        await self._quietly(ari.play(self.caller_channel_id,
+                                     [sound(QUEUE_YOU_ARE_CALLER), f"number:{line.ahead + 1}"],
+                                     playback_id))
+        self.log.info("position_announced", position=line.ahead + 1)
+
     async def _leave_line(self) -> None:
         signals = self.ctx.signals
+        if self._announcement is not None:
+            # The caller is about to be bridged or moved: their announcement stops now.
+            playback_id, self._announcement = self._announcement, None
+            await self._quietly(self.ctx.ari.stop_playback(playback_id))
         self.ctx.metrics.callers_waiting.dec()
         if self._joined_line_at is not None:
             seconds = (self.ctx.clock() - self._joined_line_at).total_seconds()

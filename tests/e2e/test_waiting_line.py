@@ -138,3 +138,38 @@ async def test_a_team_may_wait_for_members_to_come_on_duty(routing, carrier):
     [call] = await routing.wait_calls_finished(1)
     assert call.outcome == "answered" and call.answered_by == "alice"
     await routing.assert_clean()
+
+
+async def test_a_waiting_caller_hears_their_place_in_the_teams_language(routing, carrier):
+    await routing.setup(directory(max_wait=30, team_members=("alice",), available=("alice",)))
+    await routing.update_team(announce_position_every=10, language="nl")
+    await carrier.set_phone(PHONES["alice"], "answer", delay=0.3)
+    # What Asterisk itself reports on the daemon's connection: its playback events.
+    playbacks = []
+    dispatch = routing.daemon.dispatcher.dispatch
+
+    def spy(event):
+        if event.get("type") in ("PlaybackStarted", "PlaybackFinished"):
+            playbacks.append(event)
+        dispatch(event)
+
+    routing.daemon.dispatcher.dispatch = spy
+    first = await carrier.call(TEAM_NUMBER, caller_id="+31201234501")
+    await routing.wait_bridged()
+    second = await carrier.call(TEAM_NUMBER, caller_id="+31201234502")
+    await carrier.wait_for(lambda: any(e["type"] == "PlaybackFinished" for e in playbacks), 10,
+                           "the position announcement to play")
+    finished = next(e["playback"] for e in playbacks if e["type"] == "PlaybackFinished")
+    assert finished["state"] == "done" and finished["language"] == "nl"
+    # "You are caller number" and the number 1, played one after the other on the caller.
+    started = [e["playback"]["media_uri"] for e in playbacks if e["type"] == "PlaybackStarted"
+               and e["playback"]["id"] == finished["id"]]
+    assert started == ["sound:teamfoned/queue-you-are-caller", "number:1"]
+    assert not second.answered  # heard as early media: the caller is not answered by it
+    # Alice is freed: the waiting caller is put through.
+    await carrier.hangup_caller(first)
+    await carrier.wait_for(lambda: second.answered, 10, "alice to take the waiting caller")
+    await carrier.hangup_caller(second)
+    records = await routing.wait_calls_finished(2)
+    assert [r.outcome for r in records] == ["answered", "answered"]
+    await routing.assert_clean()

@@ -7,7 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from teamfoned.routing import (
+    ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
+    AnnounceDue,
+    AnnouncementFinished,
+    AnnouncePosition,
     AttemptResult,
     Bridge,
     CallerEntered,
@@ -34,6 +38,7 @@ from teamfoned.routing import (
     RecordAttempt,
     RunFallback,
     RunnerStopped,
+    StartRinging,
     StartTimer,
     StopReason,
     TeamPolicy,
@@ -183,3 +188,23 @@ def test_with_the_line_unreadable_a_waiting_caller_keeps_waiting_a_new_one_is_no
     fresh = entered()
     assert fresh.handle(CandidatesFetched((), LineView(unknown=True), now=at(1))) == [
         CancelTimer(MAX_WAIT_TIMER), RunFallback(CallOutcome.NO_ONE_AVAILABLE)]
+
+
+def test_a_waiting_caller_hears_their_place_at_once_and_then_every_n_seconds() -> None:
+    policy = TeamPolicy(strategy="linear", ring_time=20, max_wait=120, wrap_up=0,
+                        announce_position_every=30)
+    m = CallMachine(uuid.uuid4(), policy, rng=random.Random(1), rr_position=None)
+    m.handle(CallerEntered(now=at(0)))
+    assert m.handle(CandidatesFetched((), LineView(available=1), now=at(1))) == [
+        JoinLine(at(0)), AnnouncePosition(), StartTimer(ANNOUNCE_TIMER, 30)]
+    # Once it has played, the caller hears ringing again.
+    assert m.handle(AnnouncementFinished(now=at(3))) == [StartRinging()]
+    assert m.handle(AnnounceDue(now=at(31))) == [AnnouncePosition(), StartTimer(ANNOUNCE_TIMER, 30)]
+    # While a member rings for them the round is skipped, the timer goes on.
+    m.handle(LineMoved(now=at(40)))
+    m.handle(CandidatesFetched((cand(A),), LineView(available=1), now=at(40)))
+    assert m.handle(AnnounceDue(now=at(61))) == [StartTimer(ANNOUNCE_TIMER, 30)]
+    # Answered: the announcements stop with every other timer.
+    actions = m.handle(LegAnswered(A, now=at(62)))
+    assert CancelTimer(ANNOUNCE_TIMER) in actions and ANNOUNCE_TIMER not in m.timers
+    assert m.handle(AnnounceDue(now=at(91))) == []

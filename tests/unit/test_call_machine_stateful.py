@@ -18,9 +18,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from teamfoned.routing import (
     ALWAYS_OPEN,
+    ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
     STRATEGIES,
     Action,
+    AnnounceDue,
+    AnnouncementFinished,
     Bridge,
     CallerEntered,
     CallerHungUp,
@@ -83,6 +86,7 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         auto_unavailable_after=st.one_of(st.none(), st.integers(1, 3)),
         open_=st.sampled_from([True, True, True, False]),
         wait_when_none_available=st.booleans(),
+        announce=st.sampled_from([None, 30.0]),
     )
     def build(
         self,
@@ -93,11 +97,13 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         auto_unavailable_after: int | None,
         open_: bool,
         wait_when_none_available: bool,
+        announce: float | None,
     ) -> None:
         policy = TeamPolicy(
             strategy=strategy, ring_time=20, max_wait=120, wrap_up=0, confirm_calls=confirm,
             auto_unavailable_after=auto_unavailable_after,
             wait_when_none_available=wait_when_none_available,
+            announce_position_every=announce,
         )
         self.hours = ALWAYS_OPEN if open_ else HOLIDAY
         self.open = open_
@@ -214,6 +220,15 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
     @rule(gap=gaps)
     def line_moved(self, gap: float) -> None:
         self.send(LineMoved(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def announce_due(self, gap: float) -> None:
+        self.timers.discard(ANNOUNCE_TIMER)
+        self.send(AnnounceDue(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def announcement_finished(self, gap: float) -> None:
+        self.send(AnnouncementFinished(now=self.tick(gap)))
 
     @rule(gap=gaps, member=members)
     def leg_claim_failed(self, gap: float, member: uuid.UUID) -> None:

@@ -1,5 +1,6 @@
 """The waiting line: one entry per call waiting for a member of its team, in arrival order;
-and the team's rule for when nobody is available (wait, or fall back at once: the default).
+the team's rule for when nobody is available (wait, or fall back at once: the default); how
+often waiting callers hear their place, and in which language.
 
 Revision ID: 0007
 Revises: 0005
@@ -18,6 +19,8 @@ def upgrade() -> None:
     with op.batch_alter_table("teams") as batch:
         batch.add_column(sa.Column("wait_when_none_available", sa.Boolean(), nullable=False,
                                    server_default=sa.false()))
+        batch.add_column(sa.Column("announce_position_every", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("language", sa.String(8), nullable=False, server_default="en"))
     op.create_table(
         "waiting_entries",
         sa.Column("call_id", sa.Uuid(), nullable=False),
@@ -44,4 +47,6 @@ def downgrade() -> None:
     op.drop_index("ix_waiting_entries_team_open", table_name="waiting_entries")
     op.drop_table("waiting_entries")
     with op.batch_alter_table("teams") as batch:
+        batch.drop_column("language")
+        batch.drop_column("announce_position_every")
         batch.drop_column("wait_when_none_available")
