@@ -256,19 +256,32 @@ class AriClient:
     # ---- media -----------------------------------------------------------------------------
 
     async def play(
-        self, channel_id: str, media: str | list[str], playback_id: str | None = None
+        self, channel_id: str, media: str, playback_id: str | None = None
     ) -> dict[str, Any]:
-        """Start playing `media` (for example "sound:vm-press", or a list played in turn as
-        one playback); returns the playback.
+        """Start playing `media`; returns the playback.
 
-        With `playback_id` the playback gets our id, so its events can be matched up.
+        `media` is one media URI ("sound:vm-press") or a list of them joined by commas
+        ("sound:calling,digits:1"), as in ARI's own `media` query parameter: Asterisk plays
+        the items in turn as one playback (PlaybackContinuing between items). An empty item
+        raises `ValueError`. With `playback_id` the playback gets our id, so its events can be
+        matched up.
         """
+        uris = media.split(",")
+        if not all(uris):
+            raise ValueError(f"media has an empty item: {media!r}")
         parts = ("channels", channel_id, "play") + ((playback_id,) if playback_id else ())
-        return await self._call_object("POST", _path(*parts), json={"media": media})
+        # A list goes as a JSON array: Asterisk splits a comma-joined `media` only in the query
+        # string, while in a JSON body a string is one URI: "sound:vm-press,digits:1" would be
+        # looked up as the sound file "vm-press,digits:1" and fail.
+        return await self._call_object("POST", _path(*parts), json={"media": uris})
 
     async def stop_playback(self, playback_id: str) -> None:
-        """Stop a playback (a no-op for one that has finished: 404)."""
-        await self._call("DELETE", _path("playbacks", playback_id))
+        """Stop a playback (a whole media list); one that has already ended (404) counts as
+        stopped."""
+        try:
+            await self._call("DELETE", _path("playbacks", playback_id))
+        except AriNotFound:
+            log.debug("ari_playback_gone", playback=playback_id)
 
     async def start_moh(self, channel_id: str, moh_class: str | None = None) -> None:
         """Play music on hold to the channel (the default class unless `moh_class`)."""

@@ -40,8 +40,18 @@ def confirmation_prompt(route: TeamRoute, dialled: str, accept_key: str) -> str:
     if recording:
         intro = [f"sound:{recording}"]
     else:
-        intro = [sound(CALLING)] + ([f"digits:{digits}"] if digits else [])
-    return ",".join([*intro, sound(PRESS), f"digits:{accept_key}"])
+        intro = [sound(CALLING), *_said(digits)]
+    return ",".join([*intro, sound(PRESS), *_said(accept_key)])
+
+
+# Digits as the sound files Asterisk's digits: media would open, one item each: a member who
+# presses the key before the prompt ends stops it at once, which a digits: item (said by
+# Asterisk's say functions, which no stop request interrupts) would hold until its last digit.
+_DIGIT_FILE = {**{d: f"digits/{d}" for d in "0123456789"}, "*": "digits/star", "#": "digits/pound"}
+
+
+def _said(keys: str) -> list[str]:
+    return [sound(_DIGIT_FILE[k]) for k in keys if k in _DIGIT_FILE]
 
 
 # Quote and angle brackets would break out of the caller-id syntax.

@@ -100,6 +100,7 @@ class Leg:
     claimed: bool = False
     dialled_at: datetime | None = None
     rang_for: float | None = None  # seconds from dialling to the answer
+    prompt_id: str | None = None  # the confirmation prompt's playback, while it may still play
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,7 @@ class CallRunner:
                     else:
                         await self._quietly(ari.hangup(leg.channel_id))
             case Bridge(member_id=member_id):
+                await self._stop_prompt(self.legs[member_id])
                 await self._bridge(self.legs[member_id])
             case HangupCaller():
                 await self._quietly(ari.hangup(self.caller_channel_id))
@@ -362,11 +364,15 @@ class CallRunner:
                 self.log.info("call_finished", outcome=str(outcome), wait_seconds=_rounded(wait),
                               talk_seconds=_rounded(talk))
             case AskConfirmation(member_id=member_id):
-                await self._quietly(ari.play(self.legs[member_id].channel_id, confirmation_prompt(
-                    self.route, self.dialled, self.policy.accept_key)))
+                leg = self.legs[member_id]
+                leg.prompt_id = str(uuid.uuid4())
+                await self._quietly(ari.play(leg.channel_id, confirmation_prompt(
+                    self.route, self.dialled, self.policy.accept_key), leg.prompt_id))
                 self.log.info("confirmation_asked", member=str(member_id))
             case TellTooLate(member_id=member_id):
-                await self._quietly(ari.play(self.legs[member_id].channel_id, TOO_LATE_PROMPT))
+                leg = self.legs[member_id]
+                await self._stop_prompt(leg)  # else "sorry" would wait for the prompt's end
+                await self._quietly(ari.play(leg.channel_id, TOO_LATE_PROMPT))
             case SaveRoundRobin(position=position):
                 await repo.save_rr_position(self.route.team_id, position)
         return None
@@ -412,6 +418,14 @@ class CallRunner:
             return LegEnded(member_id, None, now=ctx.clock())
         self.log.info("member_dialled", member=str(member_id), attempt=len(self.legs))
         return None
+
+    async def _stop_prompt(self, leg: Leg) -> None:
+        # A member may press the key before the prompt ends. Asterisk carries out a channel's
+        # requests one after another, and a playback holds its turn until the last item has
+        # played: joining the bridge (or the next playback) would wait that long.
+        if leg.prompt_id is not None:
+            prompt_id, leg.prompt_id = leg.prompt_id, None
+            await self._quietly(self.ctx.ari.stop_playback(prompt_id))
 
     async def _bridge(self, leg: Leg) -> None:
         ari = self.ctx.ari
@@ -475,7 +489,7 @@ class CallRunner:
         # The announcement replaces the ringing; the machine rings again when it has played.
         self.caller_ringing = False
         await self._quietly(ari.play(self.caller_channel_id,
-                                     [sound(QUEUE_YOU_ARE_CALLER), f"number:{line.ahead + 1}"],
+                                     f"{sound(QUEUE_YOU_ARE_CALLER)},number:{line.ahead + 1}",
                                      playback_id))
         self.log.info("position_announced", position=line.ahead + 1)
 

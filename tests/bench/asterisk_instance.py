@@ -168,6 +168,21 @@ class AsteriskInstance:
                 parts.append(f"--- {self.name} {name} (last {len(tail)} lines) ---\n" + "\n".join(tail))
         return "\n".join(parts)
 
+    def log_mark(self) -> int:
+        """Where messages.log ends now: `logged_since(mark)` gives the lines written after."""
+        path = self.base / "log" / "messages.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def logged_since(self, mark: int) -> list[str]:
+        """The lines of messages.log written after `log_mark()` returned `mark`: what the PBX
+        did meanwhile, for what ARI does not report (which sound files a playback opened)."""
+        path = self.base / "log" / "messages.log"
+        if not path.exists():
+            return []
+        with path.open("rb") as f:
+            f.seek(mark)
+            return f.read().decode(errors="replace").splitlines()
+
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.base.parent, ignore_errors=True)

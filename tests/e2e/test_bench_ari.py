@@ -1,13 +1,16 @@
 """The bench end to end: real SIP calls between the carrier and the PBX, seen through our ARI client."""
 
 import asyncio
+import re
 import time
 import uuid
 
 import pytest
 import pytest_asyncio
 
+from teamfoned.routing.model import TeamRoute
 from teamfoned.telephony.ari import AriClient
+from teamfoned.telephony.prompts import confirmation_prompt
 
 pytestmark = pytest.mark.e2e
 
@@ -169,3 +172,68 @@ async def test_the_generated_dutch_prompts_play(ari, carrier):
 async def test_a_missing_prompt_fails_to_play(ari, carrier):
     [played] = await _play_in_dutch(ari, carrier, "sound:teamfoned/no-such-prompt")
     assert played["state"] == "failed"
+
+
+async def _play_to_a_member(ari, carrier, pbx, media, language):
+    """Play `media` on an answered member leg, as the daemon does before the member presses
+    1: every event of that playback in order, up to its PlaybackFinished, and what the PBX
+    logged meanwhile."""
+    number = f"316{uuid.uuid4().int % 10**8:08d}"
+    await carrier.set_phone(number, "answer", delay=0, after=30)
+    mark = pbx.instance.log_mark()
+    channel_id = str(uuid.uuid4())
+    await ari.originate(f"PJSIP/{number}@trunk", channel_id=channel_id, timeout=5)
+    seen = []
+    try:
+        channel = (await next_event(ari, "StasisStart", channel__id=channel_id))["channel"]
+        await ari.set_variable(channel_id, "CHANNEL(language)", language)
+        playback_id = str(uuid.uuid4())
+
+        async def until_finished():
+            async for event in ari.events():
+                if _dig(event, "playback__id") == playback_id:
+                    seen.append(event)
+                    if event["type"] == "PlaybackFinished":
+                        return
+
+        # Listening before the POST: the first events can arrive before it returns.
+        watch = asyncio.create_task(asyncio.wait_for(until_finished(), 30))
+        await ari.play(channel_id, media, playback_id)
+        await watch
+    finally:
+        await ari.hangup(channel_id)
+        await carrier.wait_idle()
+    return seen, channel, pbx.instance.logged_since(mark)
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+async def test_the_confirmation_prompt_plays_every_item(ari, carrier, pbx, language):
+    route = TeamRoute(uuid.uuid4(), uuid.uuid4(), "support", "Support", "linear", 5.0, 30.0, 0.0,
+                      True, "dialplan", None, None)
+    # A short team number (a Dutch 14 number): the digits are said one by one, and every
+    # extra one only lengthens the test.
+    prompt = confirmation_prompt(route, "14020", "1")
+    items = prompt.split(",")
+    assert len(items) > 2, prompt  # a media list: the case that failed
+    events, channel, logged = await _play_to_a_member(ari, carrier, pbx, prompt, language)
+
+    # ARI reports each item of a list: started, then continuing to the next, the last one finished.
+    expected = []
+    for n, item in enumerate(items):
+        last = n == len(items) - 1
+        expected += [("PlaybackStarted", item, "playing"),
+                     ("PlaybackFinished", item, "done") if last else ("PlaybackContinuing", item, "continuing")]
+    assert [(e["type"], e["playback"]["media_uri"], e["playback"]["state"]) for e in events] == expected
+    assert {e["playback"]["language"] for e in events} == {language}
+    # An item that cannot play is still reported "continuing" when another follows it: only the
+    # PBX says so, and which sound files it opened on this channel, in order.
+    assert not [line for line in logged if f"{channel['id']}: Playback failed" in line]
+    opened = [m.group(1) for line in logged
+              if (m := re.search(rf"<{re.escape(channel['name'])}> Playing '([^']+)\.\w+'", line))]
+    assert opened == [f for item in items for f in _files_of(item)], logged
+
+
+def _files_of(item):
+    """The sound files Asterisk opens for a sound: or digits: media URI."""
+    scheme, _, value = item.partition(":")
+    return [value] if scheme == "sound" else [f"digits/{d}" for d in value]

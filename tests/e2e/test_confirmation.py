@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 async def test_member_presses_1_and_is_bridged(routing, carrier):
     await routing.setup(directory(available=("alice",), confirm_calls=True))
     await carrier.set_phone(PHONES["alice"], "dtmf", delay=0.5, after=1, digit="1")
+    mark = routing.pbx.instance.log_mark()
     leg = await carrier.call(TEAM_NUMBER)
     alice = await carrier.wait_rung(PHONES["alice"])
     await carrier.wait_for(lambda: alice.answered, 5, "alice to answer")
@@ -20,6 +21,11 @@ async def test_member_presses_1_and_is_bridged(routing, carrier):
     assert not leg.answered
     await routing.wait_bridged()
     assert leg.answered_at - alice.answered_at >= 0.9
+    # Alice heard the prompt start: the daemon's media list plays (it once failed at once,
+    # in silence, as Asterisk took the whole list for one file name).
+    logged = routing.pbx.instance.logged_since(mark)
+    assert not [line for line in logged if "Playback failed" in line], logged
+    assert any("Playing 'calling." in line for line in logged), logged
     await carrier.hangup_caller(leg)
     [call] = await routing.wait_calls_finished(1)
     assert call.outcome == "answered" and call.attempts == [("alice", "answered")]

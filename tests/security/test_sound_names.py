@@ -57,7 +57,7 @@ def test_the_daemon_plays_a_plain_name_from_the_tenants_directory_only() -> None
     assert mine.split(",")[0] == f"sound:teamfoned/{TENANT}/desk-call"
     for stored in REFUSED[:-1]:  # a stored path plays the shipped prompt
         shipped = confirmation_prompt(dataclasses.replace(ROUTE, confirm_recording=stored), TEAM_NUMBER, "1")
-        assert shipped.startswith("sound:calling,digits:") and stored not in shipped
+        assert shipped.startswith("sound:calling,sound:digits/") and stored not in shipped
     plan = plan_fallback(FallbackTarget(FallbackKind.ANNOUNCE, "closed-message"), TEAM_NUMBER,
                          outcome=CallOutcome.CLOSED, policy=FallbackPolicy(), tenant_id=TENANT)
     assert plan.variables == (("TEAMFONED_SOUND", f"teamfoned/{TENANT}/closed-message"),)

@@ -308,8 +308,11 @@ async def test_hangup_and_destroy_of_something_gone_are_done(fake, client):
     fake.replies[("DELETE", "/ari/bridges/gone")] = (404, {"message": "Bridge not found"})
     fake.replies[("GET", "/ari/channels/gone")] = (404, {"message": "Channel not found"})
 
+    fake.replies[("DELETE", "/ari/playbacks/gone")] = (404, {"message": "Playback not found"})
+
     await client.hangup("gone", reason="busy")
     await client.destroy_bridge("gone")
+    await client.stop_playback("gone")
     assert fake.seen[0].query == {"reason": "busy"}
     with pytest.raises(AriNotFound) as missing:
         await client.get_channel("gone")  # only hang-up and destroy treat 404 as done
@@ -372,7 +375,7 @@ async def test_rest_methods_use_the_documented_routes(fake, client):
     assert [(s.method, s.raw_path, s.body) for s in fake.seen] == [
         ("POST", "/ari/channels/c1/ring", None),
         ("DELETE", "/ari/channels/c1/ring", None),
-        ("POST", "/ari/channels/c1/play/p1", {"media": "sound:hello"}),
+        ("POST", "/ari/channels/c1/play/p1", {"media": ["sound:hello"]}),
         ("POST", "/ari/channels/c1/moh", {}),
         ("DELETE", "/ari/channels/c1/moh", None),
         ("POST", "/ari/channels/c1/dtmf", {"dtmf": "12#"}),
@@ -389,6 +392,17 @@ async def test_rest_methods_use_the_documented_routes(fake, client):
     assert await client.get_variable("c1", "UNSET") is None
     with pytest.raises(ValueError):
         await client.send_dtmf("c1", "1; rm")
+
+
+async def test_a_media_list_goes_as_a_json_array(fake, client):
+    # In a JSON body Asterisk takes a string as one URI: the list must arrive as an array.
+    await client.play("c1", "sound:calling,digits:3120555001,sound:vm-press,digits:1")
+    assert fake.seen[-1].body == {
+        "media": ["sound:calling", "digits:3120555001", "sound:vm-press", "digits:1"]}
+    for bad in ("", "sound:calling,", "sound:calling,,digits:1"):
+        with pytest.raises(ValueError, match="media has an empty item"):
+            await client.play("c1", bad)
+    assert len(fake.seen) == 1
 
 
 async def test_an_id_cannot_reach_another_resource(fake, client):

@@ -62,6 +62,8 @@ class FakeRepo:
         self.marked.append((member_id, threshold))
         return True
     async def save_rr_position(self, *a: Any, **k: Any) -> None: pass
+    async def attempt_answered(self, *a: Any, **k: Any) -> None: self.writes["attempt_answered"] += 1
+    async def call_answered(self, *a: Any, **k: Any) -> None: self.writes["call_answered"] += 1
 
 
 class Clock:
@@ -120,6 +122,26 @@ async def test_unanswered_ring_marks_the_member_when_the_team_sets_a_threshold()
     assert repo.marked == [(MEMBER, 2)] and repo.writes["attempt_ended:no_answer"] == 1
     call.inbox.put_nowait({"type": "StasisEnd", "channel": {"id": "caller"}})
     await asyncio.wait_for(task, 5)
+
+
+async def test_a_member_who_accepts_during_the_prompt_stops_it_before_joining_the_bridge() -> None:
+    # Asterisk would hold the bridge request until the whole prompt had played.
+    call, ari = runner(FakeRepo(), dataclasses.replace(ROUTE, confirm_calls=True))
+    task = asyncio.create_task(call.run())
+    await until(lambda: call.legs_by_channel)
+    leg = next(iter(call.legs_by_channel))
+    call.inbox.put_nowait({"type": "StasisStart", "channel": {"id": leg}})
+    await until(lambda: ari.named("play"))
+    [((channel, _prompt, prompt_id), _)] = ari.named("play")
+    assert channel == leg and prompt_id
+    call.inbox.put_nowait({"type": "ChannelDtmfReceived", "channel": {"id": leg}, "digit": "1"})
+    await until(lambda: ari.named("add_to_bridge"))
+    assert ari.named("stop_playback") == [((prompt_id,), {})]
+    order = [name for name, _, _ in ari.calls]
+    assert order.index("stop_playback") < order.index("add_to_bridge")
+    call.inbox.put_nowait({"type": "StasisEnd", "channel": {"id": "caller"}})
+    await asyncio.wait_for(task, 5)
+    assert len(ari.named("stop_playback")) == 1
 
 
 async def test_database_away_sends_the_caller_to_the_shipped_fallback_once() -> None:
