@@ -67,12 +67,21 @@ class Postgres:
     def start(self) -> None:
         self.cluster.prepare()
         self.cluster.initdb()
+        # The round-trip count reads the server's own statement statistics (utility statements
+        # too: BEGIN, COMMIT and the pool's pre-ping are round trips as well).
+        with open(self.cluster.data / "postgresql.conf", "a") as conf:
+            conf.write("shared_preload_libraries = 'pg_stat_statements'\n"
+                       "pg_stat_statements.track = top\n"
+                       "pg_stat_statements.track_utility = on\n")
         self.started = True
         self.cluster.start()
 
     def database(self, name: str) -> str:
         self.cluster.sql(f"CREATE DATABASE {name}")
         return self.cluster.url(name)
+
+    def drop(self, name: str) -> None:
+        self.cluster.sql(f"DROP DATABASE IF EXISTS {name}")
 
     def stop(self) -> None:
         if self.started:

@@ -22,7 +22,8 @@ from benchmarks.carrier_clock import TimedCarrier
 from benchmarks.stats import r
 
 OUT = env.REPO / "build" / "bench"
-PHASES = ("pdd", "route", "cost", "memory", "http", "cps", "propagation")
+PHASES = ("pdd", "pdd_loaded", "roundtrips", "route", "route_1m", "cost", "memory", "http", "cps",
+          "propagation")
 
 
 def machine() -> dict:
@@ -98,6 +99,68 @@ class Bench:
         })
         self.details["pdd"] = {"sides": s, "failures": out["failures"], "paired_difference": out["added"]}
 
+    async def phase_pdd_loaded(self) -> None:
+        """The same post-dial delay while one core is taken by a CPU hog (contention, as on a busy host)."""
+        from benchmarks import cpu_hog, pdd
+
+        n = 20 if self.quick else 100
+        time_limit = 100
+        with cpu_hog.one_core_busy(time_limit + 20):
+            out = await pdd.measure(self.carrier, n, time_limit=time_limit)
+        s = out["sides"]
+        self.results.update({
+            "pdd_added_ms_median_loaded": r(s["teamfoned"]["median"] - s["native"]["median"]),
+            "pdd_added_ms_p99_loaded": r(s["teamfoned"]["p99"] - s["native"]["p99"]),
+            "pdd_queue_added_ms_median_loaded": r(s["queue"]["median"] - s["native"]["median"]),
+        })
+        self.details["pdd_loaded"] = {"sides": s, "failures": out["failures"],
+                                      "paired_difference": out["added"]}
+
+    async def phase_roundtrips(self) -> None:
+        from sqlalchemy.engine import make_url
+
+        from benchmarks import roundtrips
+        from benchmarks.wire_count import WireCounter
+
+        await self.answering_phones()
+        # This phase's daemon talks to PostgreSQL through the counting relay; the others' directly.
+        url = make_url(self.main_url)
+        wire = WireCounter(url.host, url.port)
+        await wire.start()
+        self.daemon.stop()
+        counted = env.DaemonProcess(self.tel.topology, url.set(port=wire.port).render_as_string(False),
+                                    OUT / "daemon-counted")
+        try:
+            await counted.start()
+            out = await roundtrips.measure(self.pg.cluster.sql, self.main_url, wire, self.carrier,
+                                           3 if self.quick else 10)
+        finally:
+            counted.stop()
+            await wire.stop()
+            await self.daemon.start()
+        self.results.update({
+            "db_roundtrips_per_call": out["per_call_median"],
+            "db_roundtrips_before_invite": out["before_invite_median"],
+        })
+        self.details["roundtrips"] = out
+
+    async def phase_route_1m(self) -> None:
+        from benchmarks import route_decision
+
+        # 1,000,000 members: the database is dropped afterwards (about a gigabyte of disk).
+        url = self.pg.database("scale1m")
+        try:
+            out = await route_decision.measure(url, 200 if self.quick else 1000,
+                                               teams=route_decision.TEAMS * 10)
+        finally:
+            self.pg.drop("scale1m")
+        d = out["decision"]
+        self.results.update({
+            "route_decision_ms_p50_1m": r(d["median"], 3),
+            "route_decision_ms_p99_1m": r(d["p99"], 3),
+        })
+        self.details["route_1m"] = out
+
     async def phase_route(self) -> None:
         from benchmarks import route_decision
 
@@ -143,7 +206,7 @@ class Bench:
         self.details["cost"] = out
 
     async def phase_cps(self) -> None:
-        from benchmarks import call_rate, daemon_cost, dialplan
+        from benchmarks import call_rate, daemon_cost, dialplan, proc_cpu
         from teamfoned.store.engine import create_engine
 
         await self.answering_phones()
@@ -155,14 +218,20 @@ class Bench:
 
         rates = (10, 20) if self.quick else call_rate.RATES
         out = {}
+        asterisk_pid = self.tel.pbx.process.pid
+        asterisk_cpu = {}
         try:
             for side, prefix, extra in (("dial", dialplan.NATIVE_PREFIX, None),
                                         ("queue", dialplan.QUEUE_PREFIX, None),
                                         ("teamfoned", dialplan.TEAMFONED_PREFIX, settle)):
+                cpu0 = proc_cpu.cpu_ms(asterisk_pid)
                 out[side] = await call_rate.ramp(
                     self.carrier, prefix, target=target, local_host=local, workdir=OUT / f"sipp-cps-{side}",
                     members=env.MEMBERS, seconds=2 if self.quick else 4, rates=rates, settle=extra,
                     time_limit=100)
+                # The PBX's CPU over the whole ramp, per call it completed (failed steps included).
+                calls = sum(step["successful"] for step in out[side]["steps"])
+                asterisk_cpu[side] = (proc_cpu.cpu_ms(asterisk_pid) - cpu0) / calls if calls else None
         finally:
             await engine.dispose()
         self.results.update({
@@ -171,6 +240,9 @@ class Bench:
             "max_cps_queue": out["queue"]["max_cps"],
             "max_cps_ratio_vs_dial": r(out["teamfoned"]["max_cps"] / out["dial"]["max_cps"])
             if out["dial"]["max_cps"] else None,
+            "asterisk_cpu_ms_per_call_dial": r(asterisk_cpu["dial"]),
+            "asterisk_cpu_ms_per_call_queue": r(asterisk_cpu["queue"]),
+            "asterisk_cpu_ms_per_call_teamfoned": r(asterisk_cpu["teamfoned"]),
         })
         self.details["cps"] = out
 

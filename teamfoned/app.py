@@ -131,10 +131,16 @@ class Daemon:
         event.listen(self.engine.sync_engine, "handle_error",
                      lambda _context: self.metrics.database_errors.inc())
         self.sessions = create_sessionmaker(self.engine)
+        # The call path's own pool, without a pre-ping (a round trip before every statement):
+        # a dead connection fails its statement instead, and the resilient repository below
+        # treats that as the outage it is (cached reads, journalled writes, replay).
+        self.routing_engine = create_engine(settings.database.url, pool_pre_ping=False)
+        event.listen(self.routing_engine.sync_engine, "handle_error",
+                     lambda _context: self.metrics.database_errors.inc())
         # Calls go on when the database goes away: reads from the last known state, writes to
         # a local journal replayed on its return (store.resilient_repo).
         self.repo: DaemonStore = ResilientRepository(
-            RoutingRepository(self.sessions, default_region=settings.telephony.default_region),
+            RoutingRepository(self.routing_engine, default_region=settings.telephony.default_region),
             Journal(settings.database.journal_path
                     or default_journal_path(settings.database.url, settings.node)),
             stale_after=settings.database.outage_availability_max_age,
@@ -233,6 +239,7 @@ class Daemon:
                 await ari_task
                 await dispatch_task
         finally:
+            await self.routing_engine.dispose()
             await self.engine.dispose()
             log.info("daemon_stopped")
 

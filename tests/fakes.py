@@ -146,6 +146,10 @@ class FlakyStore(FakeStore):
         self._check()
         return list(self.members)
 
+    async def candidates_with_phones(self, team_id: uuid.UUID, *, now: datetime,
+                                     exclude: Iterable[uuid.UUID] = ()) -> list[tuple[Candidate, tuple[str, str] | None]]:
+        return [(c, PHONE) for c in await self.candidates(team_id, now=now, exclude=exclude)]
+
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
         self._check()
         return PHONE

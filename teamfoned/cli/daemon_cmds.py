@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import uuid
 from typing import Any
 
@@ -96,13 +95,14 @@ def _run(sub: Any) -> None:
     p = sub.add_parser("run", help="run the daemon (ARI call routing) until SIGTERM")
 
     def handle(args: argparse.Namespace) -> int:
+        from teamfoned import event_loop
         from teamfoned.app import HttpListenFailed, SchemaOutdated, run_daemon
         from teamfoned.logs import configure_logging
 
         settings = settings_of(args)
         configure_logging(settings.logging.level, settings.logging.format)
         try:
-            return asyncio.run(run_daemon(settings, args.config))
+            return event_loop.run(run_daemon(settings, args.config))
         except (SchemaOutdated, HttpListenFailed) as exc:
             raise UserError(str(exc)) from None
 

@@ -44,6 +44,10 @@ Hours = tuple[list[WeeklyPeriod], set[date]]
 # What replay knows of an attempt at the end of the journal: answered_at, ended_at, result.
 FinalAttempts = dict[uuid.UUID, dict[str, Any]]
 
+# How long a phone read with the candidates serves the dial without a read of its own: a call
+# dials its candidates within moments of reading them; a later wave reads them again anyway.
+PHONE_FROM_CANDIDATES_FOR = 10.0
+
 # Errors that mean "the database is not reachable", as opposed to a refused statement.
 UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError, ConnectionError)
 
@@ -103,7 +107,9 @@ class ResilientRepository:
         self.retry_every = retry_every
         self.probe_every = probe_every
         self._monotonic = monotonic
-        self._lock = asyncio.Lock()  # orders writes against the replay
+        # Orders writes against the replay, and only while the journal holds writes: the healthy
+        # path never takes it (one lock for every write capped the call rate and queued claims).
+        self._lock = asyncio.Lock()
         self._routes: dict[str, tuple[float, TeamRoute | None]] = {}
         self._numbers: dict[tuple[uuid.UUID, str], tuple[float, str | None]] = {}
         self._candidates: dict[uuid.UUID, tuple[float, list[Candidate]]] = {}
@@ -184,6 +190,11 @@ class ResilientRepository:
                                 lambda: self.repo.team_number(tenant_id, team_name), None)
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
+        # The candidates' read brought the phone along moments ago (the member is dialled
+        # right after it): no second round trip for it.
+        hit = self._phones.get(member_id)
+        if hit is not None and self._monotonic() - hit[0] <= PHONE_FROM_CANDIDATES_FOR:
+            return hit[1]
         return await self._read(self._phones, member_id, lambda: self.repo.member_phone(member_id), None)
 
     async def opening_hours(self, team_id: uuid.UUID, around: date) -> Hours:
@@ -204,12 +215,14 @@ class ResilientRepository:
         excluded = set(exclude)
         if not self._journaling:
             with self._tolerating_outage():
-                found = await self._db(self.repo.candidates(team_id, now=now, exclude=()))
-                self._candidates[team_id] = (self._monotonic(), found)
-                # Their phones too, once: a member first rung during an outage needs one.
-                for candidate in found:
-                    if candidate.member_id not in self._phones:
-                        await self.member_phone(candidate.member_id)
+                with_phones = await self._db(self.repo.candidates_with_phones(team_id, now=now, exclude=()))
+                read_at = self._monotonic()
+                found = [candidate for candidate, _ in with_phones]
+                self._candidates[team_id] = (read_at, found)
+                # Their phones came in the same statement: the dial needs no read of its own,
+                # and a member first rung during an outage has one.
+                for candidate, phone in with_phones:
+                    self._phones[candidate.member_id] = (read_at, phone)
                 return [c for c in found if c.member_id not in excluded]
         found = self._fresh(self._candidates, team_id, "candidates", self.stale_after)
         # Whoever this node has claimed since is busy; other nodes' claims are unknown here.
@@ -223,23 +236,49 @@ class ResilientRepository:
 
     async def claim(self, call_id: uuid.UUID, member_id: uuid.UUID, attempt_id: uuid.UUID,
                     channel_id: str | None, *, now: datetime, node: str) -> bool:
+        if not self._journaling:
+            # The healthy path takes no lock: the database orders concurrent claims itself.
+            try:
+                claimed = await self._db(self.repo.claim(call_id, member_id, attempt_id, channel_id,
+                                                         now=now, node=node))
+            except Exception as exc:
+                if not _unreachable(exc):
+                    raise
+                self._mark_down(exc)
+            else:
+                if claimed:
+                    # Remembered so that, should the database go, this member counts as busy.
+                    self._local_busy[member_id] = attempt_id
+                    self._local_attempts[attempt_id] = (member_id, call_id)
+                return claimed
         async with self._lock:
-            if not self._journaling:
-                with self._tolerating_outage():
-                    claimed = await self._db(self.repo.claim(call_id, member_id, attempt_id, channel_id,
-                                                             now=now, node=node))
-                    if claimed:
-                        # Remembered so that, should the database go, this member counts as busy.
-                        self._local_busy[member_id] = attempt_id
-                        self._local_attempts[attempt_id] = (member_id, call_id)
-                    return claimed
-            if member_id in self._local_busy:
-                return False
-            self.journal.append(JournalOp.CLAIM, call_id=call_id, member_id=member_id, attempt_id=attempt_id,
-                                channel_id=channel_id, now=now, node=node)
-            self._local_busy[member_id] = attempt_id
-            self._local_attempts[attempt_id] = (member_id, call_id)
-            return True
+            if not self._journaling and self.database_ok:
+                # The replay emptied the journal while this claim waited for it.
+                return await self._claim_after_replay(call_id, member_id, attempt_id, channel_id,
+                                                      now=now, node=node)
+            return self._claim_locally(call_id, member_id, attempt_id, channel_id, now=now, node=node)
+
+    async def _claim_after_replay(self, call_id: uuid.UUID, member_id: uuid.UUID, attempt_id: uuid.UUID,
+                                  channel_id: str | None, *, now: datetime, node: str) -> bool:
+        with self._tolerating_outage():
+            claimed = await self._db(self.repo.claim(call_id, member_id, attempt_id, channel_id,
+                                                     now=now, node=node))
+            if claimed:
+                self._local_busy[member_id] = attempt_id
+                self._local_attempts[attempt_id] = (member_id, call_id)
+            return claimed
+        return self._claim_locally(call_id, member_id, attempt_id, channel_id, now=now, node=node)
+
+    def _claim_locally(self, call_id: uuid.UUID, member_id: uuid.UUID, attempt_id: uuid.UUID,
+                       channel_id: str | None, *, now: datetime, node: str) -> bool:
+        """Decide the claim on this node's own knowledge and journal it (caller holds the lock)."""
+        if member_id in self._local_busy:
+            return False
+        self.journal.append(JournalOp.CLAIM, call_id=call_id, member_id=member_id, attempt_id=attempt_id,
+                            channel_id=channel_id, now=now, node=node)
+        self._local_busy[member_id] = attempt_id
+        self._local_attempts[attempt_id] = (member_id, call_id)
+        return True
 
     async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
         await self._write(JournalOp.ATTEMPT_ANSWERED, self.repo.attempt_answered, attempt_id=attempt_id, now=now)
@@ -310,8 +349,23 @@ class ResilientRepository:
         return hit[1]
 
     async def _write(self, op: JournalOp, method: Callable[..., Awaitable[None]], **args: Any) -> None:
+        if not self._journaling:
+            # The healthy path takes no lock: nothing is waiting to be replayed that this write
+            # could overtake (a call's writes are awaited one after another, so an earlier write
+            # of the same call in the journal would have made the journal non-empty here).
+            try:
+                await self._db(method(**args))
+                return
+            except Exception as exc:
+                if not _unreachable(exc):
+                    raise
+                self._mark_down(exc)
+        # The journal holds writes (or this one just failed): order it after them. Appends
+        # and the replay share the lock, so an entry never lands between the replay's read of
+        # the journal and its clearing.
         async with self._lock:
-            if not self._journaling:
+            if not self._journaling and self.database_ok:
+                # The replay emptied the journal while this write waited for it.
                 with self._tolerating_outage():
                     await self._db(method(**args))
                     return

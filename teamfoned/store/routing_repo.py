@@ -1,14 +1,21 @@
-"""What the routing daemon reads and writes: few, indexed statements; a lost claim is `False`, never an error."""
+"""What the routing daemon reads and writes: few, indexed statements; a lost claim is `False`, never an error.
+
+A method of one statement runs it on an autocommit connection: one round trip,
+no BEGIN/COMMIT around it (the statement is atomic by itself). Only a method of
+several statements that must land together opens a transaction.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, insert, literal, or_, select, update
+from sqlalchemy import exists, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import UpdateBase
 
 from teamfoned.domain.availability import AvailabilityReason
@@ -47,6 +54,17 @@ from teamfoned.store.types import UTCDateTime
 STATISTICS_WINDOW = timedelta(hours=24)
 
 
+# A member's SIP endpoint is dialled only while it is assigned to the member's own tenant.
+_ENDPOINT_ASSIGNED = exists().where(sip_endpoints.c.name == members.c.phone,
+                                    sip_endpoints.c.tenant_id == members.c.tenant_id)
+
+
+def _dialable(phone_kind: str, phone: str, endpoint_assigned: bool) -> tuple[str, str] | None:
+    if phone_kind == PhoneKind.SIP and not endpoint_assigned:
+        return None
+    return (phone_kind, phone)
+
+
 def _is_unique_violation(exc: IntegrityError) -> bool:
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
@@ -56,16 +74,26 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
 
 
 class RoutingRepository:
-    """The routing daemon's view of the store. Every method is one short transaction."""
+    """The routing daemon's view of the store. Every method is one statement, or one short transaction."""
 
     def __init__(self, engine_or_sessionmaker: AsyncEngine | async_sessionmaker[AsyncSession], *,
                  default_region: str | None = None):
         # Reads a dialled number in national format, as the admin tools read team numbers.
         self.default_region = default_region
         if isinstance(engine_or_sessionmaker, AsyncEngine):
-            self._sessions = create_sessionmaker(engine_or_sessionmaker)
+            engine = engine_or_sessionmaker
+            self._sessions = create_sessionmaker(engine)
         else:
             self._sessions = engine_or_sessionmaker
+            engine = self._sessions.kw["bind"]
+        # Same pool, autocommit connections: a single statement needs no transaction around it.
+        self._auto = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _one(self, stmt: Executable) -> Any:
+        """Run one statement on an autocommit connection; its rows, fetched."""
+        async with self._auto.connect() as conn:
+            result = await conn.execute(stmt)
+            return result.all() if result.returns_rows else None
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -102,10 +130,10 @@ class RoutingRepository:
             .join(team_numbers, team_numbers.c.team_id == teams.c.id)
             .where(team_numbers.c.number == canonical)
         )
-        async with self._sessions() as session:
-            row = (await session.execute(stmt)).one_or_none()
-        if row is None:
+        rows = await self._one(stmt)
+        if not rows:
             return None
+        row = rows[0]
         return TeamRoute(
             tenant_id=row[0],
             team_id=row[1],
@@ -138,24 +166,27 @@ class RoutingRepository:
             .order_by(team_numbers.c.number)
             .limit(1)
         )
-        async with self._sessions() as session:
-            return (await session.execute(stmt)).scalar_one_or_none()
+        rows = await self._one(stmt)
+        return rows[0][0] if rows else None
 
     async def opening_hours(
         self, team_id: uuid.UUID, around: date
     ) -> tuple[list[WeeklyPeriod], set[date]]:
         """The team's weekly opening periods and its holidays near `around` (a local date)."""
-        async with self._sessions() as session:
-            hours = (await session.execute(
-                select(team_hours.c.weekday, team_hours.c.opens, team_hours.c.closes)
-                .where(team_hours.c.team_id == team_id)
-            )).all()
-            days = (await session.execute(
-                select(team_holidays.c.day).where(
-                    team_holidays.c.team_id == team_id,
-                    team_holidays.c.day.between(around - timedelta(days=1), around + timedelta(days=1)),
-                )
-            )).scalars().all()
+        # One statement for both (a round trip before the member's INVITE): period rows carry
+        # no day, holiday rows nothing but their day.
+        near = team_holidays.c.day.between(around - timedelta(days=1), around + timedelta(days=1))
+        stmt = union_all(
+            select(team_hours.c.weekday, team_hours.c.opens, team_hours.c.closes,
+                   literal(None, team_holidays.c.day.type).label("day"))
+            .where(team_hours.c.team_id == team_id),
+            select(literal(None, team_hours.c.weekday.type), literal(None, team_hours.c.opens.type),
+                   literal(None, team_hours.c.closes.type), team_holidays.c.day)
+            .where(team_holidays.c.team_id == team_id, near),
+        )
+        rows = await self._one(stmt)
+        hours = [(weekday, opens, closes) for weekday, opens, closes, day in rows if day is None]
+        days = [day for *_, day in rows if day is not None]
         return stored_periods(hours), set(days)
 
     async def mark_unavailable_after_misses(
@@ -186,11 +217,18 @@ class RoutingRepository:
     async def candidates(
         self, team_id: uuid.UUID, *, now: datetime, exclude: Iterable[uuid.UUID] = ()
     ) -> list[Candidate]:
-        """Members of the team who could be rung now, in priority order.
+        """Members of the team who could be rung now, in priority order (see `candidates_with_phones`)."""
+        return [candidate for candidate, _ in await self.candidates_with_phones(team_id, now=now, exclude=exclude)]
 
-        One statement: available (no expiry, or expiry after `now`), no open attempt anywhere,
-        not excluded; idle_since and calls_taken come from correlated index probes. Wrap-up is
-        idle_since within the team's wrap-up time, filtered here on the fetched value.
+    async def candidates_with_phones(
+        self, team_id: uuid.UUID, *, now: datetime, exclude: Iterable[uuid.UUID] = ()
+    ) -> list[tuple[Candidate, tuple[str, str] | None]]:
+        """Members of the team who could be rung now, in priority order, each with what
+        `member_phone` would return for them: everything needed to dial, in one statement.
+
+        Available (no expiry, or expiry after `now`), no open attempt anywhere, not excluded;
+        idle_since and calls_taken come from correlated index probes. Wrap-up is idle_since
+        within the team's wrap-up time, filtered here on the fetched value.
         """
         member = memberships.c.member_id
         open_attempt = exists().where(attempts.c.member_id == member, attempts.c.ended_at.is_(None))
@@ -216,6 +254,8 @@ class RoutingRepository:
                 calls_taken.label("calls_taken"),
                 teams.c.wrap_up_s,
                 members.c.phone_kind,
+                members.c.phone,
+                _ENDPOINT_ASSIGNED.label("endpoint_assigned"),
             )
             .join(teams, teams.c.id == memberships.c.team_id)
             .join(members, members.c.id == member)
@@ -231,11 +271,10 @@ class RoutingRepository:
         excluded = list(exclude)
         if excluded:
             stmt = stmt.where(member.not_in(excluded))
-        async with self._sessions() as session:
-            rows = (await session.execute(stmt)).all()
+        rows = await self._one(stmt)
         result = []
         normalise = UTCDateTime().process_result_value
-        for member_id, priority, idle, taken, wrap_up_s, phone_kind in rows:
+        for member_id, priority, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
             # max() over a column loses the column type on some drivers: normalise here.
             if isinstance(idle, str):
                 idle = datetime.fromisoformat(idle)
@@ -243,10 +282,11 @@ class RoutingRepository:
             idle = normalise(idle, None) if idle is not None else None  # type: ignore[arg-type]
             if idle is not None and idle > now - timedelta(seconds=wrap_up_s):
                 continue  # in wrap-up
-            result.append(
+            result.append((
                 Candidate(member_id=member_id, priority=priority, idle_since=idle,
-                          calls_taken=int(taken), external=phone_kind == PhoneKind.E164)
-            )
+                          calls_taken=int(taken), external=phone_kind == PhoneKind.E164),
+                _dialable(phone_kind, phone, assigned),
+            ))
         return result
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
@@ -255,15 +295,10 @@ class RoutingRepository:
         None if the member is gone, or their phone is a SIP endpoint not assigned to their
         tenant (a row written by hand, or an endpoint released since): that is never dialled.
         """
-        assigned = exists().where(sip_endpoints.c.name == members.c.phone,
-                                  sip_endpoints.c.tenant_id == members.c.tenant_id)
-        stmt = select(members.c.phone_kind, members.c.phone, assigned).where(
+        stmt = select(members.c.phone_kind, members.c.phone, _ENDPOINT_ASSIGNED).where(
             members.c.id == member_id)
-        async with self._sessions() as session:
-            row = (await session.execute(stmt)).first()
-        if row is None or (row[0] == PhoneKind.SIP and not row[2]):
-            return None
-        return (row[0], row[1])
+        rows = await self._one(stmt)
+        return _dialable(*rows[0]) if rows else None
 
     async def open_call_states(self, node: str) -> list[OpenCallState]:
         """Open calls of `node` with their open attempts, for adoption after a restart."""
@@ -318,17 +353,14 @@ class RoutingRepository:
             ["id", "call_id", "tenant_id", "member_id", "channel_id", "node", "started_at"],
             source,
         ).returning(attempts.c.id)
-        async with self._sessions() as session:
-            try:
-                inserted = (await session.execute(stmt)).scalar_one_or_none()
-                await session.commit()
-            except IntegrityError as exc:
-                await session.rollback()
-                if _is_unique_violation(exc):
-                    return False
-                raise
+        try:
+            inserted = await self._one(stmt)
+        except IntegrityError as exc:
+            if _is_unique_violation(exc):
+                return False
+            raise
         # No row: the call does not exist, so there is nothing to book the member for.
-        return inserted is not None
+        return bool(inserted)
 
     async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
         stmt = (
@@ -454,5 +486,4 @@ class RoutingRepository:
         await self._write(update(teams).where(teams.c.id == team_id).values(rr_position=pos))
 
     async def _write(self, stmt: UpdateBase) -> None:
-        async with self._sessions() as session, session.begin():
-            await session.execute(stmt)
+        await self._one(stmt)

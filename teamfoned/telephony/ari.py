@@ -7,7 +7,7 @@ import ipaddress
 import json
 import random
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -350,6 +350,11 @@ class AriClient:
     async def get_application(self) -> dict[str, Any]:
         """Our Stasis app as Asterisk sees it: `channel_ids`, `bridge_ids`, ... (for resync)."""
         return await self._call_object("GET", _path("applications", self._app))
+
+    async def set_event_filter(self, allowed: Iterable[str]) -> dict[str, Any]:
+        """Have Asterisk send our app only these event types (Asterisk 22: `eventFilter`)."""
+        body = {"allowed": [{"type": kind} for kind in sorted(allowed)], "disallowed": []}
+        return await self._call_object("PUT", _path("applications", self._app, "eventFilter"), json=body)
 
     async def asterisk_info(self) -> dict[str, Any]:
         """Asterisk's build, system and status information (a cheap liveness check)."""

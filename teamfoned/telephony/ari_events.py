@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
+import msgspec
 import structlog
 import yarl
 
 log = structlog.get_logger(__name__)
 
 OnConnect = Callable[[], Awaitable[None]]
+
+# The event types the daemon acts on: the runner's translation into the machine's events,
+# adopted calls' ends and the dispatcher's new callers. Asterisk is asked for these only (the
+# application's event filter) and only these wake a call's task, so a feature that reads
+# another type adds it here (tests/unit/test_event_filter.py checks the modules against it).
+CALL_EVENTS = frozenset({
+    "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest", "ChannelStateChange",
+    "ChannelDtmfReceived", "ChannelLeftBridge",
+})
+# What the client itself reads besides: another client took our app name.
+CLIENT_EVENTS = frozenset({"ApplicationReplaced"})
+
+# Every event is decoded in the reader loop, which must keep up with Asterisk: msgspec's
+# decoder takes half the time of the standard library's on a typical event (docs/benchmarks.md).
+_decode = msgspec.json.Decoder().decode
 
 # A handshake that hangs (half-open TCP, a stuck proxy) must not stall reconnecting forever.
 _HANDSHAKE_TIMEOUT = 10.0
@@ -221,8 +236,8 @@ class EventStream:
             msg = await ws.receive()
             if msg.type == aiohttp.WSMsgType.TEXT:
                 try:
-                    event = json.loads(msg.data)
-                except ValueError:
+                    event = _decode(msg.data)
+                except msgspec.DecodeError:
                     log.warning("ari_event_not_json", app=self._app, size=len(msg.data))
                     continue
                 if not isinstance(event, dict):

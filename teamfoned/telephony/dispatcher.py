@@ -19,6 +19,7 @@ from teamfoned.metrics import Metrics
 from teamfoned.telephony.adopted import AdoptedCall
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
+from teamfoned.telephony.ari_events import CALL_EVENTS, CLIENT_EVENTS
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, UNKNOWN_NUMBER_CONTEXT
 from teamfoned.telephony.ports import LineSignalling, RoutingStore, WaitingLineStore
 from teamfoned.telephony.resync import (
@@ -92,6 +93,8 @@ class CallDispatcher:
 
     def dispatch(self, event: AriEvent) -> None:
         kind = event.get("type")
+        if kind not in CALL_EVENTS:
+            return  # changes nothing for any call: no task is woken for it
         channel = event.get("channel") or {}
         channel_id = channel.get("id") or _playback_channel(event)
         inbox = self._inboxes.get(channel_id) if channel_id else None
@@ -132,6 +135,12 @@ class CallDispatcher:
         the fallback, or closed. Channels in our app that nobody owns are released.
         """
         await self._ready.wait()
+        try:
+            # Per connection: only the events the daemon uses cross the WebSocket (about half
+            # of what a call raises is of no use to it). An optimisation, never a condition.
+            await self.ari.set_event_filter(CALL_EVENTS | CLIENT_EVENTS)
+        except AriError as exc:
+            log.warning("ari_event_filter_refused", error=str(exc))
         app = await self.ari.get_application()
         in_app = set(app.get("channel_ids") or [])
         channels = {c["id"] for c in await self.ari.list_channels()}

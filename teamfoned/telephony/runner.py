@@ -431,8 +431,15 @@ class CallRunner:
         ari = self.ctx.ari
         self.bridge_id = f"{BRIDGE_PREFIX}{self.call_id}"
         try:
-            await ari.answer(self.caller_channel_id)
-            await ari.create_bridge(self.bridge_id, type="mixing", name=f"teamfoned call {self.call_id}")
+            # Answering the caller and creating the bridge do not depend on each other: one
+            # wait for Asterisk instead of two before the member hears the caller. Both finish
+            # before either failure is raised, so the cleanup meets a settled bridge.
+            for outcome in await asyncio.gather(
+                    ari.answer(self.caller_channel_id),
+                    ari.create_bridge(self.bridge_id, type="mixing", name=f"teamfoned call {self.call_id}"),
+                    return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
             await ari.add_to_bridge(self.bridge_id, [self.caller_channel_id, leg.channel_id])
         except AriError as exc:
             # Either side hung up in the same instant: its hang-up event follows and ends the

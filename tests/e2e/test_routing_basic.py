@@ -2,6 +2,8 @@
 
 import pytest
 
+from teamfoned.telephony.ari_events import CALL_EVENTS, CLIENT_EVENTS
+
 from .routing_bench import PHONES, TEAM_NUMBER, directory
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +29,10 @@ async def test_one_available_member_answers_and_is_bridged(routing, carrier):
     assert 0.8 <= call.wait_seconds <= 4
     assert call.talk_seconds >= 0
     await routing.assert_clean()
+    # The whole call ran with Asterisk sending the app only the events the daemon uses.
+    app = await routing.daemon.ari.get_application()
+    assert {e["type"] for e in app["events_allowed"]} == CALL_EVENTS | CLIENT_EVENTS
+    assert app["events_disallowed"] == []
 
 
 async def test_first_member_never_answers_second_answers(routing, carrier):

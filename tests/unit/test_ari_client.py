@@ -189,6 +189,17 @@ async def test_reader_keeps_reading_while_the_consumer_is_slow(fake, client):
         await client.close()
 
 
+async def test_a_frame_that_is_no_json_object_is_skipped_and_reading_goes_on(fake, client):
+    async with asyncio.TaskGroup() as tg:
+        await start(client, tg)
+        ws = await fake.sockets.get()
+        for frame in ('{"type": "StasisStart", "n": 1', "[1, 2]", '{"type": "StasisEnd", "n": 2}'):
+            await ws.send_str(frame)
+        events = client.events()
+        assert await anext(events) == {"type": "StasisEnd", "n": 2}
+        await client.close()
+
+
 async def test_reconnects_and_resyncs_before_delivering_new_events(fake, client):
     timeline: list[str] = []
     calls = 0

@@ -121,3 +121,86 @@ async def test_run_replays_by_itself_and_stops_when_closing(tmp_path):
             await asyncio.sleep(0.02)
         closing.set()
     assert len(flaky.writes) == 1
+
+
+class GatedStore(FlakyStore):
+    """A database whose writes wait at a gate while `hold` is set: shows what runs at the same time."""
+
+    def __init__(self, members=()) -> None:
+        super().__init__(members)
+        self.hold = False
+        self.gate = asyncio.Event()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.arrived: list[tuple] = []  # every write as it reaches the database, before the gate
+
+    async def _pass(self, what: tuple) -> None:
+        self._check()
+        self.arrived.append(what)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.hold:
+                await self.gate.wait()
+        finally:
+            self.in_flight -= 1
+
+    async def finish_call(self, call_id, outcome, *, now, wait_seconds, talk_seconds) -> None:
+        await self._pass(("finish_call", call_id))
+        await super().finish_call(call_id, outcome, now=now, wait_seconds=wait_seconds,
+                                  talk_seconds=talk_seconds)
+
+    async def claim(self, call_id, member_id, attempt_id, channel_id, *, now, node) -> bool:
+        await self._pass(("claim", attempt_id))
+        return await super().claim(call_id, member_id, attempt_id, channel_id, now=now, node=node)
+
+
+async def _until(predicate) -> None:
+    async with asyncio.timeout(5):
+        while not predicate():
+            await asyncio.sleep(0)
+
+
+async def test_healthy_writes_and_claims_run_side_by_side_without_queueing(tmp_path):
+    store = GatedStore(MEMBERS)
+    repo = ResilientRepository(store, Journal(tmp_path / "j.jsonl"))
+    store.hold = True
+    calls = [uuid.uuid4() for _ in range(3)]
+    async with asyncio.TaskGroup() as tg:
+        for call in calls:
+            tg.create_task(repo.finish_call(call, "answered", now=NOW, wait_seconds=1.0, talk_seconds=1.0))
+        tg.create_task(repo.claim(uuid.uuid4(), MEMBERS[0].member_id, uuid.uuid4(), "c", now=NOW, node="n1"))
+        # All four reach the database while the first is still held there: none waits for another.
+        await _until(lambda: store.in_flight == 4)
+        store.gate.set()
+    assert store.most_in_flight == 4 and len(repo.journal) == 0
+    assert {w[1] for w in store.writes if w[0] == "finish_call"} == set(calls)
+
+
+async def test_a_write_during_the_replay_waits_for_the_journal_and_lands_after_it(tmp_path):
+    store = GatedStore(MEMBERS)
+    repo = ResilientRepository(store, Journal(tmp_path / "j.jsonl"))
+    store.down = True
+    journalled = [uuid.uuid4() for _ in range(2)]
+    for call in journalled:
+        await repo.finish_call(call, "fallback", now=NOW, wait_seconds=None, talk_seconds=None)
+    assert len(repo.journal) == 2 and store.arrived == []
+    store.down, store.hold = False, True
+    late_call, late_attempt = uuid.uuid4(), uuid.uuid4()
+    async with asyncio.TaskGroup() as tg:
+        replay = tg.create_task(repo.replay())
+        await _until(lambda: store.in_flight == 1)  # the replay's first entry is held in the database
+        late_finish = tg.create_task(repo.finish_call(late_call, "answered", now=NOW, wait_seconds=1.0,
+                                                      talk_seconds=1.0))
+        late_claim = tg.create_task(repo.claim(late_call, MEMBERS[1].member_id, late_attempt, "c",
+                                               now=NOW, node="n1"))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        # Neither overtook the journal, and neither slipped into it behind the replay's back.
+        assert store.arrived == [("finish_call", journalled[0])]
+        assert len(repo.journal) == 2
+        store.gate.set()
+    assert replay.result() == 2 and late_claim.result() is True and late_finish.done()
+    assert [w[1] for w in store.arrived[:2]] == journalled
+    assert {w[1] for w in store.arrived[2:]} == {late_call, late_attempt}
+    assert len(repo.journal) == 0 and not repo.degraded
