@@ -23,6 +23,8 @@ OnConnect = Callable[[], Awaitable[None]]
 CALL_EVENTS = frozenset({
     "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest", "ChannelStateChange",
     "ChannelDtmfReceived", "ChannelLeftBridge",
+    # A waiting caller's position announcement has played: they hear ringing again.
+    "PlaybackFinished",
 })
 # What the client itself reads besides: another client took our app name.
 CLIENT_EVENTS = frozenset({"ApplicationReplaced"})
