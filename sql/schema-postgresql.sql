@@ -283,7 +283,7 @@ UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num 
 
 -- Running upgrade 0005 -> 0007
 
-ALTER TABLE teams ADD COLUMN wait_when_none_available BOOLEAN DEFAULT false NOT NULL;
+ALTER TABLE teams ADD COLUMN wait_when_none_available BOOLEAN DEFAULT '0' NOT NULL;
 
 ALTER TABLE teams ADD COLUMN announce_position_every INTEGER;
 

@@ -35,6 +35,27 @@ CREATE TABLE members (
 
 CREATE INDEX ix_members_tenant_id ON members (tenant_id);
 
+CREATE TABLE teams (
+	id CHAR(32) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	name VARCHAR(100) NOT NULL, 
+	label VARCHAR(200) NOT NULL, 
+	strategy VARCHAR(32) NOT NULL, 
+	ring_time_s INTEGER NOT NULL, 
+	max_wait_s INTEGER NOT NULL, 
+	wrap_up_s INTEGER NOT NULL, 
+	confirm_calls BOOLEAN NOT NULL, 
+	fallback_kind VARCHAR(16) NOT NULL, 
+	fallback_target VARCHAR(200), 
+	rr_position INTEGER, 
+	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), service_level_seconds INTEGER DEFAULT '20' NOT NULL, wait_when_none_available BOOLEAN DEFAULT '0' NOT NULL, announce_position_every INTEGER, language VARCHAR(8) DEFAULT 'en' NOT NULL, 
+	CONSTRAINT ck_teams_fallback_kind CHECK (fallback_kind IN ('dialplan', 'number', 'announce', 'team')), 
+	CONSTRAINT fk_teams_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+	CONSTRAINT pk_teams PRIMARY KEY (id), 
+	CONSTRAINT uq_teams_tenant_id_id UNIQUE (tenant_id, id), 
+	CONSTRAINT uq_teams_tenant_id_name UNIQUE (tenant_id, name)
+);
+
 CREATE TABLE availability (
 	member_id CHAR(32) NOT NULL, 
 	available BOOLEAN NOT NULL, 
@@ -219,36 +240,6 @@ CREATE TABLE sip_endpoints (
 );
 
 CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
-
-CREATE TABLE "teams" (
-	id CHAR(32) NOT NULL, 
-	tenant_id CHAR(32) NOT NULL, 
-	name VARCHAR(100) NOT NULL, 
-	label VARCHAR(200) NOT NULL, 
-	strategy VARCHAR(32) NOT NULL, 
-	ring_time_s INTEGER NOT NULL, 
-	max_wait_s INTEGER NOT NULL, 
-	wrap_up_s INTEGER NOT NULL, 
-	confirm_calls BOOLEAN NOT NULL, 
-	fallback_kind VARCHAR(16) NOT NULL, 
-	fallback_target VARCHAR(200), 
-	rr_position INTEGER, 
-	created_at DATETIME NOT NULL, 
-	timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, 
-	closed_kind VARCHAR(16), 
-	closed_target VARCHAR(200), 
-	auto_unavailable_after INTEGER, 
-	confirm_recording VARCHAR(100), 
-	service_level_seconds INTEGER DEFAULT '20' NOT NULL, 
-	wait_when_none_available BOOLEAN DEFAULT 0 NOT NULL, 
-	announce_position_every INTEGER, 
-	language VARCHAR(8) DEFAULT 'en' NOT NULL, 
-	CONSTRAINT ck_teams_fallback_kind CHECK (fallback_kind IN ('dialplan', 'number', 'announce', 'team')), 
-	CONSTRAINT fk_teams_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
-	CONSTRAINT pk_teams PRIMARY KEY (id), 
-	CONSTRAINT uq_teams_tenant_id_id UNIQUE (tenant_id, id), 
-	CONSTRAINT uq_teams_tenant_id_name UNIQUE (tenant_id, name)
-);
 
 CREATE TABLE waiting_entries (
 	call_id CHAR(32) NOT NULL, 

@@ -110,7 +110,7 @@ class Team(Base):
     service_level_seconds: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
     # With no member available at all: wait in the line (True) or fall back at once (False).
     wait_when_none_available: Mapped[bool] = mapped_column(Boolean, default=False,
-                                                           server_default=text("false"))
+                                                           server_default="0")
     # Waiting callers hear their place in the line every this many seconds (None: never).
     announce_position_every: Mapped[int | None] = mapped_column(Integer)
     # The language of what callers hear (a language of the prompt catalogue).

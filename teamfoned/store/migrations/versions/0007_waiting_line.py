@@ -16,9 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Constant defaults only: an SQL expression would make SQLite's batch mode rebuild the
+    # teams table, and dropping the old one cascades into team_numbers.
     with op.batch_alter_table("teams") as batch:
         batch.add_column(sa.Column("wait_when_none_available", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+                                   server_default="0"))
         batch.add_column(sa.Column("announce_position_every", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("language", sa.String(8), nullable=False, server_default="en"))
     op.create_table(
