@@ -283,7 +283,7 @@ UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num 
 
 -- Running upgrade 0005 -> 0006
 
-ALTER TABLE tenants ADD COLUMN phone_pin_required BOOLEAN DEFAULT false NOT NULL;
+ALTER TABLE tenants ADD COLUMN phone_pin_required BOOLEAN DEFAULT '0' NOT NULL;
 
 CREATE TABLE member_phone_line (
     member_id UUID NOT NULL, 

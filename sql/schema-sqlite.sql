@@ -8,6 +8,15 @@ CREATE TABLE alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
+CREATE TABLE tenants (
+	id CHAR(32) NOT NULL, 
+	name VARCHAR(100) NOT NULL, 
+	retention_days INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, phone_pin_required BOOLEAN DEFAULT '0' NOT NULL, 
+	CONSTRAINT pk_tenants PRIMARY KEY (id), 
+	CONSTRAINT uq_tenants_name UNIQUE (name)
+);
+
 CREATE TABLE members (
 	id CHAR(32) NOT NULL, 
 	tenant_id CHAR(32) NOT NULL, 
@@ -231,16 +240,6 @@ CREATE TABLE sip_endpoints (
 );
 
 CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
-
-CREATE TABLE "tenants" (
-	id CHAR(32) NOT NULL, 
-	name VARCHAR(100) NOT NULL, 
-	retention_days INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	phone_pin_required BOOLEAN DEFAULT false NOT NULL, 
-	CONSTRAINT pk_tenants PRIMARY KEY (id), 
-	CONSTRAINT uq_tenants_name UNIQUE (name)
-);
 
 CREATE TABLE member_phone_line (
 	member_id CHAR(32) NOT NULL, 

@@ -61,6 +61,8 @@ async def test_a_national_number_needs_the_default_region(api: LiveApi) -> None:
 TEAMS_AT_0003 = sa.table("teams", *(sa.column(name, teams.c[name].type) for name in (
     "id", "tenant_id", "name", "label", "strategy", "ring_time_s", "max_wait_s", "wrap_up_s",
     "confirm_calls", "fallback_kind", "created_at")))
+TENANTS_AT_0003 = sa.table("tenants", *(sa.column(name, tenants.c[name].type) for name in (
+    "id", "name", "retention_days", "created_at")))
 
 
 async def _at_0003_with_numbers(url: str, rows: list[tuple[str, str]]) -> None:
@@ -74,7 +76,7 @@ async def _at_0003_with_numbers(url: str, rows: list[tuple[str, str]]) -> None:
             for tenant, number in rows:
                 if tenant not in ids:
                     ids[tenant] = uuid.uuid4()
-                    await session.execute(insert(tenants).values(
+                    await session.execute(insert(TENANTS_AT_0003).values(
                         id=ids[tenant], name=tenant, retention_days=90, created_at=now))
                     await session.execute(insert(TEAMS_AT_0003).values(
                         id=ids[tenant], tenant_id=ids[tenant], name="t", label="T",

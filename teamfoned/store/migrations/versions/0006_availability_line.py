@@ -14,9 +14,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A constant default: an SQL expression would make SQLite's batch mode rebuild the
+    # tenants table, and dropping the old one cascades into every table that refers to it.
     with op.batch_alter_table("tenants") as batch:
         batch.add_column(sa.Column("phone_pin_required", sa.Boolean(), nullable=False,
-                                   server_default=sa.text("false")))
+                                   server_default="0"))
     op.create_table(
         "member_phone_line",
         sa.Column("member_id", sa.Uuid(), nullable=False),
