@@ -241,6 +241,38 @@ CREATE TABLE sip_endpoints (
 
 CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0005');
+CREATE TABLE directory_version (
+	id INTEGER NOT NULL, 
+	version INTEGER DEFAULT '0' NOT NULL, 
+	CONSTRAINT pk_directory_version PRIMARY KEY (id)
+);
+
+INSERT INTO directory_version (id, version) VALUES (1, 0);
+
+CREATE TRIGGER team_holidays_directory_delete AFTER DELETE ON team_holidays BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_holidays_directory_insert AFTER INSERT ON team_holidays BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_holidays_directory_update AFTER UPDATE ON team_holidays BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_hours_directory_delete AFTER DELETE ON team_hours BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_hours_directory_insert AFTER INSERT ON team_hours BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_hours_directory_update AFTER UPDATE ON team_hours BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_numbers_directory_delete AFTER DELETE ON team_numbers BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_numbers_directory_insert AFTER INSERT ON team_numbers BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_numbers_directory_update AFTER UPDATE ON team_numbers BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER teams_directory_delete AFTER DELETE ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER teams_directory_insert AFTER INSERT ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER teams_directory_update AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+INSERT INTO alembic_version (version_num) VALUES ('0006');
 
 COMMIT;
