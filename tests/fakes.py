@@ -165,6 +165,21 @@ class FlakyStore(FakeStore):
         self._check()
         self.writes.append(("finish_call", call_id, outcome))
 
+    async def start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                         caller_number: str | None, dialled_number: str | None,
+                         channel_id: str | None, node: str, now: datetime) -> None:
+        self._check()
+        self.writes.append(("start_call", call_id))
+
+    async def start_call_and_claim(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                                   caller_number: str | None, dialled_number: str | None,
+                                   channel_id: str | None, node: str, now: datetime, member_id: uuid.UUID,
+                                   attempt_id: uuid.UUID, attempt_channel_id: str | None,
+                                   claimed_at: datetime) -> bool:
+        self._check()
+        self.writes.append(("start_call_and_claim", call_id, attempt_id))
+        return True
+
     async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         self._check()
         self.writes.append(("attempt_ended", attempt_id, result))

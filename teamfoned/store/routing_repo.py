@@ -329,6 +329,53 @@ class RoutingRepository:
         # No row: the call does not exist, so there is nothing to book the member for.
         return bool(inserted)
 
+    async def start_call_and_claim(
+        self,
+        call_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        team_id: uuid.UUID,
+        *,
+        caller_number: str | None,
+        dialled_number: str | None,
+        channel_id: str | None,
+        node: str,
+        now: datetime,
+        member_id: uuid.UUID,
+        attempt_id: uuid.UUID,
+        attempt_channel_id: str | None,
+        claimed_at: datetime,
+    ) -> bool:
+        """`start_call` and the call's first `claim` in one round trip where the database allows
+        it; the call is recorded whether or not the claim is won."""
+        if self._auto.dialect.name != "postgresql":
+            # SQLite has no INSERT inside WITH; its round trips stay in the process anyway.
+            await self.start_call(call_id, tenant_id, team_id, caller_number=caller_number,
+                                  dialled_number=dialled_number, channel_id=channel_id, node=node, now=now)
+            return await self.claim(call_id, member_id, attempt_id, attempt_channel_id, now=claimed_at, node=node)
+        new_call = insert(calls).values(
+            id=call_id, tenant_id=tenant_id, team_id=team_id, caller_number=caller_number,
+            dialled_number=dialled_number, channel_id=channel_id, node=node, started_at=now,
+        ).returning(calls.c.id, calls.c.tenant_id).cte("new_call")
+        source = select(
+            literal(attempt_id, attempts.c.id.type), new_call.c.id, new_call.c.tenant_id,
+            literal(member_id, attempts.c.member_id.type),
+            literal(attempt_channel_id, attempts.c.channel_id.type),
+            literal(node, attempts.c.node.type), literal(claimed_at, attempts.c.started_at.type),
+        )
+        stmt = insert(attempts).from_select(
+            ["id", "call_id", "tenant_id", "member_id", "channel_id", "node", "started_at"], source,
+        ).returning(attempts.c.id)
+        try:
+            return bool(await self._one(stmt))
+        except IntegrityError as exc:
+            if not _is_unique_violation(exc):
+                raise
+        # The member was booked elsewhere: the statement (call row too) was undone; the call
+        # is recorded on its own.
+        await self.start_call(call_id, tenant_id, team_id, caller_number=caller_number,
+                              dialled_number=dialled_number, channel_id=channel_id, node=node, now=now)
+        return False
+
     async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
         stmt = (
             update(attempts)
