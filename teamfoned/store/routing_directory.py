@@ -240,6 +240,7 @@ class RoutingDirectory:
                     await self._check_version()
 
     async def _check_version(self) -> None:
-        async with self._engine.connect() as conn:
+        # Autocommit: one round trip, no BEGIN/ROLLBACK around the one read.
+        async with self._engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
             version = (await conn.execute(select(directory_version.c.version))).scalar_one_or_none() or 0
         self.freshness.version_seen(int(version))
