@@ -292,9 +292,11 @@ CREATE TABLE directory_version (
 INSERT INTO directory_version (id, version) VALUES (1, 0);
 
 CREATE FUNCTION teamfoned_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    now_at bigint;
 BEGIN
-    UPDATE directory_version SET version = version + 1 WHERE id = 1;
-    PERFORM pg_notify('teamfoned_directory', '');
+    UPDATE directory_version SET version = version + 1 WHERE id = 1 RETURNING version INTO now_at;
+    PERFORM pg_notify('teamfoned_directory', now_at::text);
     RETURN NULL;
 END
 $$;

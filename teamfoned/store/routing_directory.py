@@ -83,6 +83,17 @@ class Freshness:
         self.version = version
         self._signals_at_load = signals_at_start
 
+    def notified(self, payload: str) -> None:
+        """A notification carries the version its change made: one this load already read
+        (sent before the load, delivered after it) changes nothing."""
+        try:
+            version = int(payload)
+        except ValueError:
+            self.signalled()  # not ours to read: reload to be safe
+            return
+        if self.version is None or version > self.version:
+            self.signalled()
+
     def version_seen(self, version: int) -> None:
         """The database's version, read now: a difference means a change this node missed."""
         if version != self.version:
@@ -129,31 +140,37 @@ class RoutingDirectory:
 
     async def _current(self) -> Snapshot:
         if self._sqlite:
-            await self._check_sqlite()
-        if self.freshness.stale:
-            await self.load()
+            # One connection for the check and the load: one lookup at a time on it.
+            async with self._loading:
+                await self._check_sqlite()
+                if self.freshness.stale:
+                    await self._load()
+        elif self.freshness.stale:
+            async with self._loading:
+                if self.freshness.stale:  # else another lookup loaded it while this one waited
+                    await self._load()
         return self._snapshot
 
     # -- loading -----------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """Read the whole directory; the version first, so a change made during the read is
-        seen as a newer version at the next check."""
+        """Read the whole directory (at start; lookups reload by themselves when it is stale)."""
         async with self._loading:
-            if not self.freshness.stale:
-                return  # another lookup loaded it while this one waited
-            signals = self.freshness.load_starting()
-            if self._sqlite:
-                conn = await self._sqlite_connection()
+            await self._load()
+
+    async def _load(self) -> None:
+        # The version first, so a change made during the read shows as a newer version at the
+        # next check (and the directory is read again then).
+        signals = self.freshness.load_starting()
+        if self._sqlite:
+            snapshot, version = await self._read(await self._sqlite_connection())
+        else:
+            async with self._engine.connect() as conn:
                 snapshot, version = await self._read(conn)
-            else:
-                async with self._engine.connect() as conn:
-                    snapshot, version = await self._read(conn)
-            self._snapshot = snapshot
-            self.freshness.loaded(version, signals)
-            self.loads += 1
-            log.info("routing_directory_loaded", version=version, numbers=len(snapshot.routes),
-                     loads=self.loads)
+        self._snapshot = snapshot
+        self.freshness.loaded(version, signals)
+        self.loads += 1
+        log.info("routing_directory_loaded", version=version, numbers=len(snapshot.routes), loads=self.loads)
 
     async def _read(self, conn: AsyncConnection) -> tuple[Snapshot, int]:
         version = (await conn.execute(select(directory_version.c.version))).scalar_one_or_none() or 0
@@ -232,8 +249,8 @@ class RoutingDirectory:
             # Changes made before LISTEN took effect were not notified: compare versions now.
             await self._check_version()
             while True:
-                async for _ in conn.notifies(timeout=self.check_every, stop_after=1):
-                    self.freshness.signalled()
+                async for notification in conn.notifies(timeout=self.check_every, stop_after=1):
+                    self.freshness.notified(notification.payload)
                     break
                 else:
                     # A quiet period: the backstop, in case a notification went astray.

@@ -90,7 +90,9 @@ async def test_the_round_robin_position_is_read_per_call_and_changes_nothing(
         await conn.execute(update(teams).where(teams.c.id == s.team_id).values(strategy="round_robin"))
     repo = RoutingRepository(directory._engine, directory=directory)
     await until(lambda: _strategy_is(repo, "round_robin"))
-    before, loads = await version(engine), directory.loads
+    before = await version(engine)
+    await until(lambda: _loaded_at(repo, directory, before))  # settled: no signal in flight
+    loads = directory.loads
     # Another node's call moved the position: this node's next call starts from there.
     await RoutingRepository(engine).save_rr_position(s.team_id, 3)
     assert (await repo.team_for_number(NUMBER)).rr_position == 3
@@ -126,3 +128,8 @@ async def _strategy_is(repo: RoutingRepository, strategy: str) -> bool:
 
 async def _has_number(repo: RoutingRepository, number: str, *, present: bool = True) -> bool:
     return (await repo.team_for_number(number) is not None) == present
+
+
+async def _loaded_at(repo: RoutingRepository, directory: RoutingDirectory, at: int) -> bool:
+    await repo.team_for_number(NUMBER)
+    return directory.freshness.version == at and not directory.freshness.stale

@@ -37,3 +37,18 @@ def test_the_version_check_finds_a_missed_change_and_only_that() -> None:
     assert not f.stale
     f.version_seen(6)
     assert f.stale
+
+
+def test_a_notification_of_a_version_already_loaded_changes_nothing() -> None:
+    f = loaded_at(7)
+    f.notified("6")  # sent before the load, delivered after it
+    f.notified("7")
+    assert not f.stale
+    f.notified("8")
+    assert f.stale
+
+
+def test_a_notification_not_ours_to_read_reloads() -> None:
+    f = loaded_at(7)
+    f.notified("")
+    assert f.stale

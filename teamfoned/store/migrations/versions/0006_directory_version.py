@@ -35,9 +35,11 @@ BUMP = "UPDATE directory_version SET version = version + 1 WHERE id = 1"
 def _postgresql() -> None:
     op.execute(f"""
 CREATE FUNCTION teamfoned_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    now_at bigint;
 BEGIN
-    {BUMP};
-    PERFORM pg_notify('{CHANNEL}', '');
+    {BUMP} RETURNING version INTO now_at;
+    PERFORM pg_notify('{CHANNEL}', now_at::text);
     RETURN NULL;
 END
 $$""")
