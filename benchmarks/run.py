@@ -23,7 +23,7 @@ from benchmarks.stats import r
 
 OUT = env.REPO / "build" / "bench"
 PHASES = ("pdd", "pdd_loaded", "roundtrips", "route", "route_1m", "cost", "memory", "http", "cps",
-          "propagation")
+          "propagation", "propagation_two_nodes")
 
 
 def machine() -> dict:
@@ -291,6 +291,17 @@ class Bench:
             "propagation_next_call_used_change": f"{out['next_call_used_change']}/{out['trials']}",
         })
         self.details["propagation"] = out
+
+    async def phase_propagation_two_nodes(self) -> None:
+        from benchmarks import propagation
+
+        out = await propagation.measure_two_nodes(self.main_url, self.carrier, OUT / "propagation-two-nodes",
+                                                  6 if self.quick else 20)
+        self.results.update({
+            "propagation_two_nodes_to_ring_ms_median": r(out["change_to_ring_ms"]["median"]),
+            "propagation_two_nodes_next_call_used_change": f"{out['next_call_used_change']}/{out['trials']}",
+        })
+        self.details["propagation_two_nodes"] = out
 
     async def run(self) -> None:
         wanted = self.args.only.split(",") if self.args.only else PHASES

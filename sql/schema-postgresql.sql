@@ -361,5 +361,37 @@ CREATE INDEX ix_waiting_entries_team_open ON waiting_entries (team_id, arrived_a
 
 UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
 
+-- Running upgrade 0008 -> 0009
+
+CREATE TABLE directory_version (
+    id SERIAL NOT NULL, 
+    version INTEGER DEFAULT '0' NOT NULL, 
+    CONSTRAINT pk_directory_version PRIMARY KEY (id)
+);
+
+INSERT INTO directory_version (id, version) VALUES (1, 0);
+
+CREATE FUNCTION teamfoned_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    now_at bigint;
+BEGIN
+    UPDATE directory_version SET version = version + 1 WHERE id = 1 RETURNING version INTO now_at;
+    PERFORM pg_notify('teamfoned_directory', now_at::text);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER team_numbers_directory_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON team_numbers FOR EACH STATEMENT EXECUTE FUNCTION teamfoned_directory_changed();
+
+CREATE TRIGGER team_hours_directory_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON team_hours FOR EACH STATEMENT EXECUTE FUNCTION teamfoned_directory_changed();
+
+CREATE TRIGGER team_holidays_directory_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON team_holidays FOR EACH STATEMENT EXECUTE FUNCTION teamfoned_directory_changed();
+
+CREATE TRIGGER teams_directory_changed AFTER INSERT OR DELETE OR TRUNCATE ON teams FOR EACH STATEMENT EXECUTE FUNCTION teamfoned_directory_changed();
+
+CREATE TRIGGER teams_directory_updated AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language ON teams FOR EACH STATEMENT EXECUTE FUNCTION teamfoned_directory_changed();
+
+UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
+
 COMMIT;
 

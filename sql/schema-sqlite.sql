@@ -299,6 +299,38 @@ CREATE TABLE waiting_entries (
 
 CREATE INDEX ix_waiting_entries_team_open ON waiting_entries (team_id, arrived_at) WHERE left_at IS NULL;
 
-INSERT INTO alembic_version (version_num) VALUES ('0008');
+CREATE TABLE directory_version (
+	id INTEGER NOT NULL, 
+	version INTEGER DEFAULT '0' NOT NULL, 
+	CONSTRAINT pk_directory_version PRIMARY KEY (id)
+);
+
+INSERT INTO directory_version (id, version) VALUES (1, 0);
+
+CREATE TRIGGER team_holidays_directory_delete AFTER DELETE ON team_holidays BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_holidays_directory_insert AFTER INSERT ON team_holidays BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_holidays_directory_update AFTER UPDATE ON team_holidays BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_hours_directory_delete AFTER DELETE ON team_hours BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_hours_directory_insert AFTER INSERT ON team_hours BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_hours_directory_update AFTER UPDATE ON team_hours BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_numbers_directory_delete AFTER DELETE ON team_numbers BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_numbers_directory_insert AFTER INSERT ON team_numbers BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER team_numbers_directory_update AFTER UPDATE ON team_numbers BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER teams_directory_delete AFTER DELETE ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER teams_directory_insert AFTER INSERT ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+CREATE TRIGGER teams_directory_update AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+INSERT INTO alembic_version (version_num) VALUES ('0009');
 
 COMMIT;

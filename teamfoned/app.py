@@ -25,6 +25,7 @@ from teamfoned.store.line_repo import LineRepository
 from teamfoned.store.line_signals import LineSignals
 from teamfoned.store.migrate import current_revision, head_revision
 from teamfoned.store.resilient_repo import ResilientRepository
+from teamfoned.store.routing_directory import RoutingDirectory
 from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.store.waiting_repo import WaitingRepository
 from teamfoned.systemd import Notifier
@@ -143,8 +144,12 @@ class Daemon:
                      lambda _context: self.metrics.database_errors.inc())
         # Calls go on when the database goes away: reads from the last known state, writes to
         # a local journal replayed on its return (store.resilient_repo).
+        # Numbers, teams' settings and hours in memory, kept current by the database's change
+        # signal: no round trip for them before a member rings.
+        self.directory = RoutingDirectory(self.routing_engine)
         self.repo: DaemonStore = ResilientRepository(
-            RoutingRepository(self.routing_engine, default_region=settings.telephony.default_region),
+            RoutingRepository(self.routing_engine, default_region=settings.telephony.default_region,
+                              directory=self.directory),
             Journal(settings.database.journal_path
                     or default_journal_path(settings.database.url, settings.node)),
             stale_after=settings.database.outage_availability_max_age,
@@ -235,6 +240,11 @@ class Daemon:
                 f"database schema is at {revision or 'nothing'}, this version needs {head}: "
                 "run `teamfoned db upgrade`"
             )
+        try:
+            await self.directory.load()
+        except Exception as exc:
+            # The database is away: the first call loads it (or finds the journal's cache).
+            log.warning("routing_directory_not_loaded", error=repr(exc)[:300])
         # Calls this node left open when it last stopped are not closed here: Asterisk may still
         # hold them (a bridged pair talks on). The resync on the first ARI connection adopts them
         # or ends them with the right outcome (telephony.resync).
@@ -253,6 +263,7 @@ class Daemon:
                                name="watchdog")
                 tg.create_task(self.housekeeping.run(self._closing), name="housekeeping")
                 tg.create_task(self.repo.run(self._closing), name="journal")
+                tg.create_task(self.directory.run(self._closing), name="directory")
                 tg.create_task(self.schedules.run(self._closing), name="schedules")
                 tg.create_task(self.line_signals.run(self._closing), name="line-signals")
                 webhook_task = tg.create_task(self.webhooks.run(), name="webhooks")

@@ -43,6 +43,9 @@ class FakeStore(RoutingStore):
     async def open_call_states(self, node: str) -> list[OpenCallState]:
         return []
 
+    async def write_call_row(self, call_id: uuid.UUID) -> None:
+        pass  # start_call keeps the call at once
+
     async def start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
                          caller_number: str | None, dialled_number: str | None,
                          channel_id: str | None, node: str, now: datetime) -> None:
@@ -164,6 +167,21 @@ class FlakyStore(FakeStore):
                           wait_seconds: float | None, talk_seconds: float | None) -> None:
         self._check()
         self.writes.append(("finish_call", call_id, outcome))
+
+    async def start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                         caller_number: str | None, dialled_number: str | None,
+                         channel_id: str | None, node: str, now: datetime) -> None:
+        self._check()
+        self.writes.append(("start_call", call_id))
+
+    async def start_call_and_claim(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                                   caller_number: str | None, dialled_number: str | None,
+                                   channel_id: str | None, node: str, now: datetime, member_id: uuid.UUID,
+                                   attempt_id: uuid.UUID, attempt_channel_id: str | None,
+                                   claimed_at: datetime) -> bool:
+        self._check()
+        self.writes.append(("start_call_and_claim", call_id, attempt_id))
+        return True
 
     async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         self._check()

@@ -143,6 +143,9 @@ TABLES: dict[str, Treatment] = {
         retention="deleted once created more than the tenant's retention_days ago (an event is "
                   "written when its call ends, so it goes at most one call's length after it)",
         export="deliveries", personal=("payload",), plain=("event", "last_error")),
+    "directory_version": Treatment(
+        holds="one counter of changes to the teams' routing data: no person's data",
+        erasure="not touched", retention="one row, kept", export=None),
 }
 
 

@@ -48,6 +48,10 @@ FinalAttempts = dict[uuid.UUID, dict[str, Any]]
 # dials its candidates within moments of reading them; a later wave reads them again anyway.
 PHONE_FROM_CANDIDATES_FOR = 10.0
 
+# A call's row waits for its first claim, to be written in the same round trip; a call that
+# claims nobody this soon (closed, nobody available) is written by the run loop instead.
+CALL_ROW_WAITS_FOR_CLAIM = 1.0
+
 # Errors that mean "the database is not reachable", as opposed to a refused statement.
 UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError, ConnectionError)
 
@@ -118,6 +122,8 @@ class ResilientRepository:
         # This node's open claims: member -> attempt, attempt -> (member, call).
         self._local_busy: dict[uuid.UUID, uuid.UUID] = {}
         self._local_attempts: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]] = {}
+        # Calls recorded (start_call) but not written yet: call -> (when, start_call's arguments).
+        self._unwritten_calls: dict[uuid.UUID, tuple[float, dict[str, Any]]] = {}
         self.database_ok = True
         self.replayed = 0  # entries written to the database from the journal, in total
 
@@ -134,6 +140,7 @@ class ResilientRepository:
             log.warning("journal_found", entries=len(self.journal), path=str(self.journal.path))
         probed = self._monotonic()
         while not closing.is_set():
+            await self._write_waiting_calls(older_than=CALL_ROW_WAITS_FOR_CLAIM)
             if len(self.journal):
                 await self.replay()
             elif self._monotonic() - probed >= self.probe_every:
@@ -143,8 +150,21 @@ class ResilientRepository:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.retry_every):
                     await closing.wait()
+        await self._write_waiting_calls(older_than=0.0)
         if len(self.journal):
             await self.replay()
+
+    async def _write_waiting_calls(self, *, older_than: float) -> None:
+        for call_id, (since, _) in list(self._unwritten_calls.items()):
+            if self._monotonic() - since >= older_than:
+                with self._tolerating_outage():  # else it is in the journal: written on replay
+                    await self._write_call_row(call_id)
+
+    async def _write_call_row(self, call_id: uuid.UUID) -> None:
+        """The call's row, if it still waits for its first claim: before any other write of the call."""
+        waiting = self._unwritten_calls.pop(call_id, None)
+        if waiting is not None:
+            await self._write(JournalOp.START_CALL, self.repo.start_call, **waiting[1])
 
     async def _probe(self) -> None:
         with self._tolerating_outage():
@@ -230,12 +250,35 @@ class ResilientRepository:
 
     async def open_call_states(self, node: str) -> list[OpenCallState]:
         # Resync needs the truth; with no database it fails and ARI retries the connection.
+        for call_id in list(self._unwritten_calls):
+            await self._write_call_row(call_id)
         return await self._db(self.repo.open_call_states(node))
 
     # -- writes ------------------------------------------------------------------------------
 
     async def claim(self, call_id: uuid.UUID, member_id: uuid.UUID, attempt_id: uuid.UUID,
                     channel_id: str | None, *, now: datetime, node: str) -> bool:
+        waiting = self._unwritten_calls.pop(call_id, None)
+        if waiting is not None and not self._journaling:
+            # The call's row and its first claim in one round trip (one before the INVITE).
+            try:
+                claimed = await self._db(self.repo.start_call_and_claim(
+                    **waiting[1], member_id=member_id, attempt_id=attempt_id,
+                    attempt_channel_id=channel_id, claimed_at=now))
+            except Exception as exc:
+                if not _unreachable(exc):
+                    raise
+                self._mark_down(exc)
+                async with self._lock:  # the row first, so the replay finds the call
+                    self.journal.append(JournalOp.START_CALL, **waiting[1])
+            else:
+                if claimed:
+                    self._local_busy[member_id] = attempt_id
+                    self._local_attempts[attempt_id] = (member_id, call_id)
+                return claimed
+        elif waiting is not None:
+            self._unwritten_calls[call_id] = waiting
+            await self._write_call_row(call_id)
         if not self._journaling:
             # The healthy path takes no lock: the database orders concurrent claims itself.
             try:
@@ -291,16 +334,26 @@ class ResilientRepository:
     async def start_call(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
                          caller_number: str | None, dialled_number: str | None,
                          channel_id: str | None, node: str, now: datetime) -> None:
-        await self._write(JournalOp.START_CALL, self.repo.start_call, call_id=call_id, tenant_id=tenant_id,
-                          team_id=team_id, caller_number=caller_number, dialled_number=dialled_number,
-                          channel_id=channel_id, node=node, now=now)
+        args = {"call_id": call_id, "tenant_id": tenant_id, "team_id": team_id, "caller_number": caller_number,
+                "dialled_number": dialled_number, "channel_id": channel_id, "node": node, "now": now}
+        if self._journaling:
+            await self._write(JournalOp.START_CALL, self.repo.start_call, **args)
+            return
+        # Written with the call's first claim (or by the run loop, or before any other write
+        # of the call, whichever comes first): no round trip of its own before the INVITE.
+        self._unwritten_calls[call_id] = (self._monotonic(), args)
+
+    async def write_call_row(self, call_id: uuid.UUID) -> None:
+        await self._write_call_row(call_id)
 
     async def call_answered(self, call_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime) -> None:
+        await self._write_call_row(call_id)
         await self._write(JournalOp.CALL_ANSWERED, self.repo.call_answered, call_id=call_id,
                           member_id=member_id, now=now)
 
     async def finish_call(self, call_id: uuid.UUID, outcome: CallOutcome, *, now: datetime,
                           wait_seconds: float | None, talk_seconds: float | None) -> None:
+        await self._write_call_row(call_id)
         await self._write(JournalOp.FINISH_CALL, self.repo.finish_call, call_id=call_id, outcome=str(outcome),
                           now=now, wait_seconds=wait_seconds, talk_seconds=talk_seconds)
         for attempt_id, (_, owner) in list(self._local_attempts.items()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,8 +35,10 @@ from teamfoned.routing.model import (
     OpenCallState,
     TeamRoute,
 )
+from teamfoned.routing.strategies import Strategy
 from teamfoned.store.engine import changed_rows, create_sessionmaker, ping
 from teamfoned.store.outbox import enqueue_call_events
+from teamfoned.store.routing_directory import ROUTE_COLUMNS, RoutingDirectory, route_from_row
 from teamfoned.store.tables import (
     attempts,
     availability,
@@ -77,7 +80,7 @@ class RoutingRepository:
     """The routing daemon's view of the store. Every method is one statement, or one short transaction."""
 
     def __init__(self, engine_or_sessionmaker: AsyncEngine | async_sessionmaker[AsyncSession], *,
-                 default_region: str | None = None):
+                 default_region: str | None = None, directory: RoutingDirectory | None = None):
         # Reads a dialled number in national format, as the admin tools read team numbers.
         self.default_region = default_region
         if isinstance(engine_or_sessionmaker, AsyncEngine):
@@ -86,6 +89,8 @@ class RoutingRepository:
         else:
             self._sessions = engine_or_sessionmaker
             engine = self._sessions.kw["bind"]
+        # Numbers, teams' settings and hours from memory (the daemon's); None: read each time.
+        self._directory = directory
         # Same pool, autocommit connections: a single statement needs no transaction around it.
         self._auto = engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -104,61 +109,21 @@ class RoutingRepository:
             canonical = canonical_number(number, default_region=self.default_region)
         except Invalid:
             return None  # no team number looks like this
-        stmt = (
-            select(
-                teams.c.tenant_id,
-                teams.c.id,
-                teams.c.name,
-                teams.c.label,
-                teams.c.strategy,
-                teams.c.ring_time_s,
-                teams.c.max_wait_s,
-                teams.c.wrap_up_s,
-                teams.c.confirm_calls,
-                teams.c.fallback_kind,
-                teams.c.fallback_target,
-                teams.c.rr_position,
-                teams.c.timezone,
-                teams.c.closed_kind,
-                teams.c.closed_target,
-                teams.c.auto_unavailable_after,
-                teams.c.confirm_recording,
-                teams.c.wait_when_none_available,
-                teams.c.announce_position_every,
-                teams.c.language,
-            )
-            .join(team_numbers, team_numbers.c.team_id == teams.c.id)
-            .where(team_numbers.c.number == canonical)
-        )
-        rows = await self._one(stmt)
-        if not rows:
-            return None
-        row = rows[0]
-        return TeamRoute(
-            tenant_id=row[0],
-            team_id=row[1],
-            team_name=row[2],
-            label=row[3],
-            strategy=row[4],
-            ring_time=float(row[5]),
-            max_wait=float(row[6]),
-            wrap_up=float(row[7]),
-            confirm_calls=bool(row[8]),
-            fallback_kind=row[9],
-            fallback_target=row[10],
-            rr_position=row[11],
-            timezone=row[12],
-            closed_kind=row[13],
-            closed_target=row[14],
-            auto_unavailable_after=row[15],
-            confirm_recording=row[16],
-            wait_when_none_available=bool(row[17]),
-            announce_position_every=row[18],
-            language=row[19] or "en",
-        )
+        if self._directory is not None:
+            route = await self._directory.route(canonical)
+            if route is not None and route.strategy == Strategy.ROUND_ROBIN:
+                # Changes with every round-robin call, on any node: never served from memory.
+                rows = await self._one(select(teams.c.rr_position).where(teams.c.id == route.team_id))
+                route = replace(route, rr_position=rows[0][0]) if rows else route
+            return route
+        rows = await self._one(select(*ROUTE_COLUMNS).join(team_numbers, team_numbers.c.team_id == teams.c.id)
+                               .where(team_numbers.c.number == canonical))
+        return route_from_row(rows[0]) if rows else None
 
     async def team_number(self, tenant_id: uuid.UUID, team_name: str) -> str | None:
         """A number of the named team in the tenant (for overflow): the lowest, for stability."""
+        if self._directory is not None:
+            return await self._directory.team_number(tenant_id, team_name)
         stmt = (
             select(team_numbers.c.number)
             .join(teams, team_numbers.c.team_id == teams.c.id)
@@ -173,6 +138,8 @@ class RoutingRepository:
         self, team_id: uuid.UUID, around: date
     ) -> tuple[list[WeeklyPeriod], set[date]]:
         """The team's weekly opening periods and its holidays near `around` (a local date)."""
+        if self._directory is not None:
+            return await self._directory.opening_hours(team_id, around)
         # One statement for both (a round trip before the member's INVITE): period rows carry
         # no day, holiday rows nothing but their day.
         near = team_holidays.c.day.between(around - timedelta(days=1), around + timedelta(days=1))
@@ -362,6 +329,53 @@ class RoutingRepository:
         # No row: the call does not exist, so there is nothing to book the member for.
         return bool(inserted)
 
+    async def start_call_and_claim(
+        self,
+        call_id: uuid.UUID,
+        tenant_id: uuid.UUID,
+        team_id: uuid.UUID,
+        *,
+        caller_number: str | None,
+        dialled_number: str | None,
+        channel_id: str | None,
+        node: str,
+        now: datetime,
+        member_id: uuid.UUID,
+        attempt_id: uuid.UUID,
+        attempt_channel_id: str | None,
+        claimed_at: datetime,
+    ) -> bool:
+        """`start_call` and the call's first `claim` in one round trip where the database allows
+        it; the call is recorded whether or not the claim is won."""
+        if self._auto.dialect.name != "postgresql":
+            # SQLite has no INSERT inside WITH; its round trips stay in the process anyway.
+            await self.start_call(call_id, tenant_id, team_id, caller_number=caller_number,
+                                  dialled_number=dialled_number, channel_id=channel_id, node=node, now=now)
+            return await self.claim(call_id, member_id, attempt_id, attempt_channel_id, now=claimed_at, node=node)
+        new_call = insert(calls).values(
+            id=call_id, tenant_id=tenant_id, team_id=team_id, caller_number=caller_number,
+            dialled_number=dialled_number, channel_id=channel_id, node=node, started_at=now,
+        ).returning(calls.c.id, calls.c.tenant_id).cte("new_call")
+        source = select(
+            literal(attempt_id, attempts.c.id.type), new_call.c.id, new_call.c.tenant_id,
+            literal(member_id, attempts.c.member_id.type),
+            literal(attempt_channel_id, attempts.c.channel_id.type),
+            literal(node, attempts.c.node.type), literal(claimed_at, attempts.c.started_at.type),
+        )
+        stmt = insert(attempts).from_select(
+            ["id", "call_id", "tenant_id", "member_id", "channel_id", "node", "started_at"], source,
+        ).returning(attempts.c.id)
+        try:
+            return bool(await self._one(stmt))
+        except IntegrityError as exc:
+            if not _is_unique_violation(exc):
+                raise
+        # The member was booked elsewhere: the statement (call row too) was undone; the call
+        # is recorded on its own.
+        await self.start_call(call_id, tenant_id, team_id, caller_number=caller_number,
+                              dialled_number=dialled_number, channel_id=channel_id, node=node, now=now)
+        return False
+
     async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
         stmt = (
             update(attempts)
@@ -381,6 +395,10 @@ class RoutingRepository:
         await self._write(stmt)
 
     # -- calls -----------------------------------------------------------------------------
+
+    async def write_call_row(self, call_id: uuid.UUID) -> None:
+        """Nothing to do: start_call wrote the row already (only the resilient repository
+        holds it back for the first claim)."""
 
     async def start_call(
         self,

@@ -47,6 +47,9 @@ def _sqlite() -> str:
         with sqlite3.connect(path) as db:
             rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL "
                               "AND name NOT LIKE 'sqlite_%' ORDER BY rowid").fetchall()
+            # The one row a migration seeds: the directory's triggers count changes in it.
+            seeds = [f"INSERT INTO directory_version (id, version) VALUES ({i}, {v})"
+                     for i, v in db.execute("SELECT id, version FROM directory_version ORDER BY id")]
     # A rebuilt table lists its constraints and indexes in no fixed order: sort them, so the
     # file changes only when the schema does.
     statements = []
@@ -54,6 +57,9 @@ def _sqlite() -> str:
         if kind == "table":
             statements.append(_sorted_constraints(sql))
             statements += sorted(i[3] for i in rows if i[0] == "index" and i[2] == name)
+    statements += seeds
+    # Triggers last: they may name any table (the directory's change signal updates another).
+    statements += sorted(i[3] for i in rows if i[0] == "trigger")
     statements.append(f"INSERT INTO alembic_version (version_num) VALUES ('{head_revision()}')")
     return "BEGIN;\n\n" + "".join(f"{s};\n\n" for s in statements) + "COMMIT;\n"
 

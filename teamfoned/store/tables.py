@@ -175,6 +175,20 @@ class TeamNumber(Base):
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
 
 
+class DirectoryVersion(Base):
+    """One row counting every change of what the daemons' routing directories cache.
+
+    Bumped by triggers (migration 0006) on teams, team_numbers, team_hours and team_holidays,
+    whoever writes them: a daemon compares it with the version it loaded (the backstop to
+    PostgreSQL's notifications, and SQLite's only signal).
+    """
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class SipEndpoint(Base):
     """A PJSIP endpoint the system administrator gave to one tenant: only its members may ring it."""
 
@@ -487,3 +501,4 @@ webhook_deliveries = _table(WebhookDelivery)
 sign_in_links = _table(SignInLink)
 web_sessions = _table(WebSession)
 waiting_entries = _table(WaitingEntry)
+directory_version = _table(DirectoryVersion)

@@ -73,6 +73,11 @@ class RoutingStore(Protocol):
         """Record a new call."""
         ...
 
+    async def write_call_row(self, call_id: uuid.UUID) -> None:
+        """The call's row written now if it is still held back for its first claim: a row of
+        another table is about to refer to it (the caller joins the waiting line)."""
+        ...
+
     async def claim(self, call_id: uuid.UUID, member_id: uuid.UUID, attempt_id: uuid.UUID,
                     channel_id: str | None, *, now: datetime, node: str) -> bool:
         """Book the member for this call (open their attempt); False if someone was faster."""

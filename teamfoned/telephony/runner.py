@@ -483,6 +483,9 @@ class CallRunner:
         self.log.info("caller_waiting")
         if self.ctx.line is not None:
             try:
+                # The line's entry refers to the call's row, which waits for a first claim
+                # that a waiting caller has not had yet.
+                await self.ctx.repo.write_call_row(self.call_id)
                 await self.ctx.line.join_line(self.call_id, self.route.tenant_id, self.route.team_id,
                                               arrived_at=arrived_at, node=self.ctx.node,
                                               now=self.ctx.clock())

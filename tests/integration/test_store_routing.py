@@ -219,3 +219,23 @@ async def test_concurrent_claims_never_double_book(postgres_database: str) -> No
     finally:
         for e in engines:
             await e.dispose()
+
+
+async def test_the_call_row_and_its_first_claim_in_one_go(engine: AsyncEngine) -> None:
+    s = await seed(engine)
+    repo = RoutingRepository(engine)
+    won, lost = uuid.uuid4(), uuid.uuid4()
+    details = dict(caller_number="+31101234567", dialled_number="+31201234567", channel_id="caller",
+                   node=NODE, now=NOW)
+    assert await repo.start_call_and_claim(won, s.tenant_id, s.team_id, **details, member_id=s.members[0],
+                                           attempt_id=uuid.uuid4(), attempt_channel_id="leg-1", claimed_at=NOW)
+    # The member is booked now: the second call is recorded all the same, without the attempt.
+    assert not await repo.start_call_and_claim(lost, s.tenant_id, s.team_id, **details, member_id=s.members[0],
+                                               attempt_id=uuid.uuid4(), attempt_channel_id="leg-2",
+                                               claimed_at=NOW)
+    async with engine.connect() as conn:
+        recorded = set((await conn.execute(select(calls.c.id))).scalars())
+        attempt_calls = list((await conn.execute(select(attempts.c.call_id))).scalars())
+    assert recorded == {won, lost}
+    assert attempt_calls == [won]
+    assert await open_attempts_per_member(engine) == {s.members[0]: 1}

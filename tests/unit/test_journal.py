@@ -204,3 +204,43 @@ async def test_a_write_during_the_replay_waits_for_the_journal_and_lands_after_i
     assert [w[1] for w in store.arrived[:2]] == journalled
     assert {w[1] for w in store.arrived[2:]} == {late_call, late_attempt}
     assert len(repo.journal) == 0 and not repo.degraded
+
+
+async def _start(repo: ResilientRepository, call: uuid.UUID) -> None:
+    await repo.start_call(call, uuid.uuid4(), uuid.uuid4(), caller_number=None, dialled_number="+31201234567",
+                          channel_id="caller", node="n1", now=NOW)
+
+
+async def test_the_call_row_goes_with_the_first_claim_or_before_any_other_write(tmp_path):
+    clock = [0.0]
+    flaky = FlakyStore(MEMBERS)
+    repo = ResilientRepository(flaky, Journal(tmp_path / "j.jsonl"), monotonic=lambda: clock[0])
+    claimed, unclaimed, closed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await _start(repo, claimed)
+    await _start(repo, unclaimed)
+    await _start(repo, closed)
+    assert flaky.writes == []  # no round trip of their own
+    attempt = uuid.uuid4()
+    assert await repo.claim(claimed, flaky.members[0].member_id, attempt, "leg", now=NOW, node="n1")
+    await repo.finish_call(unclaimed, "no_one_available", now=NOW, wait_seconds=0.0, talk_seconds=None)
+    assert flaky.writes == [("start_call_and_claim", claimed, attempt), ("start_call", unclaimed),
+                            ("finish_call", unclaimed, "no_one_available")]
+    # A call that claims nobody for a while (closed: its fallback may last) is written anyway.
+    closing = asyncio.Event()
+    clock[0] = 5.0
+    closing.set()
+    await repo.run(closing)
+    assert flaky.writes[-1] == ("start_call", closed)
+
+
+async def test_a_call_row_waiting_for_its_claim_is_journalled_first_when_the_database_is_away(tmp_path):
+    flaky = FlakyStore(MEMBERS)
+    repo = ResilientRepository(flaky, Journal(tmp_path / "j.jsonl"))
+    call, attempt = uuid.uuid4(), uuid.uuid4()
+    await _start(repo, call)
+    flaky.down = True
+    assert await repo.claim(call, flaky.members[0].member_id, attempt, "leg", now=NOW, node="n1")
+    assert [op for op, _ in repo.journal.entries()] == [JournalOp.START_CALL, JournalOp.CLAIM]
+    flaky.down = False
+    assert await repo.replay() == 2
+    assert flaky.writes == [("call", call), ("attempt", attempt)]
