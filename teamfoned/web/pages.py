@@ -18,7 +18,13 @@ from starlette.datastructures import FormData
 from teamfoned.api.context import ApiContext, context
 from teamfoned.api.errors import status_of
 from teamfoned.api.photo_upload import photo_response
-from teamfoned.domain.availability import AvailabilityReason, AwayReason, UntilChoice, until_of
+from teamfoned.domain.availability import (
+    AvailabilityReason,
+    AwayReason,
+    UntilChoice,
+    away_of,
+    until_of,
+)
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store import hours_repo, members_repo, teams_repo, web_sessions_repo
@@ -224,8 +230,7 @@ async def _status_page(request: Request, who: Visitor, *, problem: str | None = 
                 choices=[c for c in UntilChoice if periods or c is not UntilChoice.SCHEDULE],
                 problem=problem, saved=saved, away_reasons=list(AwayReason),
                 # What the member said they are away for, while their own change holds.
-                away=me.away_reason if not available and me.away_reason in set(AwayReason)
-                and me.reason == AvailabilityReason.MANUAL.value else None)
+                away=away_of(me.away_reason, me.reason, available=available))
 
 
 @router.get("")
