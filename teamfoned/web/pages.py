@@ -358,7 +358,13 @@ def _is_web(request: Request) -> bool:
 def install(app: FastAPI) -> None:
     """Mount the pages and assets under /app, with their own HTML answers to refusals."""
     # The other pages' modules add their routes to the one router when imported.
-    from teamfoned.web import pages_admin, pages_calls, pages_live, pages_me  # noqa: F401
+    from teamfoned.web import (  # noqa: F401
+        pages_admin,
+        pages_calls,
+        pages_live,
+        pages_me,
+        pages_teams,
+    )
 
     app.include_router(router)
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
