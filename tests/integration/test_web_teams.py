@@ -120,3 +120,54 @@ async def test_team_pages_are_for_own_admins_only(api: LiveApi) -> None:
     # Ann's sign-in is the one new row; nothing of any team changed.
     assert {k: v for k, v in after.items() if k != "web_sessions"} == {
         k: v for k, v in before.items() if k != "web_sessions"}
+
+
+async def test_team_hours_and_holidays_forms(api: LiveApi) -> None:
+    ann = await sign_in(api, "ann")
+    care = api.world.teams["care"]
+    base = f"/app/admin/teams/{care}"
+    token = await ann.csrf(base)
+    before = await api.snapshot()
+    for hours in ["mon-fri 8:00", "someday 08:00-17:00", "mon 17:00-08:00",
+                  "mon 08:00-12:00\nmon 11:00-13:00"]:  # overlapping
+        refused = await ann.post(f"{base}/hours", {"csrf": token, "hours": hours})
+        assert refused.status_code == 422, (hours, refused.text)
+        assert 'id="hours-problem"' in refused.text
+    for day, field in [("31-12-2030", "holiday_date"), ("2030-02-30", "holiday_date"),
+                       ("2030-12-25", "holiday_name")]:
+        refused = await ann.post(f"{base}/holidays", {"csrf": token, "date": day,
+                                                      "name": "x" * 101})
+        assert refused.status_code == 422, (day, refused.text)
+        assert f'id="{field}-problem"' in refused.text, refused.text
+    assert (await ann.post(f"{base}/hours", {"hours": "mon 08:00-17:00"})).status_code == 403
+    assert (await ann.post(f"{base}/holidays", {"date": "2030-12-25"})).status_code == 403
+    assert await api.snapshot() == before
+
+    done = await ann.post(f"{base}/hours", {"csrf": token,
+                                            "hours": "mon-fri 08:00-12:00,13:00-17:00\r\n"
+                                                     "sat 10:00-12:00"})
+    assert done.status_code == 303
+    hours = (await api.client.get(f"/v1/admin/teams/{care}/hours",
+                                  headers=api.world.auth("ann"))).json()
+    assert len(hours["periods"]) == 11
+    assert {"weekday": 5, "starts": "10:00", "ends": "12:00"} in hours["periods"]
+    page = await ann.get(base)
+    assert "sat 10:00-12:00" in page.text  # shown back in the same syntax
+    added = await ann.post(f"{base}/holidays", {"csrf": token, "date": "2030-12-25",
+                                                "name": "Christmas"})
+    assert added.status_code == 303
+    holidays = (await api.client.get(f"/v1/admin/teams/{care}/holidays",
+                                     headers=api.world.auth("ann"))).json()
+    assert holidays == [{"date": "2030-12-25", "name": "Christmas"}]
+    assert (await ann.post(f"{base}/holidays/2030-12-25/remove", {})).status_code == 403
+    gone = await ann.post(f"{base}/holidays/2030-12-25/remove", {"csrf": token})
+    assert gone.status_code == 303
+    assert (await api.client.get(f"/v1/admin/teams/{care}/holidays",
+                                 headers=api.world.auth("ann"))).json() == []
+    cleared = await ann.post(f"{base}/hours", {"csrf": token, "hours": ""})
+    assert cleared.status_code == 303
+    ops = api.world.teams["ops"]
+    assert (await ann.post(f"/app/admin/teams/{ops}/hours",
+                           {"csrf": token, "hours": "mon 08:00-17:00"})).status_code == 404
+    assert (await ann.post(f"/app/admin/teams/{ops}/holidays",
+                           {"csrf": token, "date": "2030-12-25"})).status_code == 404
