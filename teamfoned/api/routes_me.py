@@ -62,7 +62,8 @@ async def delete_me(caller: CallerDep, api: ApiDep) -> Response:
 async def put_availability(body: AvailabilityIn, caller: CallerDep, api: ApiDep) -> MemberOut:
     async with api.transaction() as session:
         await members_repo.set_availability(session, caller.tenant_id, caller.member_id,
-                                            body.available, body.until, now=api.clock())
+                                            body.available, body.until, now=api.clock(),
+                                            away=body.away)
         found = await members_repo.profile(session, caller.tenant_id, caller.member_id)
     return member_out(found, api.clock())
 

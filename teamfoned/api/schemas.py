@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.availability import AvailabilityReason, AwayReason
 from teamfoned.domain.availability_line import LineLanguage
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.domain.prompts import LANGUAGES
@@ -129,6 +129,8 @@ class AvailabilityOut(_Out):
     reason: REASON | None = Field(description="who set it: the member or an admin (manual), the "
                                               "member's schedule, or routing after unanswered "
                                               "calls in a row (auto); null if never set")
+    away: AwayReason | None = Field(None, description="what the member said they are away for, "
+                                    "while unavailable by their own change; else null")
 
 
 class MemberOut(_Out):
@@ -151,6 +153,8 @@ class MePatch(_In):
 class AvailabilityIn(_In):
     available: StrictBool
     until: Instant | None = Field(None, description="RFC 3339 time the availability ends")
+    away: AwayReason | None = Field(None, description="what you are away for (with "
+                                    "available: false only); left out or null clears it")
 
 
 class PhoneLineIn(_In):

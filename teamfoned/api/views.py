@@ -15,7 +15,7 @@ from teamfoned.api.schemas import (
     TeamAdminOut,
     TeamRefOut,
 )
-from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.availability import AvailabilityReason, away_of
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store.directory_repo import TeamAdminView
 from teamfoned.store.followup_repo import MissedCall
@@ -41,12 +41,14 @@ def missed_out(c: MissedCall) -> MissedCallOut:
 
 
 def member_out(p: Profile, now: datetime) -> MemberOut:
+    available = is_available(p.available, p.until, now)
     return MemberOut(
         id=p.id, name=p.name, phone=p.phone, phone_kind=p.phone_kind, is_admin=p.is_admin,
         has_photo=p.has_photo,
-        availability=AvailabilityOut(available=is_available(p.available, p.until, now),
+        availability=AvailabilityOut(available=available,
                                      until=p.until if p.available else None,
-                                     changed_at=p.changed_at, reason=reason_out(p.reason)),
+                                     changed_at=p.changed_at, reason=reason_out(p.reason),
+                                     away=away_of(p.away_reason, p.reason, available=available)),
         teams=[TeamRefOut(id=t.id, name=t.name, label=t.label) for t in p.teams])
 
 

@@ -27,6 +27,14 @@ class AwayReason(StrEnum):
     OTHER = "other"
 
 
+def away_of(away_reason: str | None, reason: str | None, *, available: bool) -> AwayReason | None:
+    """What the member said they are away for, while their own change to unavailable holds."""
+    # A schedule or auto change replaces the member's own, and with it what they said.
+    if available or reason != AvailabilityReason.MANUAL.value:
+        return None
+    return AwayReason(away_reason) if away_reason in set(AwayReason) else None
+
+
 class UntilChoice(StrEnum):
     """How long a member's new availability holds, as the web app offers it."""
 

@@ -18,7 +18,13 @@ from starlette.datastructures import FormData
 from teamfoned.api.context import ApiContext, context
 from teamfoned.api.errors import status_of
 from teamfoned.api.photo_upload import photo_response
-from teamfoned.domain.availability import AvailabilityReason, AwayReason, UntilChoice, until_of
+from teamfoned.domain.availability import (
+    AvailabilityReason,
+    AwayReason,
+    UntilChoice,
+    away_of,
+    until_of,
+)
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.store import hours_repo, members_repo, teams_repo, web_sessions_repo
@@ -224,8 +230,7 @@ async def _status_page(request: Request, who: Visitor, *, problem: str | None = 
                 choices=[c for c in UntilChoice if periods or c is not UntilChoice.SCHEDULE],
                 problem=problem, saved=saved, away_reasons=list(AwayReason),
                 # What the member said they are away for, while their own change holds.
-                away=me.away_reason if not available and me.away_reason in set(AwayReason)
-                and me.reason == AvailabilityReason.MANUAL.value else None)
+                away=away_of(me.away_reason, me.reason, available=available))
 
 
 @router.get("")
@@ -353,7 +358,13 @@ def _is_web(request: Request) -> bool:
 def install(app: FastAPI) -> None:
     """Mount the pages and assets under /app, with their own HTML answers to refusals."""
     # The other pages' modules add their routes to the one router when imported.
-    from teamfoned.web import pages_admin, pages_calls, pages_live, pages_me  # noqa: F401
+    from teamfoned.web import (  # noqa: F401
+        pages_admin,
+        pages_calls,
+        pages_live,
+        pages_me,
+        pages_teams,
+    )
 
     app.include_router(router)
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")

@@ -265,3 +265,47 @@ async def test_admin_invites_signs_out_and_deletion_in_dutch(routing: Any, carri
     await bob_ctx.close()
     await admin_ctx.close()
     await routing.assert_clean()
+
+
+async def test_admin_changes_priority_and_strategy_and_the_next_real_call_follows(
+        routing: Any, carrier: Any, browser: Any) -> None:
+    doc = bench_directory()
+    for person in doc["tenants"][0]["members"]:
+        person["available"] = person["name"] in ("alice", "bob")
+    await routing.setup(doc)
+    for name in ("alice", "bob"):
+        await carrier.set_phone(PHONES[name], "answer", delay=0.3)
+    context, admin, errors = await new_page(browser)
+    await sign_in(admin, await link_for(routing, "alice"))
+    await admin.goto(routing.http_url + "/app/admin")
+    await admin.get_by_role("link", name="Teams: members, priorities and routing").click()
+    await check_page(admin, "admin-teams")
+    await admin.get_by_role("link", name="support").click()
+    team_page = admin.url
+    await check_page(admin, "admin-team")
+
+    # Alice is first in the linear order; the admin puts bob before her.
+    await admin.get_by_role("textbox", name="Priority of alice").fill("9")
+    await admin.get_by_role("button", name="Change priority of alice").click()
+    await admin.wait_for_url("**?saved=1")
+    assert await admin.get_by_role("textbox", name="Priority of alice").input_value() == "9"
+    first = await answered_call(routing, carrier, 1)
+    assert first.attempts == [("bob", "answered")]
+
+    # A refused ring time names its field and changes nothing.
+    await admin.get_by_role("textbox", name="Ring time per member (seconds)").fill("1")
+    await admin.get_by_role("button", name="Save").first.click()
+    assert await admin.get_by_text("must be whole seconds from 5 to 300").is_visible()
+    await admin.goto(team_page)
+    assert await admin.get_by_role("textbox", name="Ring time per member (seconds)").input_value() == "5"
+
+    # Ring everyone at once: both phones ring for the next call.
+    await admin.get_by_role("combobox", name="Strategy").select_option(label="Ring everyone at once")
+    await admin.get_by_role("button", name="Save").first.click()
+    await admin.wait_for_url("**?saved=1")
+    assert await admin.get_by_role("combobox", name="Strategy").input_value() == "ring_all"
+    second = await answered_call(routing, carrier, 2)
+    assert {member for member, _ in second.attempts} == {"alice", "bob"}
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    await context.close()
+    await routing.assert_clean()

@@ -78,6 +78,32 @@ async def test_availability(api: LiveApi) -> None:
     assert await api.snapshot() == before
 
 
+async def test_away_reason(api: LiveApi) -> None:
+    bob = api.world.auth("bob")
+    done = await api.client.put("/v1/me/availability", headers=bob,
+                                json={"available": False, "away": "lunch"})
+    assert done.status_code == 200, done.text
+    assert done.json()["availability"]["away"] == "lunch"
+    assert (await api.client.get("/v1/me", headers=bob)).json()["availability"]["away"] == "lunch"
+    before = await api.snapshot()
+    for body in [{"available": False, "away": "nap"}, {"available": False, "away": 1}]:
+        done = await api.client.put("/v1/me/availability", headers=bob, json=body)
+        assert done.status_code == 422, (body, done.text)
+        assert error_of(done)["fields"][0]["field"] == "away", done.text
+    assert await api.snapshot() == before
+    # A write without a reason clears it, as before reasons existed.
+    done = await api.client.put("/v1/me/availability", headers=bob, json={"available": False})
+    assert done.json()["availability"]["away"] is None
+    done = await api.client.put("/v1/me/availability", headers=bob,
+                                json={"available": False, "away": "training"})
+    assert done.json()["availability"]["away"] == "training"
+    # Kept only while unavailable: becoming available drops it.
+    done = await api.client.put("/v1/me/availability", headers=bob,
+                                json={"available": True, "away": "break"})
+    assert done.status_code == 200, done.text
+    assert done.json()["availability"]["away"] is None
+
+
 async def test_photo_upload_check_and_removal(api: LiveApi) -> None:
     carol = api.world.auth("carol")
     assert (await api.client.get("/v1/me/photo", headers=carol)).status_code == 404

@@ -13,6 +13,7 @@ from teamfoned.domain.availability import AwayReason, UntilChoice, until_of
 from teamfoned.domain.errors import Invalid
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.routing.model import AttemptResult, CallOutcome
+from teamfoned.routing.strategies import Strategy
 from teamfoned.store.line_state import LineState
 from teamfoned.web.catalogue import LANGUAGES, MESSAGES, choose_language
 
@@ -25,7 +26,7 @@ def test_every_language_has_every_key_and_every_listed_value() -> None:
         assert set(MESSAGES[language]) == keys, language
     needed = ({f"outcome_{o.value}" for o in CallOutcome} | {f"result_{r.value}" for r in AttemptResult}
               | {f"line_{s.value}" for s in LineState} | {f"until_{c.value}" for c in UntilChoice}
-              | {f"away_{r.value}" for r in AwayReason})
+              | {f"away_{r.value}" for r in AwayReason} | {f"strategy_{s.value}" for s in Strategy})
     assert needed <= keys, needed - keys
     used = set()
     for template in TEMPLATES.glob("*.html"):
