@@ -16,7 +16,7 @@ from teamfoned.api.schemas import (
 )
 from teamfoned.api.views import member_out, periods_out
 from teamfoned.domain.timetable import check_timezone
-from teamfoned.store import hours_repo, members_repo, personal_data
+from teamfoned.store import hours_repo, members_repo, own_availability, personal_data
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=responses(*COMMON))
 
@@ -55,11 +55,11 @@ async def delete_me(caller: CallerDep, api: ApiDep) -> Response:
 @router.put("/availability", response_model=MemberOut,
             summary="Set own availability (also to turn it back on after auto or schedule)")
 async def put_availability(body: AvailabilityIn, caller: CallerDep, api: ApiDep) -> MemberOut:
+    now = api.clock()
     async with api.transaction() as session:
-        await members_repo.set_availability(session, caller.tenant_id, caller.member_id,
-                                            body.available, body.until, now=api.clock())
-        found = await members_repo.profile(session, caller.tenant_id, caller.member_id)
-    return member_out(found, api.clock())
+        found = await own_availability.set_own_availability(
+            session, caller.tenant_id, caller.member_id, body.available, body.until, now=now)
+    return member_out(found, now)
 
 
 @router.get("/schedule", response_model=ScheduleOut, summary="Own availability schedule")
