@@ -46,6 +46,7 @@ async def patch_me(body: MePatch, caller: CallerDep, api: ApiDep) -> MemberOut:
 async def delete_me(caller: CallerDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         await members_repo.erase_member(session, caller.tenant_id, caller.member_id)
+    api.tokens.forget_member(caller.member_id)
     # Committed: now the log of the database must not keep what was erased either.
     async with api.sessions() as session:
         await personal_data.empty_write_ahead_log(session)
