@@ -45,7 +45,8 @@ class ApiContext:
     token_uses: TokenUses = field(init=False)
 
     def __post_init__(self) -> None:
-        self.token_uses = TokenUses(self.sessions)
+        self.token_uses = TokenUses(self.sessions,
+                                    interval_s=self.settings.http.last_used_flush_seconds)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

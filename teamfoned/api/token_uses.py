@@ -17,6 +17,7 @@ from teamfoned.store import tokens_repo
 
 log = structlog.get_logger(__name__)
 
+# The default of http.last_used_flush_seconds.
 FLUSH_INTERVAL_S = 5.0
 
 
