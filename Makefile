@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint provision venv bench clean
+.PHONY: demo test lint provision venv bench clean screenshots
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ bench: venv provision
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	command -v sipp >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq sip-tester)
 	$(PY) -m benchmarks.run
+
+# The web app's screenshots, as the browser tests took them, into docs/screenshots/.
+screenshots: venv provision
+	$(PY) -m pytest tests/browser -q -p no:cacheprovider
+	$(PY) scripts/copy_screenshots.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -99,6 +99,7 @@ def main() -> int:
     database.unlink(missing_ok=True)
     topology = Topology()
     config = WORK / "teamfoned.yaml"
+    http_port = free_port()
     config.write_text(
         f"node: demo\n"
         f"ari:\n  url: {topology.ari_url}\n  username: {topology.ari_user}\n"
@@ -107,7 +108,7 @@ def main() -> int:
         f"telephony:\n  trunk_dial_template: PJSIP/{{number}}@trunk\n  allowed_countries: [NL]\n"
         f"logging:\n  level: info\n  format: console\n"
         # The daemon's HTTP module on a free loopback port: 8080 may be taken on this machine.
-        f"http:\n  port: {free_port()}\n"
+        f"http:\n  port: {http_port}\n"
     )
     os.environ["TEAMFONED_DEMO_ARI_PASSWORD"] = topology.ari_password
     (WORK / "directory.yaml").write_text(DIRECTORY)
@@ -134,6 +135,18 @@ def main() -> int:
 
         say("the call record (teamfoned calls --tenant demo-practice --team reception)")
         print(cli(config, "calls", "--tenant", "demo-practice", "--team", "reception"))
+
+        say("the members' web app: Anna's one-time sign-in link (teamfoned member invite)")
+        print(cli(config, "member", "invite", "--tenant", "demo-practice", "Anna", "--no-qr").strip())
+        if sys.stdout.isatty() and os.environ.get("CI") != "true":
+            # On a terminal the demo stays up so the link can be opened; in CI it finishes.
+            say(f"open the link above in a browser on this machine (port {http_port}); "
+                "press Ctrl-C to stop")
+            try:
+                while daemon.poll() is None:
+                    time.sleep(0.5)
+            except KeyboardInterrupt:
+                pass
         return 0
     finally:
         if daemon is not None and daemon.poll() is None:

@@ -7,6 +7,8 @@
 # - PostgreSQL server binaries (initdb, pg_ctl) from Debian's packages if missing.
 # - espeak-ng and sox from Debian's packages: `teamfoned sounds generate` speaks the prompt set
 #   for languages Asterisk ships no sounds for (the bench's PBX plays the Dutch set).
+# - Chromium (Debian's package) for the web app's browser tests; Playwright drives it
+#   through its executable path (Playwright's own browser download is not used).
 # - SIPp is not needed: the carrier is a second Asterisk instance.
 #
 # Prints, as its last line, `ASTERISK_ROOT=<dir>` (empty for a system asterisk)
@@ -92,8 +94,18 @@ provision_espeak() {
   apt_install espeak-ng sox
 }
 
+provision_chromium() {
+  if command -v chromium >/dev/null 2>&1; then
+    log "chromium present: $(chromium --version 2>/dev/null || echo unknown version)"
+    return
+  fi
+  log "installing chromium from Debian's packages (browser tests)"
+  apt_install chromium
+}
+
 provision_postgres
 provision_espeak
+provision_chromium
 if system_asterisk_ok; then
   log "using system asterisk: $(asterisk -V)"
   echo "ASTERISK_ROOT="

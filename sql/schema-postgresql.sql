@@ -281,5 +281,59 @@ ALTER TABLE teams ADD COLUMN service_level_seconds INTEGER DEFAULT '20' NOT NULL
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0008
+
+ALTER TABLE tenants ADD COLUMN phone_pin_required BOOLEAN DEFAULT false NOT NULL;
+
+CREATE TABLE member_phone_line (
+    member_id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    language VARCHAR(16), 
+    pin_hash VARCHAR(200), 
+    pin_failures INTEGER DEFAULT '0' NOT NULL, 
+    changed_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_member_phone_line PRIMARY KEY (member_id), 
+    CONSTRAINT fk_member_phone_line_tenant_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_member_phone_line_tenant_id ON member_phone_line (tenant_id);
+
+UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0005';
+
+-- Running upgrade 0008 -> 0009
+
+ALTER TABLE availability ADD COLUMN away_reason VARCHAR(16);
+
+CREATE TABLE sign_in_links (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    member_id UUID NOT NULL, 
+    secret_hash VARCHAR(64) NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_sign_in_links PRIMARY KEY (id), 
+    CONSTRAINT fk_sign_in_links_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+    CONSTRAINT uq_sign_in_links_secret_hash UNIQUE (secret_hash)
+);
+
+CREATE INDEX ix_sign_in_links_member_id ON sign_in_links (member_id);
+
+CREATE TABLE web_sessions (
+    id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    member_id UUID NOT NULL, 
+    secret_hash VARCHAR(64) NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    last_used_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_web_sessions PRIMARY KEY (id), 
+    CONSTRAINT fk_web_sessions_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+    CONSTRAINT uq_web_sessions_secret_hash UNIQUE (secret_hash)
+);
+
+CREATE INDEX ix_web_sessions_member_id ON web_sessions (member_id);
+
+UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
+
 COMMIT;
 

@@ -8,15 +8,6 @@ CREATE TABLE alembic_version (
 	CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 
-CREATE TABLE tenants (
-	id CHAR(32) NOT NULL, 
-	name VARCHAR(100) NOT NULL, 
-	retention_days INTEGER NOT NULL, 
-	created_at DATETIME NOT NULL, 
-	CONSTRAINT pk_tenants PRIMARY KEY (id), 
-	CONSTRAINT uq_tenants_name UNIQUE (name)
-);
-
 CREATE TABLE members (
 	id CHAR(32) NOT NULL, 
 	tenant_id CHAR(32) NOT NULL, 
@@ -60,7 +51,7 @@ CREATE TABLE availability (
 	member_id CHAR(32) NOT NULL, 
 	available BOOLEAN NOT NULL, 
 	until DATETIME, 
-	changed_at DATETIME NOT NULL, reason VARCHAR(32), schedule_applied_at DATETIME, 
+	changed_at DATETIME NOT NULL, reason VARCHAR(32), schedule_applied_at DATETIME, away_reason VARCHAR(16), 
 	CONSTRAINT fk_availability_member_id_members FOREIGN KEY(member_id) REFERENCES members (id) ON DELETE CASCADE, 
 	CONSTRAINT pk_availability PRIMARY KEY (member_id)
 );
@@ -241,6 +232,58 @@ CREATE TABLE sip_endpoints (
 
 CREATE INDEX ix_sip_endpoints_tenant_id ON sip_endpoints (tenant_id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0005');
+CREATE TABLE "tenants" (
+	id CHAR(32) NOT NULL, 
+	name VARCHAR(100) NOT NULL, 
+	retention_days INTEGER NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	phone_pin_required BOOLEAN DEFAULT false NOT NULL, 
+	CONSTRAINT pk_tenants PRIMARY KEY (id), 
+	CONSTRAINT uq_tenants_name UNIQUE (name)
+);
+
+CREATE TABLE member_phone_line (
+	member_id CHAR(32) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	language VARCHAR(16), 
+	pin_hash VARCHAR(200), 
+	pin_failures INTEGER DEFAULT '0' NOT NULL, 
+	changed_at DATETIME NOT NULL, 
+	CONSTRAINT fk_member_phone_line_tenant_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+	CONSTRAINT pk_member_phone_line PRIMARY KEY (member_id)
+);
+
+CREATE INDEX ix_member_phone_line_tenant_id ON member_phone_line (tenant_id);
+
+CREATE TABLE sign_in_links (
+	id CHAR(32) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	member_id CHAR(32) NOT NULL, 
+	secret_hash VARCHAR(64) NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	expires_at DATETIME NOT NULL, 
+	CONSTRAINT fk_sign_in_links_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+	CONSTRAINT pk_sign_in_links PRIMARY KEY (id), 
+	CONSTRAINT uq_sign_in_links_secret_hash UNIQUE (secret_hash)
+);
+
+CREATE INDEX ix_sign_in_links_member_id ON sign_in_links (member_id);
+
+CREATE TABLE web_sessions (
+	id CHAR(32) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	member_id CHAR(32) NOT NULL, 
+	secret_hash VARCHAR(64) NOT NULL, 
+	created_at DATETIME NOT NULL, 
+	last_used_at DATETIME NOT NULL, 
+	expires_at DATETIME NOT NULL, 
+	CONSTRAINT fk_web_sessions_tenant_id_member_id_members FOREIGN KEY(tenant_id, member_id) REFERENCES members (tenant_id, id) ON DELETE CASCADE, 
+	CONSTRAINT pk_web_sessions PRIMARY KEY (id), 
+	CONSTRAINT uq_web_sessions_secret_hash UNIQUE (secret_hash)
+);
+
+CREATE INDEX ix_web_sessions_member_id ON web_sessions (member_id);
+
+INSERT INTO alembic_version (version_num) VALUES ('0009');
 
 COMMIT;

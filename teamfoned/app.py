@@ -21,16 +21,20 @@ from teamfoned.metrics import Metrics
 from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.store.engine import create_engine, create_sessionmaker, ping
 from teamfoned.store.journal import Journal, default_journal_path
+from teamfoned.store.line_repo import LineRepository
 from teamfoned.store.migrate import current_revision, head_revision
 from teamfoned.store.resilient_repo import ResilientRepository
 from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.systemd import Notifier
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.dispatcher import CallDispatcher
+from teamfoned.telephony.line_runner import LineService
 from teamfoned.telephony.ports import DaemonStore
 from teamfoned.webhooks.delivery import WebhookSender
 
 if TYPE_CHECKING:
+    from teamfoned.agi.protocol import AgiServer
+    from teamfoned.agi.scripts import AgiScripts
     from teamfoned.api.context import ApiContext
     from teamfoned.api.server import ApiServer
 
@@ -162,6 +166,10 @@ class Daemon:
             rng=random.Random(),
             metrics=self.metrics,
         )
+        if settings.availability_line.numbers:
+            self.dispatcher.line = LineService(
+                self.ari, LineRepository(self.sessions), numbers=settings.availability_line.numbers,
+                clock=clock, default_region=settings.telephony.default_region)
         self._ari_connections = 0
         self.ari.on_connect = self._on_ari_connect
         self.state = DaemonState(self.ari, self.dispatcher, self.repo)
@@ -171,6 +179,8 @@ class Daemon:
         self.webhooks = WebhookSender(self.sessions, settings.webhooks, clock=clock)
         self._api_context: ApiContext | None = None
         self.api = self._build_api(http_sockets) if settings.http.enabled else None
+        self.agi_scripts: AgiScripts | None = None
+        self.agi: AgiServer | None = self._build_agi() if settings.agi.enabled else None
         self._stop = asyncio.Event()
         self._closing = asyncio.Event()  # set after the drain: the chores end
         self.started = asyncio.Event()
@@ -184,6 +194,27 @@ class Daemon:
         # Kept to hand it the reloaded settings: the routing defaults for new teams are live.
         self._api_context = app.state.api
         return ApiServer(app, self.settings.http, sockets=sockets)
+
+    def _build_agi(self) -> AgiServer:
+        # Imported here: a daemon without FastAGI never loads it.
+        from teamfoned.agi.hunt import AgiContext
+        from teamfoned.agi.protocol import AgiServer
+        from teamfoned.agi.scripts import AgiScripts
+
+        settings = self.settings
+        self.agi_scripts = AgiScripts(AgiContext(
+            repo=self.repo, clock=self.clock, node=settings.node,
+            trunk_template=settings.telephony.trunk_dial_template,
+            caller_id_mode=settings.telephony.caller_id_mode,
+            confirm_time=settings.telephony.confirm_time, rng=random.Random(),
+            claim_margin=settings.agi.claim_margin, metrics=self.metrics,
+            fallbacks=settings.telephony.fallback_policy()),
+            line=LineRepository(self.sessions), line_numbers=settings.availability_line.numbers,
+            default_region=settings.telephony.default_region)
+        self.dispatcher.also_tracked = self.agi_scripts.channels
+        assert settings.agi.port is not None
+        return AgiServer(settings.agi.listen, settings.agi.port, self.agi_scripts.handle,
+                         timeout=settings.agi.timeout)
 
     def stop(self) -> None:
         """Ask for a graceful stop (signal-safe: it only sets a flag)."""
@@ -203,6 +234,8 @@ class Daemon:
 
     async def run(self) -> None:
         await self.startup()
+        if self.agi is not None:
+            await self.agi.start()
         try:
             async with asyncio.TaskGroup() as tg:
                 ari_task = tg.create_task(self.ari.run(), name="ari")
@@ -215,12 +248,18 @@ class Daemon:
                 tg.create_task(self.repo.run(self._closing), name="journal")
                 tg.create_task(self.schedules.run(self._closing), name="schedules")
                 webhook_task = tg.create_task(self.webhooks.run(), name="webhooks")
+                if self.agi_scripts is not None:
+                    tg.create_task(self.agi_scripts.run(self._closing), name="agi")
                 await self._stop.wait()
                 # Stopped before ARI or the database came up: there is nothing to announce.
                 ready_task.cancel()
                 await self._drain()
                 self.state.phase = "stopping"
                 self.notifier.status(self.state.describe())
+                if self.agi is not None:
+                    # New AGI requests now fail, and the dialplan falls back (AGISTATUS=FAILURE);
+                    # the calls still open over FastAGI are ended by the closing below.
+                    await self.agi.close()
                 self._closing.set()
                 # Undelivered events stay in the outbox for the next start.
                 webhook_task.cancel()
@@ -231,6 +270,8 @@ class Daemon:
                 await ari_task
                 await dispatch_task
         finally:
+            if self.agi is not None:
+                await self.agi.close()
             await self.routing_engine.dispose()
             await self.engine.dispose()
             log.info("daemon_stopped")

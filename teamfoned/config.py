@@ -231,6 +231,12 @@ class HttpSettings(_Section):
     # their own limit below.
     max_body_bytes: int = Field(65_536, ge=1024, le=10_000_000)
     photo_max_bytes: int = Field(1_000_000, ge=1024, le=20_000_000)
+    # The address members open the web app at, as their phones reach it (printed in sign-in
+    # links); unset: this listener's own address, which only works on this machine.
+    public_url: str | None = None
+    # A sign-in link is exchanged at once; a short life limits what a forwarded one can do.
+    sign_in_link_minutes: int = Field(15, ge=1, le=7 * 24 * 60)
+    web_session_days: int = Field(30, ge=1, le=365)
 
     @field_validator("listen")
     @classmethod
@@ -240,6 +246,17 @@ class HttpSettings(_Section):
         except ValueError:
             raise ValueError(f"{value!r} is not an IP address") from None
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, _, rest = value.partition("://")
+        # Session cookies are Secure: a browser keeps them over https, or plain http on loopback.
+        if scheme not in ("https", "http") or not rest or any(c in rest for c in "?#@ "):
+            raise ValueError(f"{value!r} is not an http(s) URL without query or credentials")
+        return value.rstrip("/")
 
     @field_validator("proxy_addresses")
     @classmethod
@@ -285,6 +302,63 @@ class HttpSettings(_Section):
     @property
     def tls(self) -> bool:
         return self.tls_cert_file is not None
+
+    @property
+    def base_url(self) -> str:
+        """Where members reach the web app: `public_url`, else this listener's own address."""
+        if self.public_url is not None:
+            return self.public_url
+        host = f"[{self.listen}]" if ":" in self.listen else self.listen
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+
+class AgiSettings(_Section):
+    """The FastAGI server for sites that keep their own dialplan (docs/fastagi.md); off unless
+    `port` is set. FastAGI has no authentication: whoever reaches the port can claim members,
+    so it listens on loopback unless the sysadmin says the network between is trusted."""
+
+    allow_remote: bool = False
+    listen: str = Field("127.0.0.1", validate_default=True)
+    port: int | None = Field(None, ge=1, le=65535)
+    # A peer that sends nothing for this long is dropped (headers or a command's reply).
+    timeout: float = Field(10.0, gt=0, le=300)
+    # Members claimed for a wave are released when no result arrives within the wave's ring
+    # time plus this margin (the dialplan died, or the connection dropped mid-hunt).
+    claim_margin: float = Field(10.0, ge=1, le=300)
+
+    @field_validator("listen")
+    @classmethod
+    def _loopback(cls, value: str, info: Any) -> str:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
+        if not address.is_loopback and not info.data.get("allow_remote"):
+            raise ValueError(f"{value} is not a loopback address: FastAGI has no authentication; "
+                             "keep it on loopback, or set agi.allow_remote: true")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.port is not None
+
+
+class AvailabilityLineSettings(_Section):
+    """Service numbers a member calls from their own phone to set their availability
+    (docs/availability-line.md); for every tenant on this site."""
+
+    numbers: tuple[str, ...] = ()
+
+    @field_validator("numbers")
+    @classmethod
+    def _canonical(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from teamfoned.domain.errors import Invalid
+        from teamfoned.domain.names import canonical_number
+
+        try:
+            return tuple(canonical_number(number) for number in value)
+        except Invalid as exc:
+            raise ValueError(str(exc).removeprefix("number: ")) from None
 
 
 class LoggingSettings(_Section):
@@ -347,6 +421,8 @@ class Settings(_Section):
     telephony: TelephonySettings = TelephonySettings()
     routing: RoutingSettings = RoutingSettings()
     http: HttpSettings = HttpSettings()
+    agi: AgiSettings = AgiSettings()
+    availability_line: AvailabilityLineSettings = AvailabilityLineSettings()
     logging: LoggingSettings = LoggingSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()

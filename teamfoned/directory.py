@@ -70,6 +70,8 @@ class TenantPlan:
     teams: dict[str, TeamPlan] = field(default_factory=dict)
     # The SIP endpoints assigned to the tenant; None: not listed, the assignments stay as they are.
     endpoints: set[str] | None = None
+    # The availability line asks the tenant's members for their PIN.
+    phone_pin_required: bool = False
 
 
 def _refused(where: str, exc: Invalid) -> list[str]:
@@ -195,7 +197,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
     endpoints_seen: dict[str, str] = {}
     for ti, t in enumerate(raw["tenants"]):
         tw = f"tenants[{ti}]"
-        if not _keys(tw, t, {"name", "retention_days", "endpoints", "members", "teams"}, problems):
+        if not _keys(tw, t, {"name", "retention_days", "endpoints", "members", "teams",
+                             "phone_pin_required"}, problems):
             continue
         try:
             tname = check_name("tenant", t.get("name"))
@@ -208,6 +211,11 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
         retention = t.get("retention_days", DEFAULT_RETENTION_DAYS)
         _refusals(check_retention, retention, tw, problems)
         tp = TenantPlan(tname, retention)
+        pin_required = t.get("phone_pin_required", False)
+        if isinstance(pin_required, bool):
+            tp.phone_pin_required = pin_required
+        else:
+            problems.append(f"{tw}.phone_pin_required: must be true or false")
         plans.append(tp)
         if "endpoints" in t:
             tp.endpoints = _endpoints(f"{tw}.endpoints", t["endpoints"], phones.trunk_template,
@@ -331,6 +339,9 @@ async def apply(session: AsyncSession, plans: list[TenantPlan], *, now: datetime
             changes.append(f"tenant {tp.name}: created")
         elif await tenants_repo.set_retention(session, tenant, tp.retention_days):
             changes.append(f"tenant {tp.name}: retention set to {tp.retention_days} days")
+        if await tenants_repo.set_phone_pin_required(session, tenant, tp.phone_pin_required):
+            changes.append(f"tenant {tp.name}: availability line PIN "
+                           f"{'required' if tp.phone_pin_required else 'not required'}")
         changes += await _assign_endpoints(session, tenant, tp)
         changes += await _sync_members(session, tenant, tp, now=now)
         changes += await _sync_teams(session, tenant, tp, now=now, fallbacks=fallbacks)

@@ -24,6 +24,7 @@ from teamfoned.api.routes_teams import router as teams_router
 from teamfoned.api.token_cache import TokenCache
 from teamfoned.config import HttpSettings, Settings
 from teamfoned.metrics import Metrics
+from teamfoned.web.pages import install as install_web_app
 
 DESCRIPTION = """Members set their availability and schedule, see their teammates, their team's
 calls and hours, call back missed calls, and manage their personal data; tenant administrators
@@ -62,6 +63,8 @@ def create_app(
     errors.install(app)
     for router in (me_router, teams_router, admin_router, export_router, ops_router):
         app.include_router(router)
+    # The members' web app: pages under /app, on the same context, store and domain rules.
+    install_web_app(app)
     # Outermost last: log everything; cap the body; authenticate from the headers; then the routes.
     app.add_middleware(Authenticate, api=api)
     app.add_middleware(BodyLimit, limit_of=body_limits(settings.http))

@@ -12,7 +12,8 @@ from teamfoned.api.photos import PhotoRefused, normalise_photo
 from teamfoned.api.schemas import PHOTO_TYPES
 
 # The uploads whose body may be `http.photo_max_bytes` rather than `http.max_body_bytes`.
-PHOTO_UPLOADS = frozenset({("PUT", "/v1/me/photo")})
+# The web app's form upload is the same photo, in a multipart body.
+PHOTO_UPLOADS = frozenset({("PUT", "/v1/me/photo"), ("POST", "/app/me/photo")})
 
 # For the OpenAPI document: the photo is the raw request body.
 PHOTO_BODY = {

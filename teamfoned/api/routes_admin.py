@@ -21,6 +21,8 @@ from teamfoned.api.schemas import (
     MemberCreate,
     MemberOut,
     MembershipIn,
+    SignedOut,
+    SignInLinkCreated,
     TeamAdminOut,
     TeamCreate,
     TeamSettingsPatch,
@@ -39,8 +41,10 @@ from teamfoned.store import (
     members_repo,
     personal_data,
     tokens_repo,
+    web_sessions_repo,
     webhooks_repo,
 )
+from teamfoned.web.links import invite
 from teamfoned.webhooks.admin import add_webhook
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"],
@@ -274,6 +278,28 @@ async def create_token(member_id: uuid.UUID, body: TokenCreate, caller: AdminDep
             label=body.label)
     return TokenCreated(id=token_id, member_id=member_id, token=token,
                         expires_at=body.expires_at)
+
+
+@router.post("/members/{member_id}/sign-in-links", response_model=SignInLinkCreated,
+             status_code=201, summary="Create a one-time web app sign-in link for a member",
+             description="The link works once, within `http.sign_in_link_minutes`; opening it "
+                         "and pressing Sign in gives the browser a session.")
+async def create_sign_in_link(member_id: uuid.UUID, caller: AdminDep,
+                              api: ApiDep) -> SignInLinkCreated:
+    async with api.transaction() as session:
+        url, expires_at = await invite(session, api.settings.http, caller.tenant_id, member_id,
+                                       now=api.clock())
+    return SignInLinkCreated(member_id=member_id, url=url, expires_at=expires_at)
+
+
+@router.delete("/members/{member_id}/sessions", response_model=SignedOut,
+               summary="Sign a member out of the web app everywhere",
+               description="Ends every web app session of the member and voids their unused "
+                           "sign-in links; their API tokens are not touched.")
+async def sign_out_everywhere(member_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> SignedOut:
+    async with api.transaction() as session:
+        ended = await web_sessions_repo.sign_out_everywhere(session, caller.tenant_id, member_id)
+    return SignedOut(member_id=member_id, sessions_ended=ended)
 
 
 @router.get("/tokens", response_model=list[TokenOut],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+
 from fastapi import APIRouter, Request, Response
 
 from teamfoned.api.auth import ApiDep, CallerDep
@@ -11,12 +14,14 @@ from teamfoned.api.schemas import (
     AvailabilityIn,
     MemberOut,
     MePatch,
+    PhoneLineIn,
     ScheduleIn,
     ScheduleOut,
 )
 from teamfoned.api.views import member_out, periods_out
+from teamfoned.domain.pins import check_pin, hash_pin
 from teamfoned.domain.timetable import check_timezone
-from teamfoned.store import hours_repo, members_repo, own_availability, personal_data
+from teamfoned.store import hours_repo, line_repo, members_repo, own_availability, personal_data
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=responses(*COMMON))
 
@@ -61,6 +66,26 @@ async def put_availability(body: AvailabilityIn, caller: CallerDep, api: ApiDep)
         found = await own_availability.set_own_availability(
             session, caller.tenant_id, caller.member_id, body.available, body.until, now=now)
     return member_out(found, now)
+
+
+@router.put("/phone-line", status_code=204,
+            summary="Set own PIN and language for the availability line",
+            description="The availability line is the number you call from your own phone to "
+                        "switch your availability. A new PIN clears the count of wrong PINs "
+                        "(after 9 in a row the line refuses you until you set a new one).")
+async def put_phone_line(body: PhoneLineIn, caller: CallerDep, api: ApiDep) -> Response:
+    values: dict[str, object] = {}
+    if body.pin is not None:
+        pin = check_pin(body.pin)
+        # scrypt is slow on purpose (a PIN has few digits): off the event loop.
+        values["pin_hash"] = await asyncio.to_thread(hash_pin, pin, secrets.token_bytes(16))
+    if body.language is not None:
+        values["language"] = body.language
+    if values:
+        async with api.transaction() as session:
+            await line_repo.set_line(session, caller.tenant_id, caller.member_id,
+                                     now=api.clock(), **values)
+    return Response(status_code=204)
 
 
 @router.get("/schedule", response_model=ScheduleOut, summary="Own availability schedule")

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.availability_line import LineLanguage
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
 from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind
@@ -149,6 +150,16 @@ class MePatch(_In):
 class AvailabilityIn(_In):
     available: StrictBool
     until: Instant | None = Field(None, description="RFC 3339 time the availability ends")
+
+
+class PhoneLineIn(_In):
+    """The availability line's settings for the caller; a field left out is not changed."""
+
+    pin: str | None = Field(None, examples=["4826"], description="4 to 12 digits, asked when "
+                            "you call the availability line (if your organisation requires "
+                            "one); stored only as a hash. null: leave unchanged")
+    language: LineLanguage | None = Field(None, description="the language the line speaks to "
+                                          "you in")
 
 
 class ScheduleIn(_In):
@@ -404,6 +415,18 @@ class TokenCreated(_Out):
     member_id: uuid.UUID
     token: str = Field(description="shown this once; only its hash is kept")
     expires_at: datetime | None
+
+
+class SignInLinkCreated(_Out):
+    member_id: uuid.UUID
+    url: str = Field(description="the one-time sign-in link for the web app; shown this once, "
+                                 "only its secret's hash is kept")
+    expires_at: datetime
+
+
+class SignedOut(_Out):
+    member_id: uuid.UUID
+    sessions_ended: int
 
 
 # -- operations --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -240,6 +241,16 @@ def _member(sub: Any) -> None:
     role.add_argument("--tenant", required=True)
     role.add_argument("member", help="member id or unique name")
     role.add_argument("state", type=on_off, metavar="on|off")
+    inv = actions.add_parser("invite", help="a one-time sign-in link to the web app, printed as "
+                                            "a URL and a QR code (works once, for "
+                                            "http.sign_in_link_minutes)")
+    inv.add_argument("--tenant", required=True)
+    inv.add_argument("member", help="member id or unique name")
+    inv.add_argument("--no-qr", action="store_true", help="print the URL only")
+    out = actions.add_parser("sign-out", help="end every web app session of a member and void "
+                                              "their unused sign-in links")
+    out.add_argument("--tenant", required=True)
+    out.add_argument("member", help="member id or unique name")
 
     async def add_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
         phone = phone_policy(settings).check(a.phone)  # refused before anything is written
@@ -272,7 +283,32 @@ def _member(sub: Any) -> None:
     ls.set_defaults(handler=lambda a: run_db(a, lambda s, _: list_(s, a)))
     rm.set_defaults(handler=lambda a: run_db(a, lambda s, _: rm_(s, a),
                                              then=personal_data.empty_write_ahead_log))
+
+    async def invite_(session: Any, settings: Settings, a: argparse.Namespace) -> int:
+        from teamfoned.web.links import invite, terminal_qr
+
+        tenant = await lookups.tenant_id(session, a.tenant)
+        url, expires_at = await invite(session, settings.http, tenant,
+                                       await lookups.member_id(session, tenant, a.member),
+                                       now=now())
+        print(f"sign-in link, works once until {expires_at.isoformat()}:", file=sys.stderr)
+        if not a.no_qr:
+            print(terminal_qr(url), file=sys.stderr)
+        print(url)
+        return 0
+
+    async def sign_out_(session: Any, a: argparse.Namespace) -> int:
+        from teamfoned.store import web_sessions_repo
+
+        tenant = await lookups.tenant_id(session, a.tenant)
+        ended = await web_sessions_repo.sign_out_everywhere(
+            session, tenant, await lookups.member_id(session, tenant, a.member))
+        print(f"{ended} web session(s) ended", file=sys.stderr)
+        return 0
+
     role.set_defaults(handler=lambda a: run_db(a, lambda s, _: role_(s, a)))
+    inv.set_defaults(handler=lambda a: run_db(a, lambda s, c: invite_(s, c, a)))
+    out.set_defaults(handler=lambda a: run_db(a, lambda s, _: sign_out_(s, a)))
 
 
 @command

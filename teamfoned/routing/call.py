@@ -53,6 +53,7 @@ from teamfoned.routing.events import (
     LegEnded,
     LegRinging,
     MaxWaitReached,
+    PromptFinished,
     RingTimeout,
     RunnerStopped,
     TooLateDone,
@@ -101,6 +102,9 @@ class LegState(StrEnum):
 
 
 _RINGING = frozenset({LegState.DIALLING, LegState.RINGING})
+# The longest a confirmation prompt may play before the member's time to press the key starts
+# anyway (its end-of-playback event lost, or a site's recording far too long).
+PROMPT_LIMIT_SECONDS = 30.0
 # A confirming leg has no result yet: the hunt waits for it like for a ringing one.
 _IN_PROGRESS = _RINGING | {LegState.CONFIRMING}
 _LIVE = _IN_PROGRESS | {LegState.CONNECTED, LegState.HANGING_UP}
@@ -244,6 +248,8 @@ class CallMachine:
                 return self._fallback_finished(event)
             case LegDigit():
                 return self._leg_digit(event)
+            case PromptFinished():
+                return self._prompt_finished(event)
             case ConfirmTimeout():
                 return self._confirm_timeout(event)
             case TooLateDone():
@@ -329,7 +335,11 @@ class CallMachine:
             # A voicemail box answers too: the caller waits until a person presses the key.
             leg.state = LegState.CONFIRMING
             actions: list[Action] = self._cancel_timers([ring_timer(member_id)])
-            actions.append(self._start_timer(confirm_timer(member_id), self.policy.confirm_time))
+            # The member's time to press the key counts from the prompt's end (PromptFinished):
+            # saying a team number takes longer than the time to answer it. Until then the
+            # prompt's own limit holds, so a lost end-of-prompt event cannot keep them forever.
+            actions.append(self._start_timer(confirm_timer(member_id),
+                                             PROMPT_LIMIT_SECONDS + self.policy.confirm_time))
             actions.append(AskConfirmation(member_id))
             return actions
         return self._accept(member_id, event.now)
@@ -342,6 +352,14 @@ class CallMachine:
         if event.digit == self.policy.accept_key:
             return self._accept(member_id, event.now)
         return self._end_confirmation(member_id, AttemptResult.DECLINED)
+
+    def _prompt_finished(self, event: PromptFinished) -> list[Action]:
+        member_id = event.member_id
+        leg = self._legs.get(member_id)
+        if leg is None or leg.state is not LegState.CONFIRMING or confirm_timer(member_id) not in self._timers:
+            return []
+        # Restarted under the same name: the runner replaces the prompt's limit with it.
+        return [self._start_timer(confirm_timer(member_id), self.policy.confirm_time)]
 
     def _confirm_timeout(self, event: ConfirmTimeout) -> list[Action]:
         member_id = event.member_id

@@ -131,6 +131,13 @@ class LegDigit(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PromptFinished(Event):
+    """The confirmation prompt on the member's leg has played to its end."""
+
+    member_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class ConfirmTimeout(Event):
     """The member's confirmation time ran out without the accept key."""
 
@@ -164,6 +171,7 @@ CallEvent = (
     | CallerHungUp
     | FallbackFinished
     | LegDigit
+    | PromptFinished
     | ConfirmTimeout
     | TooLateDone
     | RunnerStopped

@@ -109,3 +109,18 @@ def last_boundary(periods: Collection[WeeklyPeriod], tz: tzinfo, now: datetime) 
         if latest is not None:
             break  # days go backwards: nothing on an earlier day can be later
     return latest
+
+
+def next_boundary(periods: Collection[WeeklyPeriod], tz: tzinfo, now: datetime) -> datetime | None:
+    """The earliest start or end of a period after `now` (None without periods): where a
+    schedule next changes a member's availability."""
+    if not periods:
+        return None
+    today = now.astimezone(tz).date()
+    for ahead in range(0, 8):
+        day = today + timedelta(days=ahead)
+        found = [moment for period in periods if period.weekday == day.weekday()
+                 for moment in _local_bounds(period, day, tz) if moment > now]
+        if found:
+            return min(found)  # days go forwards: nothing on a later day can be earlier
+    return None

@@ -21,6 +21,7 @@ from teamfoned.store.tables import (
     availability,
     availability_schedules,
     calls,
+    member_phone_line,
     members,
     memberships,
     team_holidays,
@@ -77,6 +78,13 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
             "id": str(t.id), "label": t.label, "created_at": _time(t.created_at),
             "last_used_at": _time(t.last_used_at), "expires_at": _time(t.expires_at)})
 
+    # The PIN's hash is left out like a token's; whether one is set is the member's datum.
+    phone_line = {row.member_id: {
+        "language": row.language, "pin_set": row.pin_hash is not None,
+        "pin_failures": row.pin_failures, "changed_at": _time(row.changed_at)}
+        for row in (await session.execute(select(member_phone_line).where(
+            member_phone_line.c.tenant_id == tenant_id))).all()}
+
     schedule_rows: dict[uuid.UUID, list[Any]] = defaultdict(list)
     zones: dict[uuid.UUID, str] = {}
     for row in (await session.execute(
@@ -89,7 +97,8 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
     people = []
     for m in (await session.execute(
             select(members, availability.c.available, availability.c.until,
-                   availability.c.changed_at, availability.c.reason)
+                   availability.c.changed_at, availability.c.reason,
+                   availability.c.away_reason)
             .outerjoin(availability, availability.c.member_id == members.c.id)
             .where(members.c.tenant_id == tenant_id)
             .order_by(members.c.name, members.c.id))).all():
@@ -101,10 +110,12 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
                 "data_base64": base64.b64encode(m.photo).decode("ascii")},
             "availability": None if m.available is None else {
                 "available": bool(m.available), "until": _time(m.until),
-                "changed_at": _time(m.changed_at), "reason": m.reason},
+                "changed_at": _time(m.changed_at), "reason": m.reason,
+                "away_reason": m.away_reason},
             "schedule": None if m.id not in zones else {
                 "timezone": zones[m.id], "periods": _periods(schedule_rows[m.id])},
             "tokens": tokens.get(m.id, []),
+            "phone_line": phone_line.get(m.id),
         })
 
     numbers: dict[uuid.UUID, list[str]] = defaultdict(list)

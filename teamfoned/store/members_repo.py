@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.availability import AvailabilityReason, AwayReason
 from teamfoned.domain.errors import LastAdmin, NotFound
 from teamfoned.domain.members import check_member_name, check_until
 from teamfoned.domain.phones import MemberPhone, PhoneKind
@@ -42,6 +42,7 @@ class Profile:
     changed_at: datetime | None
     reason: str | None
     teams: list[TeamRef]
+    away_reason: str | None = None
 
 
 async def member_exists(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID) -> None:
@@ -88,7 +89,7 @@ def _profiles_query(tenant_id: uuid.UUID) -> Any:
                    members.c.phone_kind, members.c.is_admin,
                    members.c.photo.is_not(None).label("has_photo"),
                    availability.c.available, availability.c.until, availability.c.changed_at,
-                   availability.c.reason)
+                   availability.c.reason, availability.c.away_reason)
             .outerjoin(availability, availability.c.member_id == members.c.id)
             .where(members.c.tenant_id == tenant_id))
 
@@ -98,7 +99,7 @@ def _profile(row: Any, member_teams: list[TeamRef]) -> Profile:
                    phone_kind=row.phone_kind, is_admin=bool(row.is_admin),
                    has_photo=bool(row.has_photo), available=bool(row.available),
                    until=row.until, changed_at=row.changed_at, reason=row.reason,
-                   teams=member_teams)
+                   teams=member_teams, away_reason=row.away_reason)
 
 
 async def profile(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Profile:
@@ -145,13 +146,16 @@ async def update_member(session: AsyncSession, tenant_id: uuid.UUID, member_id: 
 
 
 async def set_availability(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.UUID,
-                           available: bool, until: datetime | None, *, now: datetime) -> None:
+                           available: bool, until: datetime | None, *, now: datetime,
+                           away: AwayReason | None = None) -> None:
+    """`away`: what the member says they are away for; kept only with "unavailable"."""
     check_until(until, now)
     await member_exists(session, tenant_id, member_id)
     # `until` only limits availability; for "unavailable" it has no meaning, so it is dropped.
     # A manual change holds until the member's schedule reaches its next boundary.
     values = {"available": available, "until": until if available else None,
-              "reason": AvailabilityReason.MANUAL.value, "changed_at": now}
+              "reason": AvailabilityReason.MANUAL.value, "changed_at": now,
+              "away_reason": None if available or away is None else away.value}
     done = await changed_rows(session, update(availability).where(
         availability.c.member_id == member_id).values(**values))
     if done == 0:

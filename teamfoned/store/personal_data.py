@@ -52,17 +52,37 @@ TABLES: dict[str, Treatment] = {
     "availability": Treatment(
         holds="whether and until when a member is available",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.availability",
-        plain=("reason",)),
+        plain=("reason", "away_reason")),
     "availability_schedules": Treatment(
         holds="a member's weekly availability (their working times)",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.schedule",
         plain=("starts", "ends", "timezone")),
+    "member_phone_line": Treatment(
+        holds="the language the availability line speaks to a member, their PIN's salted hash "
+              "(exported never: it would only help an attacker) and their wrong PINs in a row",
+        erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="members.phone_line",
+        plain=("language", "pin_hash")),
     "api_tokens": Treatment(
         holds="a member's tokens; the label is free text an admin may write a name into (the "
               "hash is exported never: it would only help an attacker)",
         erasure=_WITH_THE_MEMBER, retention="kept until revoked or the member is erased",
         export="members.tokens",
         personal=("label",), plain=("token_hash",)),
+    "sign_in_links": Treatment(
+        holds="a member's pending one-time web sign-in links: a secret's hash and two times, "
+              "nothing a person wrote (not exported: the hash would only help an attacker, and "
+              "a link lives minutes)",
+        erasure=_WITH_THE_MEMBER, retention="deleted when used; an unused one expires in minutes "
+                                            "and goes at the member's next invitation",
+        export=None, plain=("secret_hash",)),
+    "web_sessions": Treatment(
+        holds="a member's signed-in browsers: a secret's hash and when each was used (not "
+              "exported: the hash would only help an attacker; the member sees their own list "
+              "in the web app)",
+        erasure=_WITH_THE_MEMBER,
+        retention="deleted at sign-out, by an admin's sign-out everywhere, or at the member's "
+                  "next sign-in once expired",
+        export=None, plain=("secret_hash",)),
     "memberships": Treatment(
         holds="which teams a member belongs to",
         erasure=_WITH_THE_MEMBER, retention=_UNTIL_ERASED, export="memberships"),

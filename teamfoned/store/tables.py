@@ -49,6 +49,8 @@ class Tenant(Base):
     # How long call history is kept before the housekeeping purge removes it.
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
     created_at: Mapped[datetime]
+    # The availability line (a member calling in from their phone) asks for the member's PIN.
+    phone_pin_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Member(Base):
@@ -210,8 +212,29 @@ class Availability(Base):
     changed_at: Mapped[datetime]
     # Why the current state was set: manual, schedule, or auto (unanswered attempts).
     reason: Mapped[str | None] = mapped_column(String(32))
+    # What the member said they are away for (an AwayReason), when they made themselves
+    # unavailable; shown only while that manual change holds.
+    away_reason: Mapped[str | None] = mapped_column(String(16))
     # The last schedule boundary applied; a manual change holds until the next one.
     schedule_applied_at: Mapped[datetime | None]
+
+
+class MemberPhoneLine(Base):
+    """What the availability line needs of a member: the language it speaks to them in, and
+    their PIN (a salted scrypt hash) with the wrong PINs entered since it last succeeded."""
+
+    __tablename__ = "member_phone_line"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
+                             ondelete="CASCADE"),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    changed_at: Mapped[datetime]
 
 
 class AvailabilitySchedule(Base):
@@ -332,6 +355,46 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
 
 
+class SignInLink(Base):
+    """A one-time sign-in link for the web app, kept only as the SHA-256 hash of its secret."""
+
+    __tablename__ = "sign_in_links"
+    __table_args__ = (
+        # The link dies with its member (erasure), and never points across tenants.
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+        Index("ix_sign_in_links_member_id", "member_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    """A signed-in browser of the web app: the hash of its cookie's secret, and when it was used."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+        Index("ix_web_sessions_member_id", "member_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
 class Webhook(Base):
     """A tenant's receiver of call events, signed with its own secret."""
 
@@ -389,5 +452,8 @@ api_tokens = _table(ApiToken)
 team_hours = _table(TeamHours)
 team_holidays = _table(TeamHoliday)
 availability_schedules = _table(AvailabilitySchedule)
+member_phone_line = _table(MemberPhoneLine)
 webhooks = _table(Webhook)
 webhook_deliveries = _table(WebhookDelivery)
+sign_in_links = _table(SignInLink)
+web_sessions = _table(WebSession)

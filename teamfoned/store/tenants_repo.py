@@ -41,6 +41,14 @@ async def set_retention(session: AsyncSession, tenant_id: uuid.UUID, days: int) 
     return bool(done)
 
 
+async def set_phone_pin_required(session: AsyncSession, tenant_id: uuid.UUID, required: bool) -> bool:
+    """Whether the availability line asks the tenant's members for their PIN; False when unchanged."""
+    done = await changed_rows(session, update(tenants).where(
+        tenants.c.id == tenant_id, tenants.c.phone_pin_required != required)
+        .values(phone_pin_required=required))
+    return bool(done)
+
+
 async def list_tenants(session: AsyncSession) -> list[Any]:
     """Every tenant's id, name and retention days, by name."""
     return list((await session.execute(

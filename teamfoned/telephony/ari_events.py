@@ -23,6 +23,9 @@ OnConnect = Callable[[], Awaitable[None]]
 CALL_EVENTS = frozenset({
     "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest", "ChannelStateChange",
     "ChannelDtmfReceived", "ChannelLeftBridge",
+    # The availability line waits for its prompts to end before it listens for keys; the
+    # call confirmation counts the time to press the key from its prompt's end.
+    "PlaybackFinished",
 })
 # What the client itself reads besides: another client took our app name.
 CLIENT_EVENTS = frozenset({"ApplicationReplaced"})

@@ -21,6 +21,7 @@ from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.ari_events import CALL_EVENTS, CLIENT_EVENTS
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, UNKNOWN_NUMBER_CONTEXT
+from teamfoned.telephony.line_runner import LineService
 from teamfoned.telephony.ports import RoutingStore
 from teamfoned.telephony.resync import (
     Adopt,
@@ -65,6 +66,11 @@ class CallDispatcher:
         self._calls: set[asyncio.Task[None]] = set()
         self._tasks: asyncio.TaskGroup | None = None
         self.accepting = True
+        # Caller channels that another adapter of this daemon runs (FastAGI calls): the resync
+        # leaves them and their records alone, as it does the calls running here.
+        self.also_tracked: Callable[[], set[str]] = set
+        # The availability line's numbers, served here when set (telephony.line_runner).
+        self.line: LineService | None = None
         self.ctx = RunnerContext(
             ari=ari, repo=repo, clock=clock, node=node, trunk_template=trunk_template,
             caller_id_mode=caller_id_mode, confirm_time=confirm_time, register_leg=self._register, forget_channel=self._forget,
@@ -94,6 +100,10 @@ class CallDispatcher:
             return  # changes nothing for any call: no task is woken for it
         channel = event.get("channel") or {}
         channel_id = channel.get("id")
+        if channel_id is None and kind == "PlaybackFinished":
+            # A playback's events name their channel only in its target ("channel:<id>").
+            target = str((event.get("playback") or {}).get("target_uri", ""))
+            channel_id = target.removeprefix("channel:") if target.startswith("channel:") else None
         inbox = self._inboxes.get(channel_id) if channel_id else None
         if inbox is not None:
             inbox.put_nowait(event)
@@ -109,6 +119,9 @@ class CallDispatcher:
         inbox = Inbox()
         self._inboxes[channel_id] = inbox
         self._callers.add(channel_id)
+        if self.line is not None and self.accepting and self.line.serves(dialled):
+            self._spawn(self._run_line(self.line, channel, inbox))
+            return
         self._spawn(self._start_call(channel, dialled, inbox))
 
     def cancel_calls(self) -> int:
@@ -152,7 +165,7 @@ class CallDispatcher:
         known = {c.channel_id for c in open_calls} | {
             a.channel_id for c in open_calls for a in c.attempts}
         actions = plan_resync(open_calls, channels=channels, in_app=in_app, bridges=bridges,
-                              tracked=set(self._inboxes), now=self.ctx.clock())
+                              tracked=set(self._inboxes) | self.also_tracked(), now=self.ctx.clock())
         for action in actions:
             await self._apply(action)
         orphans = in_app - set(self._inboxes) - known
@@ -177,6 +190,12 @@ class CallDispatcher:
     def _forget(self, channel_id: str) -> None:
         self._inboxes.pop(channel_id, None)
         self._callers.discard(channel_id)
+
+    async def _run_line(self, line: LineService, channel: AriEvent, inbox: Inbox) -> None:
+        try:
+            await line.run(channel, inbox)
+        finally:
+            self._forget(channel["id"])
 
     async def _start_call(self, channel: AriEvent, dialled: str, inbox: Inbox) -> None:
         channel_id = channel["id"]

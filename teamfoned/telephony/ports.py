@@ -18,11 +18,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from teamfoned.domain.availability_line import LineMember
 from teamfoned.routing.hours import WeeklyPeriod
 from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, OpenCallState, TeamRoute
 from teamfoned.store.outage import DatabaseUnavailable
 
-__all__ = ["DatabaseUnavailable", "DaemonStore", "RoutingStore"]
+__all__ = ["DatabaseUnavailable", "DaemonStore", "LineStore", "RoutingStore"]
 
 
 class RoutingStore(Protocol):
@@ -109,7 +110,25 @@ class DaemonStore(RoutingStore, Protocol):
         ...
 
 
+class LineStore(Protocol):
+    """What the availability line (a member calling in from their phone) reads and writes."""
+
+    async def line_members(self, number: str, *, now: datetime) -> list[LineMember]:
+        """Every member, of any tenant, whose phone is the E.164 `number`."""
+        ...
+
+    async def pin_entered(self, member_id: uuid.UUID, right: bool, *, now: datetime) -> None:
+        """Count a PIN attempt: a right one resets the member's wrong ones, a wrong one adds one."""
+        ...
+
+    async def set_availability(self, tenant_id: uuid.UUID, member_id: uuid.UUID, available: bool,
+                               until: datetime | None, *, now: datetime) -> None:
+        """The member's availability, as if they set it themselves."""
+        ...
+
+
 if TYPE_CHECKING:
+    from teamfoned.store.line_repo import LineRepository
     from teamfoned.store.resilient_repo import ResilientRepository
     from teamfoned.store.routing_repo import RoutingRepository
 
@@ -118,3 +137,7 @@ if TYPE_CHECKING:
         call_path: list[RoutingStore] = [plain, resilient]
         daemon: DaemonStore = resilient
         del call_path, daemon
+
+    def _line_store_meets_the_contract(line: LineRepository) -> None:
+        checked: LineStore = line
+        del checked

@@ -45,6 +45,7 @@ from teamfoned.routing import (
     LegRinging,
     MarkUnavailableIfMissed,
     OpeningHours,
+    PromptFinished,
     RecordAnswer,
     RecordAttempt,
     RunFallback,
@@ -201,6 +202,8 @@ class CallRunner:
             self._timers.pop(item.name, None)
             return timer_fired(item.name, now=now)
         kind = item.get("type")
+        if kind == "PlaybackFinished":
+            return self._prompt_finished(item, now)
         channel = item.get("channel") or {}
         channel_id = channel.get("id")
         if channel_id == self.caller_channel_id:
@@ -223,6 +226,13 @@ class CallRunner:
         if kind == "ChannelDestroyed":
             return LegEnded(leg.member_id, item.get("cause"), now=now)
         return None
+
+    def _prompt_finished(self, item: dict[str, Any], now: datetime) -> Event | None:
+        playback = item.get("playback") or {}
+        for leg in self.legs.values():
+            if leg.prompt_id is not None and leg.prompt_id == playback.get("id"):
+                return PromptFinished(leg.member_id, now=now)
+        return None  # another playback (or one we stopped): nothing to tell the machine
 
     # -- the machine --------------------------------------------------------------------
 

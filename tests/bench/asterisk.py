@@ -90,8 +90,30 @@ def dutch_sounds(asterisk_installation) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             generate("nl", sounds)
+            generate("en", _resolved_languages(asterisk_installation, sounds))
         except SoundSetError as exc:
             _require("The Dutch prompt set", str(exc))
+
+
+def _resolved_languages(installation, sounds):
+    """`sounds` with each language directory as the host sees it: Debian's English directory
+    is a symlink inside the Asterisk root, which the host must follow into the root, so the
+    generator writes the English prompts Asterisk does not ship where Asterisk reads them."""
+    english = sounds / "en"
+    if not english.is_symlink() or english.exists():
+        return sounds
+    target = os.readlink(english)
+    while True:  # Debian's alternatives are a chain of absolute links inside the root
+        host = installation.host_path(target)
+        if not host.is_symlink():
+            break
+        target = os.readlink(host)
+    view = sounds.parent / ".teamfoned-sounds-host-view"
+    view.mkdir(exist_ok=True)
+    link = view / "en"
+    if not link.is_symlink():
+        link.symlink_to(host)
+    return view
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO / "asterisk-config"
 CARRIER_CONFIG = Path(__file__).resolve().parent / "carrier-config"
+# The FastAGI dialplan, copied by a sysadmin who wants that mode; the bench includes it as is.
+AGI_SAMPLE = "extensions_agi.conf.sample"
+# Team numbers the bench's trunk sends to the FastAGI dialplan instead of Stasis().
+AGI_NUMBER_PATTERN = "_3120555[2-4]XX"
+AGI_PORT = 4573
 
 
 def _loopback_subnet() -> str:
@@ -107,6 +112,13 @@ match = {t.carrier_host}
         "rtp.conf": "[general]\nrtpstart = 20000\nrtpend = 20999\n",
         # The shipped http.conf binds 127.0.0.1:8088; each bench has its own loopback address.
         "http_site.conf": f"bindaddr = {t.pbx_host}\nbindport = {t.ari_port}\n",
+        # FastAGI mode: the shipped sample unchanged, and some team numbers routed into it.
+        AGI_SAMPLE: (SHIPPED_CONFIG / AGI_SAMPLE).read_text(),
+        "extensions_agi.conf": (
+            f"#include {AGI_SAMPLE}\n\n[from-trunk]\n"
+            f"exten => {AGI_NUMBER_PATTERN},1,Goto(teamfoned-agi,${{EXTEN}},1)\n"
+        ),
+        "extensions_globals_site.conf": f"TEAMFONED_AGI = agi://{t.pbx_host}:{AGI_PORT}\n",
     }
     if extra_site:
         clash = set(site) & set(extra_site)

@@ -26,6 +26,7 @@ from teamfoned.store import members_repo
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.migrate import upgrade
 from teamfoned.store.tables import attempts, availability, calls, members, teams
+from tests.bench.topology import AGI_PORT
 
 TEAM_NUMBER = "3120555100"
 
@@ -76,6 +77,10 @@ class RoutingBench:
         self.engine = None
         self.tenant_id: uuid.UUID | None = None
         self.http_url: str | None = None
+        # FastAGI mode: the daemon also serves the shipped AGI dialplan (extensions_agi.conf).
+        self.agi = False
+        self.agi_claim_margin = 2.0
+        self.extra_settings: dict = {}
 
     def settings(self, **overrides):
         telephony = {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"],
@@ -91,6 +96,10 @@ class RoutingBench:
             # The tests' webhook receivers listen on loopback: only the sysadmin can allow that.
             "webhooks": {"allow_destinations": ["127.0.0.1/32"]},
         }
+        if self.agi:
+            raw["agi"] = {"listen": self.pbx.topology.pbx_host, "port": AGI_PORT,
+                          "claim_margin": self.agi_claim_margin}
+        raw.update(self.extra_settings)
         raw.update(overrides)
         return settings_from_dict(raw)
 

@@ -28,6 +28,7 @@ from teamfoned.routing import (
     LegEnded,
     LegState,
     MarkUnavailableIfMissed,
+    PromptFinished,
     RecordAnswer,
     RecordAttempt,
     StartTimer,
@@ -38,6 +39,7 @@ from teamfoned.routing import (
     timer_fired,
     too_late_timer,
 )
+from teamfoned.routing.call import PROMPT_LIMIT_SECONDS
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 A, B, C = (uuid.UUID(int=i) for i in (1, 2, 3))
@@ -70,9 +72,38 @@ def test_an_answered_mobile_leg_is_asked_to_confirm_and_the_caller_waits():
     offer(m, A)
     actions = m.handle(LegAnswered(A, now=at(3)))
     assert AskConfirmation(A) in actions
-    assert StartTimer(confirm_timer(A), 8) in actions
+    # Until the prompt has played, only its own limit runs.
+    assert StartTimer(confirm_timer(A), PROMPT_LIMIT_SECONDS + 8) in actions
     assert not any(isinstance(a, (Bridge, RecordAnswer)) for a in actions)
     assert m.legs[A].state is LegState.CONFIRMING
+
+
+def test_the_time_to_press_the_key_counts_from_the_end_of_the_prompt():
+    m = machine()
+    offer(m, A)
+    m.handle(LegAnswered(A, now=at(3)))
+    # Saying the team number took 11 s, longer than the confirmation time itself.
+    assert m.handle(PromptFinished(A, now=at(14))) == [StartTimer(confirm_timer(A), 8)]
+    actions = m.handle(LegDigit(A, "1", now=at(20)))
+    assert RecordAnswer(A) in actions and actions[-1] == Bridge(A)
+
+
+def test_a_prompt_end_after_the_confirmation_changes_nothing():
+    m = machine()
+    offer(m, A, B)
+    m.handle(LegAnswered(A, now=at(3)))
+    m.handle(LegDigit(A, "1", now=at(4)))
+    assert m.handle(PromptFinished(A, now=at(5))) == []
+    assert m.handle(PromptFinished(B, now=at(5))) == []
+
+
+def test_a_lost_prompt_end_still_ends_the_confirmation():
+    m = machine()
+    offer(m, A, B)
+    m.handle(LegAnswered(A, now=at(3)))
+    actions = m.handle(ConfirmTimeout(A, now=at(3 + PROMPT_LIMIT_SECONDS + 8)))
+    assert HangupLeg(A) in actions
+    assert m.legs[A].result is AttemptResult.CONFIRM_TIMEOUT
 
 
 def test_the_accept_key_bridges_the_caller():

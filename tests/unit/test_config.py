@@ -123,3 +123,23 @@ def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:
     path.write_text("- a list\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_settings(path)
+
+
+def test_agi_is_off_unless_a_port_is_given_and_stays_on_loopback() -> None:
+    assert not settings_from_dict(MINIMAL).agi.enabled
+    agi = settings_from_dict({**MINIMAL, "agi": {"port": 4573}}).agi
+    assert agi.enabled and agi.listen == "127.0.0.1" and agi.claim_margin == 10
+    [problem] = problems_of({**MINIMAL, "agi": {"port": 4573, "listen": "192.0.2.1"}})
+    assert problem.startswith("agi.listen") and "loopback" in problem
+    remote = settings_from_dict({**MINIMAL, "agi": {"port": 4573, "listen": "192.0.2.1",
+                                                    "allow_remote": True}})
+    assert remote.agi.listen == "192.0.2.1"
+    [problem] = problems_of({**MINIMAL, "agi": {"port": 0}})
+    assert problem.startswith("agi.port")
+
+
+def test_availability_line_numbers_are_stored_in_one_form_and_refused_by_key() -> None:
+    line = settings_from_dict({**MINIMAL, "availability_line": {"numbers": ["0031 20 555 0300"]}})
+    assert line.availability_line.numbers == ("+31205550300",)
+    [problem] = problems_of({**MINIMAL, "availability_line": {"numbers": ["020 555 0300"]}})
+    assert problem.startswith("availability_line.numbers")

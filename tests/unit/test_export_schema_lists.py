@@ -11,7 +11,7 @@ import pytest
 
 import teamfoned.api
 from teamfoned.api.schemas import PHOTO_TYPES
-from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.availability import AvailabilityReason, AwayReason
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.routing.model import AttemptResult, CallOutcome, FallbackKind
 from teamfoned.routing.strategies import Strategy
@@ -24,6 +24,7 @@ LISTS: dict[str, tuple[type[StrEnum] | tuple[str, ...], bool]] = {
     "$defs/member/properties/phone_kind": (PhoneKind, False),
     "$defs/member/properties/photo/anyOf/1/properties/content_type": (PHOTO_TYPES, False),
     "$defs/member/properties/availability/anyOf/1/properties/reason": (AvailabilityReason, True),
+    "$defs/member/properties/availability/anyOf/1/properties/away_reason": (AwayReason, True),
     "$defs/team/properties/strategy": (Strategy, False),
     "$defs/team/properties/fallback_kind": (FallbackKind, False),
     "$defs/team/properties/closed_kind": (FallbackKind, True),
