@@ -11,11 +11,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, func, literal, select
+from sqlalchemy import ColumnElement, Dialect, String, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from teamfoned.domain.availability import AvailabilityReason
+from teamfoned.domain.availability import AvailabilityReason, AwayReason
 from teamfoned.domain.errors import NotFound
 from teamfoned.domain.members import check_until
 from teamfoned.store.members_repo import Profile, TeamRef
@@ -56,9 +56,10 @@ def _member_column(member_id: uuid.UUID, column: str) -> ColumnElement[Any]:
 
 async def set_own_availability(session: AsyncSession, tenant_id: uuid.UUID,
                                member_id: uuid.UUID, available: bool, until: datetime | None,
-                               *, now: datetime) -> Profile:
+                               *, now: datetime, away: AwayReason | None = None) -> Profile:
     """Set the member's availability (manual) and return their profile; NotFound when they are
-    no member of the tenant (then nothing is written)."""
+    no member of the tenant (then nothing is written). The same write as
+    members_repo.set_availability: `away` is kept only with "unavailable"."""
     check_until(until, now)
     dialect = session.get_bind().dialect
     insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
@@ -67,17 +68,18 @@ async def set_own_availability(session: AsyncSession, tenant_id: uuid.UUID,
     stored_until = until if available else None
     # Written only when the member is the tenant's: a foreign id selects no row, so writes none.
     source = select(members.c.id, literal(available), literal(stored_until, UTCDateTime()),
-                    literal(AvailabilityReason.MANUAL.value), literal(now, UTCDateTime())
+                    literal(AvailabilityReason.MANUAL.value), literal(now, UTCDateTime()),
+                    literal(None if available or away is None else away.value, String())
                     ).where(members.c.id == member_id, members.c.tenant_id == tenant_id)
     upsert = insert(availability).from_select(
-        ["member_id", "available", "until", "reason", "changed_at"], source)
+        ["member_id", "available", "until", "reason", "changed_at", "away_reason"], source)
     statement = upsert.on_conflict_do_update(
         index_elements=[availability.c.member_id],
         set_={name: upsert.excluded[name]
-              for name in ("available", "until", "reason", "changed_at")},
+              for name in ("available", "until", "reason", "changed_at", "away_reason")},
     ).returning(
         availability.c.member_id, availability.c.available, availability.c.until,
-        availability.c.changed_at, availability.c.reason,
+        availability.c.changed_at, availability.c.reason, availability.c.away_reason,
         *(_member_column(member_id, column)
           for column in ("name", "phone", "phone_kind", "is_admin", "has_photo")),
         _teams_json(dialect, member_id, tenant_id),
@@ -89,6 +91,7 @@ async def set_own_availability(session: AsyncSession, tenant_id: uuid.UUID,
                    phone_kind=row.phone_kind, is_admin=bool(row.is_admin),
                    has_photo=bool(row.has_photo), available=bool(row.available),
                    until=row.until, changed_at=row.changed_at, reason=row.reason,
+                   away_reason=row.away_reason,
                    teams=[TeamRef(uuid.UUID(str(t)), name, label)
                           for t, name, label in _json_list(row.teams)])
 
