@@ -281,7 +281,7 @@ ALTER TABLE teams ADD COLUMN service_level_seconds INTEGER DEFAULT '20' NOT NULL
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
--- Running upgrade 0005 -> 0008
+-- Running upgrade 0005 -> 0006
 
 ALTER TABLE tenants ADD COLUMN phone_pin_required BOOLEAN DEFAULT false NOT NULL;
 
@@ -298,9 +298,9 @@ CREATE TABLE member_phone_line (
 
 CREATE INDEX ix_member_phone_line_tenant_id ON member_phone_line (tenant_id);
 
-UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0005';
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
--- Running upgrade 0008 -> 0009
+-- Running upgrade 0006 -> 0007
 
 ALTER TABLE availability ADD COLUMN away_reason VARCHAR(16);
 
@@ -333,7 +333,33 @@ CREATE TABLE web_sessions (
 
 CREATE INDEX ix_web_sessions_member_id ON web_sessions (member_id);
 
-UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
+
+-- Running upgrade 0007 -> 0008
+
+ALTER TABLE teams ADD COLUMN wait_when_none_available BOOLEAN DEFAULT '0' NOT NULL;
+
+ALTER TABLE teams ADD COLUMN announce_position_every INTEGER;
+
+ALTER TABLE teams ADD COLUMN language VARCHAR(8) DEFAULT 'en' NOT NULL;
+
+CREATE TABLE waiting_entries (
+    call_id UUID NOT NULL, 
+    tenant_id UUID NOT NULL, 
+    team_id UUID NOT NULL, 
+    node VARCHAR(64) NOT NULL, 
+    arrived_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    joined_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    left_at TIMESTAMP WITH TIME ZONE, 
+    CONSTRAINT pk_waiting_entries PRIMARY KEY (call_id), 
+    CONSTRAINT fk_waiting_entries_call_id_calls FOREIGN KEY(call_id) REFERENCES calls (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_waiting_entries_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_waiting_entries_team_id_teams FOREIGN KEY(team_id) REFERENCES teams (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_waiting_entries_team_open ON waiting_entries (team_id, arrived_at) WHERE left_at IS NULL;
+
+UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
 
 COMMIT;
 

@@ -39,7 +39,7 @@ CREATE TABLE teams (
 	fallback_kind VARCHAR(16) NOT NULL, 
 	fallback_target VARCHAR(200), 
 	rr_position INTEGER, 
-	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), service_level_seconds INTEGER DEFAULT '20' NOT NULL, 
+	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), service_level_seconds INTEGER DEFAULT '20' NOT NULL, wait_when_none_available BOOLEAN DEFAULT '0' NOT NULL, announce_position_every INTEGER, language VARCHAR(8) DEFAULT 'en' NOT NULL, 
 	CONSTRAINT ck_teams_fallback_kind CHECK (fallback_kind IN ('dialplan', 'number', 'announce', 'team')), 
 	CONSTRAINT fk_teams_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
 	CONSTRAINT pk_teams PRIMARY KEY (id), 
@@ -284,6 +284,22 @@ CREATE TABLE web_sessions (
 
 CREATE INDEX ix_web_sessions_member_id ON web_sessions (member_id);
 
-INSERT INTO alembic_version (version_num) VALUES ('0009');
+CREATE TABLE waiting_entries (
+	call_id CHAR(32) NOT NULL, 
+	tenant_id CHAR(32) NOT NULL, 
+	team_id CHAR(32) NOT NULL, 
+	node VARCHAR(64) NOT NULL, 
+	arrived_at DATETIME NOT NULL, 
+	joined_at DATETIME NOT NULL, 
+	left_at DATETIME, 
+	CONSTRAINT fk_waiting_entries_call_id_calls FOREIGN KEY(call_id) REFERENCES calls (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_waiting_entries_team_id_teams FOREIGN KEY(team_id) REFERENCES teams (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_waiting_entries_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
+	CONSTRAINT pk_waiting_entries PRIMARY KEY (call_id)
+);
+
+CREATE INDEX ix_waiting_entries_team_open ON waiting_entries (team_id, arrived_at) WHERE left_at IS NULL;
+
+INSERT INTO alembic_version (version_num) VALUES ('0008');
 
 COMMIT;

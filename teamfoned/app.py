@@ -22,9 +22,11 @@ from teamfoned.schedule_keeper import ScheduleKeeper
 from teamfoned.store.engine import create_engine, create_sessionmaker, ping
 from teamfoned.store.journal import Journal, default_journal_path
 from teamfoned.store.line_repo import LineRepository
+from teamfoned.store.line_signals import LineSignals
 from teamfoned.store.migrate import current_revision, head_revision
 from teamfoned.store.resilient_repo import ResilientRepository
 from teamfoned.store.routing_repo import RoutingRepository
+from teamfoned.store.waiting_repo import WaitingRepository
 from teamfoned.systemd import Notifier
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.dispatcher import CallDispatcher
@@ -154,9 +156,14 @@ class Daemon:
             settings.ari.app,
             allow_remote=settings.ari.allow_plain_remote,
         )
+        # The waiting line's order is the database's; its wake-ups reach every node at once.
+        self.line = WaitingRepository(self.sessions)
+        self.line_signals = LineSignals(self.sessions, settings.database.url)
         self.dispatcher = CallDispatcher(
             self.ari,
             self.repo,
+            line=self.line,
+            signals=self.line_signals,
             clock=clock,
             node=settings.node,
             trunk_template=settings.telephony.trunk_dial_template,
@@ -247,6 +254,7 @@ class Daemon:
                 tg.create_task(self.housekeeping.run(self._closing), name="housekeeping")
                 tg.create_task(self.repo.run(self._closing), name="journal")
                 tg.create_task(self.schedules.run(self._closing), name="schedules")
+                tg.create_task(self.line_signals.run(self._closing), name="line-signals")
                 webhook_task = tg.create_task(self.webhooks.run(), name="webhooks")
                 if self.agi_scripts is not None:
                     tg.create_task(self.agi_scripts.run(self._closing), name="agi")

@@ -263,6 +263,7 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
             allowed = {"name", "label", "strategy", "ring_time", "max_wait", "wrap_up",
                        "confirm_calls", "fallback", "numbers", "members", "timezone", "closed",
                        "auto_unavailable_after", "confirm_recording", "service_level_seconds",
+                       "wait_when_none_available", "announce_position_every", "language",
                        "hours", "holidays"}
             if not _keys(sw, s, allowed, problems):
                 continue
@@ -286,7 +287,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
             settings = TeamSettings.defaults(defaults, s.get("label") or sname).with_changes(
                 **{k: s.get(k) for k in ("strategy", "ring_time", "max_wait", "wrap_up",
                                          "confirm_calls", "timezone", "confirm_recording",
-                                         "service_level_seconds")},
+                                         "service_level_seconds", "wait_when_none_available",
+                                         "announce_position_every", "language")},
                 fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
                 closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
                 auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)

@@ -35,6 +35,12 @@ class Metrics:
         self.ring_seconds = Histogram("teamfoned_attempt_ring_seconds",
                                       "How long a member's phone rang before it was answered or ended",
                                       buckets=RING_BUCKETS, registry=r)
+        self.callers_waiting = Gauge("teamfoned_callers_waiting",
+                                     "Callers of this daemon in a team's waiting line", registry=r)
+        self.line_seconds = Histogram("teamfoned_line_wait_seconds",
+                                      "Time a caller spent in the waiting line, until answered, "
+                                      "sent to the fallback or hung up",
+                                      buckets=WAIT_BUCKETS, registry=r)
         self.ari_reconnects = Counter("teamfoned_ari_reconnects",
                                       "ARI event connections re-established after a loss", registry=r)
         self.database_errors = Counter("teamfoned_database_errors",

@@ -17,6 +17,7 @@ from teamfoned.api.schemas import (
     CallPage,
     HolidayOut,
     Instant,
+    LineOut,
     MissedCallOut,
     MissedPage,
     StatsOut,
@@ -25,7 +26,7 @@ from teamfoned.api.schemas import (
     TeamRefOut,
 )
 from teamfoned.api.views import missed_out, periods_out, reason_out
-from teamfoned.store import followup_repo, members_repo, teams_repo
+from teamfoned.store import followup_repo, members_repo, teams_repo, waiting_repo
 
 router = APIRouter(prefix="/v1/teams", tags=["teams"], responses=responses(*COMMON))
 
@@ -145,8 +146,20 @@ async def team_stats(
     async with api.transaction() as session:
         stats = await teams_repo.team_stats(session, caller.tenant_id, team_id,
                                             caller.member_id, start=start, end=end)
+        line = await waiting_repo.line_stats(session, caller.tenant_id, team_id, start=start, end=end)
     return StatsOut(from_=start, to=end, received=stats.received, answered=stats.answered,
                     abandoned=stats.abandoned, missed=stats.missed,
                     average_wait_s=stats.average_wait_s, p90_wait_s=stats.p90_wait_s,
                     service_level_seconds=stats.service_level_seconds,
-                    service_level=stats.service_level)
+                    service_level=stats.service_level, waited_in_line=line.waited,
+                    average_line_s=line.average_line_s, longest_line_s=line.longest_line_s,
+                    abandoned_in_line=line.abandoned_in_line)
+
+
+@router.get("/{team_id}/line", response_model=LineOut,
+            summary="The team's waiting line now: callers waiting, the longest wait")
+async def team_line(team_id: uuid.UUID, caller: CallerDep, api: ApiDep) -> LineOut:
+    async with api.transaction() as session:
+        await teams_repo.team_row(session, caller.tenant_id, team_id, caller.member_id)
+        line = await waiting_repo.team_line(session, caller.tenant_id, team_id, now=api.clock())
+    return LineOut(waiting=line.waiting, longest_wait_s=line.longest_wait_s)

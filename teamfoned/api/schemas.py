@@ -21,6 +21,7 @@ from pydantic import (
 from teamfoned.domain.availability import AvailabilityReason
 from teamfoned.domain.availability_line import LineLanguage
 from teamfoned.domain.phones import PhoneKind
+from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
 from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind
 from teamfoned.routing.strategies import Strategy
@@ -276,8 +277,19 @@ class StatsOut(_Out):
     service_level: float | None = Field(description="share of received calls answered within "
                                                     "service_level_seconds (0 to 1); null: "
                                                     "no calls")
+    waited_in_line: int = Field(0, description="finished calls that waited in the team's line "
+                                               "(every member busy)")
+    average_line_s: float | None = Field(None, description="their average time in the line")
+    longest_line_s: float | None = Field(None, description="the longest time in the line")
+    abandoned_in_line: int = Field(0, description="callers who hung up while in the line")
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class LineOut(_Out):
+    waiting: int = Field(description="callers in the team's waiting line now")
+    longest_wait_s: float | None = Field(description="how long the first of them has been in "
+                                                     "the line; null: nobody waits")
 
 
 # -- administration ----------------------------------------------------------------------------
@@ -307,6 +319,17 @@ class TeamSettingsPatch(_In):
     service_level_seconds: StrictInt | None = Field(None, ge=1, le=3600,
                                               description="statistics: the share of calls "
                                                           "answered within this many seconds")
+    wait_when_none_available: StrictBool | None = Field(
+        None, description="with no member available at all, callers wait in the line (true) "
+                          "or go to the fallback at once (false, the default); with every "
+                          "member busy they always wait")
+    announce_position_every: StrictInt | None = Field(
+        None, ge=10, le=600, description="waiting callers hear their place in the line every "
+                                         "this many seconds; null: never")
+    # Checked by the domain against the prompt catalogue's languages (one list).
+    language: Text | None = Field(None, max_length=8, description="the language of what "
+                                                                 "callers hear: "
+                                                                 + ", ".join(LANGUAGES))
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -336,6 +359,9 @@ class TeamAdminOut(_Out):
     auto_unavailable_after: int | None
     confirm_recording: str | None
     service_level_seconds: int
+    wait_when_none_available: bool
+    announce_position_every: int | None
+    language: str
     numbers: list[str]
     members: list[MembershipOut]
 

@@ -25,6 +25,7 @@ from teamfoned.config import Settings
 from teamfoned.domain.errors import NotFound
 from teamfoned.domain.names import canonical_number
 from teamfoned.domain.phones import PhoneRejected, check_endpoint_name
+from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.domain.team_settings import CLEAR, TeamSettings
 from teamfoned.routing.model import FallbackKind
 from teamfoned.routing.strategies import STRATEGIES
@@ -76,6 +77,13 @@ def _team_options(p: argparse.ArgumentParser) -> None:
                         "tenant's sound directory ('': the shipped prompt)")
     p.add_argument("--service-level", type=int, metavar="SECONDS", dest="service_level_seconds",
                    help="statistics: the share of calls answered within SECONDS (default 20)")
+    p.add_argument("--wait-when-none-available", type=on_off, metavar="on|off",
+                   help="with no member available at all, callers wait in the line (on) or go "
+                        "to the fallback at once (off, the default)")
+    p.add_argument("--announce-position-every", type=int, metavar="SECONDS",
+                   help="waiting callers hear their place in the line every SECONDS (0: never)")
+    p.add_argument("--language", choices=LANGUAGES,
+                   help="the language of what callers hear (default en)")
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
@@ -91,7 +99,10 @@ def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
             "closed_target": cleared(closed_target, ""),
             "auto_unavailable_after": cleared(a.auto_unavailable_after, 0),
             "confirm_recording": cleared(a.confirm_recording, ""),
-            "service_level_seconds": a.service_level_seconds}
+            "service_level_seconds": a.service_level_seconds,
+            "wait_when_none_available": a.wait_when_none_available,
+            "announce_position_every": cleared(a.announce_position_every, 0),
+            "language": a.language}
 
 
 @command

@@ -10,6 +10,7 @@ from teamfoned.domain.errors import Invalid
 from teamfoned.domain.members import PhonePolicy
 from teamfoned.domain.names import DIALPLAN_TARGET, NAME, SOUND
 from teamfoned.domain.phones import E164, PhoneRejected, validate_phone
+from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.domain.timetable import check_timezone
 from teamfoned.routing.model import FallbackKind
 from teamfoned.routing.strategies import STRATEGIES, UnknownStrategy, validate_strategy
@@ -18,6 +19,8 @@ from teamfoned.routing.strategies import STRATEGIES, UnknownStrategy, validate_s
 LIMITS = {"ring_time": (5, 300), "max_wait": (10, 3600), "wrap_up": (0, 3600),
           "service_level_seconds": (1, 3600)}
 LABEL_MAX = 200
+# Seconds between position announcements to a waiting caller, lowest and highest.
+ANNOUNCE_LIMITS = (10, 600)
 AUTO_UNAVAILABLE_MAX = 100
 FALLBACK_KIND_VALUES = tuple(k.value for k in FallbackKind)
 _KINDS = ", ".join(FALLBACK_KIND_VALUES)
@@ -142,6 +145,13 @@ class TeamSettings:
     confirm_recording: str | None = None
     # Statistics: the share of calls answered within this many seconds.
     service_level_seconds: int = 20
+    # With every member busy a caller always waits in the line; with nobody available at all,
+    # this says whether they wait too (members come on duty soon) or fall back at once.
+    wait_when_none_available: bool = False
+    # Waiting callers hear their place in the line every this many seconds (None: never), in
+    # the team's language (the prompt catalogue's languages).
+    announce_position_every: int | None = None
+    language: str = "en"
 
     def __post_init__(self) -> None:
         # A dialplan kind without a target means the shipped closed context, which is what
@@ -173,8 +183,9 @@ class TeamSettings:
                 found.append((key, f"must be whole seconds from {low} to {high} (got {value!r})"))
         if not isinstance(self.label, str) or not 0 < len(self.label) <= LABEL_MAX:
             found.append(("label", f"must be text of 1 to {LABEL_MAX} characters"))
-        if not isinstance(self.confirm_calls, bool):
-            found.append(("confirm_calls", f"must be true or false (got {self.confirm_calls!r})"))
+        for key in ("confirm_calls", "wait_when_none_available"):
+            if not isinstance(getattr(self, key), bool):
+                found.append((key, f"must be true or false (got {getattr(self, key)!r})"))
         found += _target_problems("fallback", self.fallback_kind, self.fallback_target, fallbacks)
         if self.closed_kind is not None:
             found += _target_problems("closed", self.closed_kind, self.closed_target, fallbacks)
@@ -188,6 +199,14 @@ class TeamSettings:
                           f"{AUTO_UNAVAILABLE_MAX}, or off (got {auto!r})"))
         if self.confirm_recording is not None:
             found += _refusals(check_sound, self.confirm_recording, "confirm_recording")
+        every = self.announce_position_every
+        low, high = ANNOUNCE_LIMITS
+        if every is not None and (not isinstance(every, int) or isinstance(every, bool)
+                                  or not low <= every <= high):
+            found.append(("announce_position_every", f"must be whole seconds from {low} to "
+                          f"{high}, or off (got {every!r})"))
+        if self.language not in LANGUAGES:
+            found.append(("language", f"must be one of {', '.join(LANGUAGES)} (got {self.language!r})"))
         return found
 
     def check(self, fallbacks: FallbackPolicy) -> TeamSettings:

@@ -5,6 +5,7 @@ This package imports nothing else of teamfoned; the outer layers import it.
 
 from teamfoned.routing.actions import (
     Action,
+    AnnouncePosition,
     AskConfirmation,
     Bridge,
     CallAction,
@@ -14,6 +15,8 @@ from teamfoned.routing.actions import (
     FinishCall,
     HangupCaller,
     HangupLeg,
+    JoinLine,
+    LeaveLine,
     MarkUnavailableIfMissed,
     RecordAnswer,
     RecordAttempt,
@@ -25,7 +28,10 @@ from teamfoned.routing.actions import (
 )
 from teamfoned.routing.call import CallMachine, CallState, LegState, LegView
 from teamfoned.routing.events import (
+    ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
+    AnnounceDue,
+    AnnouncementFinished,
     CallerEntered,
     CallerHungUp,
     CallEvent,
@@ -38,6 +44,7 @@ from teamfoned.routing.events import (
     LegDigit,
     LegEnded,
     LegRinging,
+    LineMoved,
     MaxWaitReached,
     PromptFinished,
     RingTimeout,
@@ -55,6 +62,7 @@ from teamfoned.routing.model import (
     Candidate,
     FallbackKind,
     FallbackTarget,
+    LineView,
     StopReason,
     TeamPolicy,
     attempt_result_for_cause,
@@ -69,6 +77,10 @@ from teamfoned.routing.strategies import (
 
 __all__ = [
     "ALWAYS_OPEN",
+    "ANNOUNCE_TIMER",
+    "AnnounceDue",
+    "AnnouncePosition",
+    "AnnouncementFinished",
     "MAX_WAIT_TIMER",
     "AskConfirmation",
     "ConfirmTimeout",
@@ -99,12 +111,16 @@ __all__ = [
     "FinishCall",
     "HangupCaller",
     "HangupLeg",
+    "JoinLine",
+    "LeaveLine",
     "LegAnswered",
     "LegClaimFailed",
     "LegEnded",
     "LegRinging",
     "LegState",
     "LegView",
+    "LineMoved",
+    "LineView",
     "MarkUnavailableIfMissed",
     "MaxWaitReached",
     "OpeningHours",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from teamfoned.routing.model import AttemptResult, CallOutcome, FallbackTarget
 
 __all__ = [
     "Action",
+    "AnnouncePosition",
     "AskConfirmation",
     "TellTooLate",
     "Bridge",
@@ -19,6 +21,8 @@ __all__ = [
     "FinishCall",
     "HangupCaller",
     "HangupLeg",
+    "JoinLine",
+    "LeaveLine",
     "MarkUnavailableIfMissed",
     "RecordAnswer",
     "RecordAttempt",
@@ -165,6 +169,26 @@ class MarkUnavailableIfMissed(Action):
     threshold: int
 
 
+@dataclass(frozen=True, slots=True)
+class JoinLine(Action):
+    """Put the call in its team's waiting line (once per call), in the order of `arrived_at`
+    (the call's start), and feed back LineMoved whenever the line may have moved."""
+
+    arrived_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveLine(Action):
+    """Take the call out of its team's waiting line (answered, fallback or ended); the
+    callers behind it are told the line moved."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncePosition(Action):
+    """Tell the waiting caller their place in the team's line, in the team's language; feed
+    back AnnouncementFinished when it has played."""
+
+
 CallAction = (
     StartRinging
     | FetchCandidates
@@ -182,4 +206,7 @@ CallAction = (
     | AskConfirmation
     | TellTooLate
     | MarkUnavailableIfMissed
+    | JoinLine
+    | LeaveLine
+    | AnnouncePosition
 )

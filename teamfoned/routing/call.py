@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 from teamfoned.routing.actions import (
     Action,
+    AnnouncePosition,
     AskConfirmation,
     Bridge,
     CancelTimer,
@@ -30,6 +31,8 @@ from teamfoned.routing.actions import (
     FinishCall,
     HangupCaller,
     HangupLeg,
+    JoinLine,
+    LeaveLine,
     MarkUnavailableIfMissed,
     RecordAnswer,
     RecordAttempt,
@@ -40,7 +43,10 @@ from teamfoned.routing.actions import (
     TellTooLate,
 )
 from teamfoned.routing.events import (
+    ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
+    AnnounceDue,
+    AnnouncementFinished,
     CallerEntered,
     CallerHungUp,
     CandidatesFetched,
@@ -52,6 +58,7 @@ from teamfoned.routing.events import (
     LegDigit,
     LegEnded,
     LegRinging,
+    LineMoved,
     MaxWaitReached,
     PromptFinished,
     RingTimeout,
@@ -77,7 +84,8 @@ __all__ = ["CallMachine", "CallState", "LegState", "LegView"]
 
 
 class CallState(StrEnum):
-    """Where the call is. `hunting` covers fetching candidates and ringing them."""
+    """Where the call is. `hunting` covers fetching candidates, ringing them and waiting in
+    the team's line for a member to be free (see `in_line`)."""
 
     WAITING = "waiting"  # built, CallerEntered not seen yet
     HUNTING = "hunting"
@@ -165,6 +173,10 @@ class CallMachine:
         self._answered_at: datetime | None = None
         self._fallback_outcome: CallOutcome | None = None
         self._outcome: CallOutcome | None = None
+        # In the team's waiting line since JoinLine, until LeaveLine; `_waiting`: no member
+        # is being looked for or rung right now, the call waits for LineMoved.
+        self._in_line = False
+        self._waiting = False
 
     # -- read-only view -------------------------------------------------------------------
 
@@ -213,6 +225,16 @@ class CallMachine:
         )
 
     @property
+    def in_line(self) -> bool:
+        """The call has joined the team's waiting line and not left it."""
+        return self._in_line
+
+    @property
+    def waiting(self) -> bool:
+        """In the line with nobody looked for or rung: waiting for LineMoved."""
+        return self._waiting
+
+    @property
     def timers(self) -> frozenset[str]:
         """Timers started and neither cancelled nor expired."""
         return frozenset(self._timers)
@@ -254,6 +276,12 @@ class CallMachine:
                 return self._confirm_timeout(event)
             case TooLateDone():
                 return self._too_late_done(event)
+            case LineMoved():
+                return self._line_moved(event)
+            case AnnounceDue():
+                return self._announce_due(event)
+            case AnnouncementFinished():
+                return [StartRinging()] if self._state is CallState.HUNTING else []
         return []
 
     def _caller_entered(self, event: CallerEntered) -> list[Action]:
@@ -280,15 +308,25 @@ class CallMachine:
         for candidate in event.candidates:
             if candidate.member_id not in self._legs:
                 fresh.setdefault(candidate.member_id, candidate)
+        # Callers ahead in the line are offered the free members first: this call takes what
+        # they leave (the first ones in the store's priority order are theirs).
+        pool = list(fresh.values())[event.line.ahead:]
         wave = next_wave(
             self.policy.strategy,
-            fresh.values(),
+            pool,
             rr_position=self._rr_position,
             rng=self._rng,
         )
         if not wave.members:
             if self.ringing_legs:
                 return []  # a leg still rings; its end will ask again
+            lost_claims = any(leg.state is LegState.NOT_CLAIMED for leg in self._legs.values())
+            kept = event.line.unknown and self._in_line
+            if event.line.available > 0 or lost_claims or kept or self.policy.wait_when_none_available:
+                # Someone could take the call later (busy, in wrap-up, taken by a caller ahead,
+                # or just claimed by another call), or the team waits for members to come on
+                # duty: wait in the line.
+                return self._wait()
             return self._run_fallback(CallOutcome.NO_ONE_AVAILABLE, event.now, self.policy.fallback)
         actions: list[Action] = []
         ring_time = self.policy.ring_time
@@ -304,6 +342,47 @@ class CallMachine:
             self._rr_position = wave.rr_position
             actions.append(SaveRoundRobin(wave.rr_position))
         return actions
+
+    def _wait(self) -> list[Action]:
+        self._waiting = True
+        # A member lost to another call's claim may be free for this one later: in the line
+        # only the members this call really rang count as tried.
+        for member_id in [m for m, leg in self._legs.items() if leg.state is LegState.NOT_CLAIMED]:
+            del self._legs[member_id]
+        if self._in_line:
+            return []
+        self._in_line = True
+        assert self._started_at is not None
+        actions: list[Action] = [JoinLine(arrived_at=self._started_at)]
+        every = self.policy.announce_position_every
+        if every:
+            # Their place at once, then every `every` seconds while they wait.
+            actions += [AnnouncePosition(), self._start_timer(ANNOUNCE_TIMER, every)]
+        return actions
+
+    def _announce_due(self, event: AnnounceDue) -> list[Action]:
+        every = self.policy.announce_position_every
+        if self._state is not CallState.HUNTING or ANNOUNCE_TIMER not in self._timers or not every:
+            return []
+        self._timers.discard(ANNOUNCE_TIMER)
+        actions: list[Action] = [self._start_timer(ANNOUNCE_TIMER, every)]
+        if self._waiting:
+            # While a member rings for the caller the round is skipped: the ring may be answered.
+            actions.insert(0, AnnouncePosition())
+        return actions
+
+    def _line_moved(self, event: LineMoved) -> list[Action]:
+        if self._state is not CallState.HUNTING or not self._waiting:
+            return []  # not waiting: a fetch or a ring is under way, its end looks again
+        self._waiting = False
+        return [self._fetch()]
+
+    def _leave_line(self) -> list[Action]:
+        if not self._in_line:
+            return []
+        self._in_line = False
+        self._waiting = False
+        return [LeaveLine()]
 
     def _leg_claim_failed(self, event: LegClaimFailed) -> list[Action]:
         leg = self._legs.get(event.member_id)
@@ -385,7 +464,7 @@ class CallMachine:
         self._state = CallState.CONNECTED
         self._answered_by = member_id
         self._answered_at = now
-        actions: list[Action] = [RecordAnswer(member_id)]
+        actions: list[Action] = [RecordAnswer(member_id), *self._leave_line()]
         actions += self._cancel_timers(self._timers)
         # Teammates still confirming pressed too late: they are told so, not just cut off; their
         # leg is hung up when the message has played (TooLateDone) or the call ends.
@@ -562,7 +641,7 @@ class CallMachine:
         self._fallback_outcome = outcome
         self._hunt_ended_at = now
         # The fallback has its own course; the max wait no longer applies.
-        return self._cancel_timers(self._timers) + [RunFallback(outcome, target)]
+        return self._leave_line() + self._cancel_timers(self._timers) + [RunFallback(outcome, target)]
 
     def _finish(self, outcome: CallOutcome, now: datetime, *, stopped: bool = False) -> list[Action]:
         # A member still hearing "too late" is hung up now: nothing would do it later.
@@ -571,6 +650,7 @@ class CallMachine:
             if leg.state is LegState.HANGING_UP and too_late_timer(m) in self._timers
         )
         actions: list[Action] = [HangupLeg(m) for m in telling]
+        actions += self._leave_line()
         actions += self._cancel_timers(self._timers)
         self._state = CallState.FINISHED
         self._outcome = outcome

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from teamfoned.routing.hours import ALWAYS_OPEN, OpeningHours
-from teamfoned.routing.model import Candidate, StopReason
+from teamfoned.routing.model import Candidate, LineView, StopReason
 
 __all__ = [
+    "ANNOUNCE_TIMER",
+    "AnnounceDue",
+    "AnnouncementFinished",
     "MAX_WAIT_TIMER",
     "ConfirmTimeout",
     "LegDigit",
@@ -24,6 +27,7 @@ __all__ = [
     "LegClaimFailed",
     "LegEnded",
     "LegRinging",
+    "LineMoved",
     "MaxWaitReached",
     "RingTimeout",
     "RunnerStopped",
@@ -36,6 +40,8 @@ __all__ = [
 # Timer names the machine starts with StartTimer; the runner turns an expired one back into
 # an event with `timer_fired`.
 MAX_WAIT_TIMER = "max_wait"
+# A caller in the line hears their place when it expires.
+ANNOUNCE_TIMER = "announce"
 _RING_TIMER_PREFIX = "ring:"
 _CONFIRM_TIMER_PREFIX = "confirm:"
 _TOO_LATE_TIMER_PREFIX = "too-late:"
@@ -66,9 +72,17 @@ class CallerEntered(Event):
 
 @dataclass(frozen=True, slots=True)
 class CandidatesFetched(Event):
-    """Answer to FetchCandidates: who may be rung now (tried members already excluded)."""
+    """Answer to FetchCandidates: who may be rung now (tried members already excluded), and
+    the team's waiting line as this call sees it (the default: nobody waits, nobody busy)."""
 
     candidates: tuple[Candidate, ...]
+    line: LineView = LineView()
+
+
+@dataclass(frozen=True, slots=True)
+class LineMoved(Event):
+    """Something changed for the team's waiting callers (a member was freed or came on duty,
+    a caller ahead left): a waiting call looks for a member again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +166,16 @@ class TooLateDone(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AnnounceDue(Event):
+    """Time for the waiting caller to hear their place in the line again."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementFinished(Event):
+    """The caller's position announcement has played (or was stopped)."""
+
+
+@dataclass(frozen=True, slots=True)
 class RunnerStopped(Event):
     """The runner cannot go on (`reason`); the machine ends the call at once. The only event
     the machine also takes before CallerEntered."""
@@ -174,6 +198,9 @@ CallEvent = (
     | PromptFinished
     | ConfirmTimeout
     | TooLateDone
+    | LineMoved
+    | AnnounceDue
+    | AnnouncementFinished
     | RunnerStopped
 )
 
@@ -197,10 +224,12 @@ _MEMBER_TIMERS: tuple[tuple[str, type[RingTimeout | ConfirmTimeout | TooLateDone
 
 def timer_fired(
     name: str, *, now: datetime
-) -> MaxWaitReached | RingTimeout | ConfirmTimeout | TooLateDone | None:
+) -> MaxWaitReached | AnnounceDue | RingTimeout | ConfirmTimeout | TooLateDone | None:
     """The event for an expired timer that the machine started; None for a name it never uses."""
     if name == MAX_WAIT_TIMER:
         return MaxWaitReached(now=now)
+    if name == ANNOUNCE_TIMER:
+        return AnnounceDue(now=now)
     for prefix, event in _MEMBER_TIMERS:
         if name.startswith(prefix):
             try:

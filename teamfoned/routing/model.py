@@ -16,6 +16,7 @@ __all__ = [
     "Candidate",
     "FallbackKind",
     "FallbackTarget",
+    "LineView",
     "OpenAttempt",
     "OpenCallState",
     "StopReason",
@@ -129,6 +130,27 @@ class TeamPolicy:
     # None: the team names none, the shipped fallback for that outcome takes the call.
     fallback: FallbackTarget | None = None
     closed_fallback: FallbackTarget | None = None
+    # When no member of the team is available at all: wait in the line anyway (for a team
+    # whose members come on duty soon) instead of falling back at once.
+    wait_when_none_available: bool = False
+    # A caller in the line hears their place every this many seconds (None: never).
+    announce_position_every: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """The team's waiting line as one call sees it when it looks for a member.
+
+    `ahead`: callers of the team who arrived before this one and wait with no member ringing
+    for them (they are offered free members first). `available`: members of the team who are
+    available and not yet tried in this call, free or busy. `unknown`: the line could not be
+    read (the database is away): a caller already in the line keeps waiting (the max wait still
+    bounds it), a new one is routed as if nobody waited.
+    """
+
+    ahead: int = 0
+    available: int = 0
+    unknown: bool = False
 
 
 class StopReason(StrEnum):
@@ -182,6 +204,9 @@ class TeamRoute:
     closed_target: str | None = None
     auto_unavailable_after: int | None = None
     confirm_recording: str | None = None
+    wait_when_none_available: bool = False
+    announce_position_every: int | None = None
+    language: str = "en"
 
     def policy(self, *, confirm_time: float, too_late_seconds: float) -> TeamPolicy:
         """The team's routing policy, with the daemon's confirmation time and the length of
@@ -197,6 +222,9 @@ class TeamRoute:
             auto_unavailable_after=self.auto_unavailable_after or None,
             fallback=_stored_fallback(self.fallback_kind, self.fallback_target),
             closed_fallback=_stored_fallback(self.closed_kind, self.closed_target),
+            wait_when_none_available=self.wait_when_none_available,
+            announce_position_every=float(self.announce_position_every)
+            if self.announce_position_every else None,
         )
 
 

@@ -94,7 +94,7 @@ TABLES: dict[str, Treatment] = {
         retention="kept while the team exists", export="teams",
         personal=("fallback_target", "closed_target"),
         plain=("name", "label", "strategy", "fallback_kind", "timezone", "closed_kind",
-               "confirm_recording")),
+               "confirm_recording", "language")),
     "team_numbers": Treatment(
         holds=_SETTINGS + " (the team's own numbers)",
         erasure="not touched", retention="kept while the team exists", export="teams.numbers",
@@ -124,6 +124,12 @@ TABLES: dict[str, Treatment] = {
         erasure="kept for the statistics: member_id becomes NULL",
         retention="deleted with their call", export="calls.attempts",
         plain=("channel_id", "node", "result")),
+    "waiting_entries": Treatment(
+        holds="when a call arrived, joined and left its team's waiting line: times of a call, "
+              "no text (the caller's number stays on the call); not exported, since the call's "
+              "own wait is",
+        erasure="not touched (it names no member)", retention="deleted with its call",
+        export=None, plain=("node",)),
     "webhooks": Treatment(
         holds="the tenant's receiver URLs and signing secrets: no person's data (the secret is "
               "exported never)",

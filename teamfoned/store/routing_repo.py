@@ -123,6 +123,9 @@ class RoutingRepository:
                 teams.c.closed_target,
                 teams.c.auto_unavailable_after,
                 teams.c.confirm_recording,
+                teams.c.wait_when_none_available,
+                teams.c.announce_position_every,
+                teams.c.language,
             )
             .join(team_numbers, team_numbers.c.team_id == teams.c.id)
             .where(team_numbers.c.number == canonical)
@@ -149,6 +152,9 @@ class RoutingRepository:
             closed_target=row[14],
             auto_unavailable_after=row[15],
             confirm_recording=row[16],
+            wait_when_none_available=bool(row[17]),
+            announce_position_every=row[18],
+            language=row[19] or "en",
         )
 
     async def team_number(self, tenant_id: uuid.UUID, team_name: str) -> str | None:

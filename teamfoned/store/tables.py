@@ -110,6 +110,13 @@ class Team(Base):
     confirm_recording: Mapped[str | None] = mapped_column(String(100))
     # Service level: the share of calls answered within this many seconds (statistics).
     service_level_seconds: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
+    # With no member available at all: wait in the line (True) or fall back at once (False).
+    wait_when_none_available: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default="0")
+    # Waiting callers hear their place in the line every this many seconds (None: never).
+    announce_position_every: Mapped[int | None] = mapped_column(Integer)
+    # The language of what callers hear (a language of the prompt catalogue).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class TeamHours(Base):
@@ -431,6 +438,28 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
 
 
+class WaitingEntry(Base):
+    """A call in its team's waiting line: the order is the database's, the same for every node."""
+
+    __tablename__ = "waiting_entries"
+    __table_args__ = (
+        # The line of a team as every waiting call reads it: its open entries in arrival order.
+        Index("ix_waiting_entries_team_open", "team_id", "arrived_at",
+              sqlite_where=text("left_at IS NULL"), postgresql_where=text("left_at IS NULL")),
+    )
+
+    # One entry per call: a caller who rang a member and goes back keeps their place.
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    node: Mapped[str] = mapped_column(String(64))
+    # When the call reached the team (its start): the line's order, whoever joined first.
+    arrived_at: Mapped[datetime]
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+
+
 
 def _table(model: type[Base]) -> Table:
     # Declarative types `__table__` as any FromClause; insert, update and delete need the Table it is.
@@ -457,3 +486,4 @@ webhooks = _table(Webhook)
 webhook_deliveries = _table(WebhookDelivery)
 sign_in_links = _table(SignInLink)
 web_sessions = _table(WebSession)
+waiting_entries = _table(WaitingEntry)

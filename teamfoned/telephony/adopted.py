@@ -15,7 +15,7 @@ import structlog
 
 from teamfoned.routing.model import AttemptResult, CallOutcome, OpenAttempt, OpenCallState
 from teamfoned.telephony.ari_errors import AriError
-from teamfoned.telephony.runner import InboxItem, TimerExpired
+from teamfoned.telephony.runner import InboxItem
 
 if TYPE_CHECKING:
     from teamfoned.telephony.runner import RunnerContext
@@ -45,8 +45,10 @@ class AdoptedCall:
         try:
             while True:
                 event = await self.inbox.get()
-                if isinstance(event, TimerExpired):
-                    continue  # an adopted call starts no timers; nothing of its own expires
+                if not isinstance(event, dict):
+                    # An adopted call starts no timers and waits in no line: nothing of its own
+                    # expires or wakes it.
+                    continue
                 if event.get("type") in _ENDING and (event.get("channel") or {}).get("id") in self.channels:
                     reason = event["type"]
                     break

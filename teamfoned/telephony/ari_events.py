@@ -24,7 +24,8 @@ CALL_EVENTS = frozenset({
     "StasisStart", "StasisEnd", "ChannelDestroyed", "ChannelHangupRequest", "ChannelStateChange",
     "ChannelDtmfReceived", "ChannelLeftBridge",
     # The availability line waits for its prompts to end before it listens for keys; the
-    # call confirmation counts the time to press the key from its prompt's end.
+    # call confirmation counts the time to press the key from its prompt's end; a waiting
+    # caller's position announcement has played, and they hear ringing again.
     "PlaybackFinished",
 })
 # What the client itself reads besides: another client took our app name.

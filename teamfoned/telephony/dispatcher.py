@@ -22,7 +22,7 @@ from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.ari_events import CALL_EVENTS, CLIENT_EVENTS
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, UNKNOWN_NUMBER_CONTEXT
 from teamfoned.telephony.line_runner import LineService
-from teamfoned.telephony.ports import RoutingStore
+from teamfoned.telephony.ports import LineSignalling, RoutingStore, WaitingLineStore
 from teamfoned.telephony.resync import (
     Adopt,
     CallerToFallback,
@@ -57,6 +57,8 @@ class CallDispatcher:
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
         fallbacks: FallbackPolicy | None = None,
+        line: WaitingLineStore | None = None,
+        signals: LineSignalling | None = None,
     ) -> None:
         self.ari = ari
         self.repo = repo
@@ -76,6 +78,7 @@ class CallDispatcher:
             caller_id_mode=caller_id_mode, confirm_time=confirm_time, register_leg=self._register, forget_channel=self._forget,
             rng=rng or random.Random(), metrics=metrics or Metrics(),
             fallbacks=fallbacks or FallbackPolicy(),
+            line=line, signals=signals,
         )
 
     @property
@@ -99,11 +102,7 @@ class CallDispatcher:
         if kind not in CALL_EVENTS:
             return  # changes nothing for any call: no task is woken for it
         channel = event.get("channel") or {}
-        channel_id = channel.get("id")
-        if channel_id is None and kind == "PlaybackFinished":
-            # A playback's events name their channel only in its target ("channel:<id>").
-            target = str((event.get("playback") or {}).get("target_uri", ""))
-            channel_id = target.removeprefix("channel:") if target.startswith("channel:") else None
+        channel_id = channel.get("id") or _playback_channel(event)
         inbox = self._inboxes.get(channel_id) if channel_id else None
         if inbox is not None:
             inbox.put_nowait(event)
@@ -275,3 +274,10 @@ class CallDispatcher:
             await coro
         except AriError as exc:
             log.info("ari_call_ignored", error=str(exc))
+
+
+def _playback_channel(event: AriEvent) -> str | None:
+    """The channel a playback event is about (they name no channel of their own): a call's
+    position announcement ends in its own inbox."""
+    target = (event.get("playback") or {}).get("target_uri") or ""
+    return target.removeprefix("channel:") if target.startswith("channel:") else None

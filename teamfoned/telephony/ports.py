@@ -14,16 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from teamfoned.domain.availability_line import LineMember
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, OpenCallState, TeamRoute
+from teamfoned.routing.model import (
+    AttemptResult,
+    CallOutcome,
+    Candidate,
+    LineView,
+    OpenCallState,
+    TeamRoute,
+)
 from teamfoned.store.outage import DatabaseUnavailable
 
-__all__ = ["DatabaseUnavailable", "DaemonStore", "LineStore", "RoutingStore"]
+__all__ = ["DaemonStore", "DatabaseUnavailable", "LineSignalling", "LineStore", "RoutingStore",
+           "WaitingLineStore"]
 
 
 class RoutingStore(Protocol):
@@ -127,16 +135,58 @@ class LineStore(Protocol):
         ...
 
 
+class WaitingLineStore(Protocol):
+    """The team's waiting line, kept in the database so every node sees one order."""
+
+    async def line_view(self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime,
+                        now: datetime, exclude: Iterable[uuid.UUID] = ()) -> LineView:
+        """Callers ahead of this call with no member ringing for them, and the team's
+        available members less `exclude` (free or busy)."""
+        ...
+
+    async def join_line(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
+                        arrived_at: datetime, node: str, now: datetime) -> None:
+        """Put the call in its team's line, ordered by `arrived_at`; once per call."""
+        ...
+
+    async def leave_line(self, call_id: uuid.UUID, *, now: datetime) -> None:
+        """Take the call out of its line (once)."""
+        ...
+
+
+class LineSignalling(Protocol):
+    """Wake-ups for this node's waiting calls, and the signal that reaches every node's."""
+
+    def subscribe(self, waker: Callable[[], None]) -> None:
+        ...
+
+    def unsubscribe(self, waker: Callable[[], None]) -> None:
+        ...
+
+    def line_moved(self) -> None:
+        """A member was freed or a caller left a line: every node's waiting calls look again."""
+        ...
+
+    def line_moved_after(self, seconds: float) -> None:
+        """line_moved() once `seconds` have passed (a wrap-up ends)."""
+        ...
+
+
 if TYPE_CHECKING:
     from teamfoned.store.line_repo import LineRepository
+    from teamfoned.store.line_signals import LineSignals
     from teamfoned.store.resilient_repo import ResilientRepository
     from teamfoned.store.routing_repo import RoutingRepository
+    from teamfoned.store.waiting_repo import WaitingRepository
 
-    def _stores_meet_the_contract(plain: RoutingRepository, resilient: ResilientRepository) -> None:
-        # Never called: mypy proves here that both store classes implement the Protocols.
+    def _stores_meet_the_contract(plain: RoutingRepository, resilient: ResilientRepository,
+                                  line: WaitingRepository, signals: LineSignals) -> None:
+        # Never called: mypy proves here that the store classes implement the Protocols.
         call_path: list[RoutingStore] = [plain, resilient]
         daemon: DaemonStore = resilient
-        del call_path, daemon
+        waiting: WaitingLineStore = line
+        signalling: LineSignalling = signals
+        del call_path, daemon, waiting, signalling
 
     def _line_store_meets_the_contract(line: LineRepository) -> None:
         checked: LineStore = line

@@ -20,11 +20,14 @@ from typing import Any
 import structlog
 
 from teamfoned.domain.phones import PhoneKind, PhoneRejected
+from teamfoned.domain.prompts import QUEUE_YOU_ARE_CALLER, sound
 from teamfoned.domain.team_settings import FallbackPolicy
 from teamfoned.domain.timetable import stored_zone
 from teamfoned.metrics import Metrics
 from teamfoned.routing import (
     Action,
+    AnnouncementFinished,
+    AnnouncePosition,
     AskConfirmation,
     Bridge,
     CallerEntered,
@@ -38,11 +41,15 @@ from teamfoned.routing import (
     FinishCall,
     HangupCaller,
     HangupLeg,
+    JoinLine,
+    LeaveLine,
     LegAnswered,
     LegClaimFailed,
     LegDigit,
     LegEnded,
     LegRinging,
+    LineMoved,
+    LineView,
     MarkUnavailableIfMissed,
     OpeningHours,
     PromptFinished,
@@ -57,12 +64,17 @@ from teamfoned.routing import (
     TellTooLate,
 )
 from teamfoned.routing.events import Event, timer_fired
-from teamfoned.routing.model import CallOutcome, TeamRoute
+from teamfoned.routing.model import AttemptResult, CallOutcome, TeamRoute
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
 from teamfoned.telephony.dialstring import dial_target
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
-from teamfoned.telephony.ports import DatabaseUnavailable, RoutingStore
+from teamfoned.telephony.ports import (
+    DatabaseUnavailable,
+    LineSignalling,
+    RoutingStore,
+    WaitingLineStore,
+)
 from teamfoned.telephony.prompts import (
     TOO_LATE_PROMPT,
     TOO_LATE_SECONDS,
@@ -110,6 +122,10 @@ class RunnerContext:
     metrics: Metrics = field(default_factory=Metrics)
     # What a team's fallback may dial or continue at; the daemon passes the configured one.
     fallbacks: FallbackPolicy = field(default_factory=FallbackPolicy)
+    # The waiting line and its wake-ups; None: no line (nobody waits ahead, no member counts
+    # as busy), as in tests of the other actions.
+    line: WaitingLineStore | None = None
+    signals: LineSignalling | None = None
 
 
 class TimerExpired:
@@ -121,8 +137,17 @@ class TimerExpired:
         self.name = name
 
 
-# What a call's inbox holds: ARI events (plain JSON objects) and our own expired timers.
-InboxItem = dict[str, Any] | TimerExpired
+class LineMovedItem:
+    """Inbox item: the team's waiting line may have moved."""
+
+    __slots__ = ()
+
+
+LINE_MOVED = LineMovedItem()
+
+# What a call's inbox holds: ARI events (plain JSON objects), our own expired timers and
+# waiting-line wake-ups.
+InboxItem = dict[str, Any] | TimerExpired | LineMovedItem
 
 
 class CallRunner:
@@ -151,6 +176,14 @@ class CallRunner:
         # the middle of the batch that finished the call, the rest is still carried out.
         self._unfinished: deque[Action] = deque()
         self._caller_gone = False
+        # The call's start as the machine saw it: its place in the team's waiting line.
+        self.arrived_at: datetime | None = None
+        # One wake-up in the inbox at a time: a burst of signals is one look at the line.
+        self._wake_queued = False
+        self._joined_line_at: datetime | None = None
+        # The position announcement playing to the caller now (its playback id), if any.
+        self._announcement: str | None = None
+        self._language_set = False
         # The caller was handed to the dialplan: their StasisEnd ends the fallback, not the call.
         self._in_fallback_dialplan = False
         self.log = log.bind(call_id=str(self.call_id), team=route.team_name)
@@ -171,7 +204,8 @@ class CallRunner:
                 channel_id=self.caller_channel_id, node=self.ctx.node, now=self.ctx.clock(),
             )
             self.log.info("call_started", dialled=self.dialled, strategy=self.route.strategy)
-            await self._feed(CallerEntered(await hours, now=self.ctx.clock()))
+            self.arrived_at = self.ctx.clock()
+            await self._feed(CallerEntered(await hours, now=self.arrived_at))
             while not self.machine.finished:
                 event = self._translate(await self.inbox.get())
                 if event is not None:
@@ -201,12 +235,21 @@ class CallRunner:
         if isinstance(item, TimerExpired):
             self._timers.pop(item.name, None)
             return timer_fired(item.name, now=now)
+        if isinstance(item, LineMovedItem):
+            self._wake_queued = False
+            return LineMoved(now=now)
         kind = item.get("type")
         if kind == "PlaybackFinished":
             return self._prompt_finished(item, now)
         channel = item.get("channel") or {}
         channel_id = channel.get("id")
         if channel_id == self.caller_channel_id:
+            if kind == "PlaybackFinished":
+                playback_id = (item.get("playback") or {}).get("id")
+                if playback_id is not None and playback_id == self._announcement:
+                    self._announcement = None
+                    return AnnouncementFinished(now=now)
+                return None
             if kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"):
                 if kind != "ChannelHangupRequest":
                     self._caller_gone = True
@@ -266,10 +309,20 @@ class CallRunner:
         match action:
             case StartRinging():
                 if not self.caller_ringing:
+                    self.caller_ringing = True
                     await self._quietly(ari.ring(self.caller_channel_id))
+            case AnnouncePosition():
+                await self._announce_position()
             case FetchCandidates(exclude=exclude):
-                found = await repo.candidates(self.route.team_id, now=now(), exclude=exclude)
-                return CandidatesFetched(tuple(found), now=now())
+                # Who is free, and the line ahead of this call: read side by side.
+                found, line = await asyncio.gather(
+                    repo.candidates(self.route.team_id, now=now(), exclude=exclude),
+                    self._line_view(exclude))
+                return CandidatesFetched(tuple(found), line, now=now())
+            case JoinLine(arrived_at=arrived_at):
+                await self._join_line(arrived_at)
+            case LeaveLine():
+                await self._leave_line()
             case Dial(member_id=member_id, ring_time=ring_time):
                 return await self._dial(member_id, ring_time)
             case HangupLeg(member_id=member_id, answered_elsewhere=elsewhere):
@@ -298,6 +351,7 @@ class CallRunner:
                     await repo.attempt_ended(leg.attempt_id, result, now=now())
                     self.ctx.metrics.attempt_ended(result, self._ring_seconds(leg))
                     self.log.info("attempt_ended", member=str(member_id), result=str(result))
+                    self._member_freed(result)
             case MarkUnavailableIfMissed(member_id=member_id, threshold=threshold):
                 leg = self.legs.get(member_id)
                 if leg is not None and leg.claimed and await repo.mark_unavailable_after_misses(
@@ -404,6 +458,93 @@ class CallRunner:
             return
         self.log.info("call_bridged", member=str(leg.member_id))
 
+    # -- the waiting line -----------------------------------------------------------------
+
+    async def _line_view(self, exclude: frozenset[uuid.UUID]) -> LineView:
+        line = self.ctx.line
+        if line is None:
+            return LineView()
+        assert self.arrived_at is not None
+        try:
+            return await line.line_view(self.route.team_id, self.call_id, arrived_at=self.arrived_at,
+                                        now=self.ctx.clock(), exclude=exclude)
+        except Exception as exc:
+            # The database is away: free members come from the last known state; the machine
+            # keeps a caller already waiting in line, routes a new one as before the line.
+            self.log.warning("line_unknown", error=str(exc))
+            return LineView(unknown=True)
+
+    async def _join_line(self, arrived_at: datetime) -> None:
+        signals = self.ctx.signals
+        if signals is not None:
+            signals.subscribe(self._wake)
+        self.ctx.metrics.callers_waiting.inc()
+        self._joined_line_at = self.ctx.clock()
+        self.log.info("caller_waiting")
+        if self.ctx.line is not None:
+            try:
+                await self.ctx.line.join_line(self.call_id, self.route.tenant_id, self.route.team_id,
+                                              arrived_at=arrived_at, node=self.ctx.node,
+                                              now=self.ctx.clock())
+            except Exception as exc:
+                # Unrecorded, the caller still waits here (woken by this node's signals); the
+                # other nodes do not see them ahead.
+                self.log.warning("line_join_not_recorded", error=str(exc))
+
+    async def _announce_position(self) -> None:
+        """Play "you are caller number N" to the waiting caller, unanswered (early media)."""
+        line = await self._line_view(frozenset())
+        if line.unknown:
+            return  # no place to tell while the database is away; ringing goes on
+        ari = self.ctx.ari
+        if not self._language_set:
+            self._language_set = True
+            await self._quietly(ari.set_variable(self.caller_channel_id, "CHANNEL(language)",
+                                                 self.route.language))
+        playback_id = str(uuid.uuid4())
+        self._announcement = playback_id
+        # The announcement replaces the ringing; the machine rings again when it has played.
+        self.caller_ringing = False
+        await self._quietly(ari.play(self.caller_channel_id,
+                                     f"{sound(QUEUE_YOU_ARE_CALLER)},number:{line.ahead + 1}",
+                                     playback_id))
+        self.log.info("position_announced", position=line.ahead + 1)
+
+    async def _leave_line(self) -> None:
+        signals = self.ctx.signals
+        if self._announcement is not None:
+            # The caller is about to be bridged or moved: their announcement stops now.
+            playback_id, self._announcement = self._announcement, None
+            await self._quietly(self.ctx.ari.stop_playback(playback_id))
+        self.ctx.metrics.callers_waiting.dec()
+        if self._joined_line_at is not None:
+            seconds = (self.ctx.clock() - self._joined_line_at).total_seconds()
+            self.ctx.metrics.line_seconds.observe(max(0.0, seconds))
+            self.log.info("caller_left_line", line_seconds=round(seconds, 3))
+        if signals is not None:
+            signals.unsubscribe(self._wake)
+        if self.ctx.line is not None:
+            try:
+                await self.ctx.line.leave_line(self.call_id, now=self.ctx.clock())
+            except Exception as exc:
+                self.log.warning("line_leave_not_recorded", error=str(exc))
+        if signals is not None:
+            signals.line_moved()  # the callers behind this one moved up
+
+    def _member_freed(self, result: AttemptResult) -> None:
+        """A member's attempt ended: they are free now, or when their wrap-up ends."""
+        signals = self.ctx.signals
+        if signals is None:
+            return
+        signals.line_moved()
+        if result is AttemptResult.ANSWERED and self.policy.wrap_up > 0:
+            signals.line_moved_after(self.policy.wrap_up)
+
+    def _wake(self) -> None:
+        if not self._wake_queued and not self.machine.finished:
+            self._wake_queued = True
+            self.inbox.put_nowait(LINE_MOVED)
+
     async def _opening_hours(self) -> OpeningHours:
         """The team's hours as the machine needs them; whether it is open is the machine's call."""
         zone, tz = stored_zone(self.route.timezone)
@@ -453,6 +594,8 @@ class CallRunner:
     # -- clean-up -------------------------------------------------------------------------
 
     async def _cleanup(self) -> None:
+        if self.ctx.signals is not None:
+            self.ctx.signals.unsubscribe(self._wake)
         for name in list(self._timers):
             self._cancel_timer(name)
         for channel_id in self.legs_by_channel:

@@ -18,9 +18,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from teamfoned.routing import (
     ALWAYS_OPEN,
+    ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
     STRATEGIES,
     Action,
+    AnnounceDue,
+    AnnouncementFinished,
     Bridge,
     CallerEntered,
     CallerHungUp,
@@ -35,12 +38,16 @@ from teamfoned.routing import (
     FallbackFinished,
     FinishCall,
     HangupLeg,
+    JoinLine,
+    LeaveLine,
     LegAnswered,
     LegClaimFailed,
     LegDigit,
     LegEnded,
     LegRinging,
     LegState,
+    LineMoved,
+    LineView,
     MarkUnavailableIfMissed,
     MaxWaitReached,
     OpeningHours,
@@ -78,6 +85,8 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         confirm=st.booleans(),
         auto_unavailable_after=st.one_of(st.none(), st.integers(1, 3)),
         open_=st.sampled_from([True, True, True, False]),
+        wait_when_none_available=st.booleans(),
+        announce=st.sampled_from([None, 30.0]),
     )
     def build(
         self,
@@ -87,10 +96,14 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         confirm: bool,
         auto_unavailable_after: int | None,
         open_: bool,
+        wait_when_none_available: bool,
+        announce: float | None,
     ) -> None:
         policy = TeamPolicy(
             strategy=strategy, ring_time=20, max_wait=120, wrap_up=0, confirm_calls=confirm,
             auto_unavailable_after=auto_unavailable_after,
+            wait_when_none_available=wait_when_none_available,
+            announce_position_every=announce,
         )
         self.hours = ALWAYS_OPEN if open_ else HOLIDAY
         self.open = open_
@@ -110,6 +123,8 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         self.timers: set[str] = set()
         self.stopped = False
         self.marked: list[uuid.UUID] = []
+        self.joined = 0
+        self.left = 0
 
     # -- feeding events, keeping the ledger --------------------------------------------------
 
@@ -121,7 +136,15 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         for index, action in enumerate(actions):
             match action:
                 case Dial(member_id=m):
+                    # Again only after a lost claim (forgotten while the call waited in line).
+                    assert not self.dialled[m] or m in self.claim_failures_sent, f"{m} dialled twice"
                     self.dialled[m] += 1
+                case JoinLine():
+                    assert self.joined == 0, "joined the line twice"
+                    self.joined += 1
+                case LeaveLine():
+                    assert self.joined == 1 and self.left == 0, "left a line it was not in"
+                    self.left += 1
                 case RecordAttempt(member_id=m):
                     assert self.dialled[m], f"RecordAttempt for {m}, never dialled"
                     self.recorded[m] += 1
@@ -151,6 +174,7 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
                     assert index == len(actions) - 1, (
                         "FinishCall is not the last action"
                     )
+                    assert self.left == self.joined, "finished while still in the line"
                     self.finishes.append(action)
         # Every unanswered record is followed by the check when the team sets a threshold.
         if self.machine.policy.auto_unavailable_after:
@@ -189,7 +213,22 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
             )
             for m in offered
         )
-        self.send(CandidatesFetched(candidates, now=self.tick(gap)))
+        line = LineView(ahead=priorities.randint(0, 2), available=priorities.randint(0, 3),
+                        unknown=priorities.random() < 0.2)
+        self.send(CandidatesFetched(candidates, line, now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def line_moved(self, gap: float) -> None:
+        self.send(LineMoved(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def announce_due(self, gap: float) -> None:
+        self.timers.discard(ANNOUNCE_TIMER)
+        self.send(AnnounceDue(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def announcement_finished(self, gap: float) -> None:
+        self.send(AnnouncementFinished(now=self.tick(gap)))
 
     @rule(gap=gaps, member=members)
     def leg_claim_failed(self, gap: float, member: uuid.UUID) -> None:
@@ -255,7 +294,7 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
 
     @invariant()
     def each_member_dialled_at_most_once(self) -> None:
-        assert all(count == 1 for count in self.dialled.values())
+        assert all(count == 1 or m in self.claim_failures_sent for m, count in self.dialled.items())
         assert STRANGER not in self.dialled
 
     @invariant()
@@ -297,8 +336,8 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         if finish.outcome is CallOutcome.CLOSED:
             assert not self.dialled, "a closed team rang a member"
         for member in self.dialled:
-            leg = self.machine.legs[member]
-            if leg.state is LegState.NOT_CLAIMED:
+            leg = self.machine.legs.get(member)
+            if leg is None or leg.state is LegState.NOT_CLAIMED:
                 # Only a claim the runner reported lost is exempt from recording.
                 assert member in self.claim_failures_sent
                 assert self.recorded[member] == 0

@@ -13,6 +13,7 @@ import teamfoned.api
 from teamfoned.api.schemas import PHOTO_TYPES
 from teamfoned.domain.availability import AvailabilityReason, AwayReason
 from teamfoned.domain.phones import PhoneKind
+from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.routing.model import AttemptResult, CallOutcome, FallbackKind
 from teamfoned.routing.strategies import Strategy
 from teamfoned.store.outbox import EVENTS
@@ -28,6 +29,7 @@ LISTS: dict[str, tuple[type[StrEnum] | tuple[str, ...], bool]] = {
     "$defs/team/properties/strategy": (Strategy, False),
     "$defs/team/properties/fallback_kind": (FallbackKind, False),
     "$defs/team/properties/closed_kind": (FallbackKind, True),
+    "$defs/team/properties/language": (LANGUAGES, False),
     "$defs/call/properties/outcome": (CallOutcome, True),
     "$defs/call/properties/attempts/items/properties/result": (AttemptResult, True),
     "$defs/webhook/properties/events/items": (EVENTS, False),

@@ -1,15 +1,15 @@
 """The members' web app: one-time sign-in links and signed-in browsers, both kept only as hashes;
 what a member who made themselves unavailable said they are away for.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
