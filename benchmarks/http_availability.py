@@ -1,6 +1,7 @@
 """5. HTTP module: PUT /v1/me/availability on PostgreSQL with many distinct members.
 
-The API runs as its own process (uvicorn, as teamfoned serves it) on the
+The API runs as its own process (uvicorn, as teamfoned serves it; with
+`workers`, as `teamfoned http --workers N`: N processes on one port) on the
 100,000-member database; the load generator is another process with one
 token for each of `members` distinct members (tokens inserted as teamfoned
 stores them: SHA-256 hashes).
@@ -62,8 +63,8 @@ async def wait_up(base: str, proc, timeout: float = 30) -> None:
 
 
 class ApiProcess:
-    def __init__(self, url: str, log: Path) -> None:
-        self.url, self.log = url, log
+    def __init__(self, url: str, log: Path, workers: int = 0) -> None:
+        self.url, self.log, self.workers = url, log, workers
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -72,6 +73,7 @@ class ApiProcess:
         self._log = open(self.log, "ab")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "benchmarks.http_server", self.url, str(self.port),
+            str(self.workers),
             cwd=REPO, stdout=self._log, stderr=self._log)
         await wait_up(self.base, self.proc)
         return self
@@ -88,11 +90,11 @@ class ApiProcess:
 
 
 async def measure(url: str, workdir: Path, *, members: int, concurrency: int, seconds: float,
-                  limit: int) -> dict:
+                  limit: int, workers: int = 0) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     tokens = workdir / "tokens.txt"
     await make_tokens(url, members, tokens)
-    async with ApiProcess(url, workdir / "api.log") as api:
+    async with ApiProcess(url, workdir / "api.log", workers) as api:
         load = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "benchmarks.http_load", api.base, str(tokens), str(concurrency),
             str(seconds), str(limit), cwd=REPO, stdout=asyncio.subprocess.PIPE,

@@ -1,7 +1,9 @@
 """`python -m benchmarks.run`: every measurement of docs/benchmarks.md in one bounded run.
 
 Prints a table and writes build/bench/results.json. Options: --quick (small
-counts, for trying the harness), --only NAME[,NAME] (a subset of phases).
+counts, for trying the harness), --only NAME[,NAME] (a subset of phases),
+--http-workers N (the http phase's API processes, as `teamfoned http --workers N`; 0: the
+API inside one process, as the daemon serves it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from benchmarks.carrier_clock import TimedCarrier
 from benchmarks.stats import r
 
 OUT = env.REPO / "build" / "bench"
+# What a site would run for a busy API: one worker process per core.
+HTTP_WORKERS = os.cpu_count() or 1
 PHASES = ("pdd", "pdd_loaded", "roundtrips", "route", "route_1m", "cost", "memory", "http", "cps",
           "propagation", "propagation_two_nodes")
 
@@ -272,10 +276,11 @@ class Bench:
         url = getattr(self, "scale_url", None) or self.main_url
         out = await http_availability.measure(url, OUT / "http", members=5000 if not self.quick else 500,
                                               concurrency=32, seconds=5 if self.quick else 15,
-                                              limit=100_000)
+                                              limit=100_000, workers=self.args.http_workers)
         self.results.update({
             "http_availability_rps": out["rps"],
             "http_availability_ms_p99": r(out["ms_p99"]),
+            "http_workers": self.args.http_workers,
         })
         self.details["http"] = out
 
@@ -331,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("--quick", action="store_true", help="small counts (harness check)")
     parser.add_argument("--only", default="", help=f"comma-separated phases of {','.join(PHASES)}")
+    parser.add_argument("--http-workers", type=int, default=HTTP_WORKERS,
+                        help="http phase: `teamfoned http --workers N` (0: one embedded server; "
+                             "default %(default)s, one per core)")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

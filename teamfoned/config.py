@@ -222,6 +222,11 @@ class HttpSettings(_Section):
     proxy_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
     # Failed authentications per client address per minute before answering 429.
     auth_failures_per_minute: int = Field(10, ge=1, le=10000)
+    # A valid token is remembered this long: a revocation made elsewhere (the CLI, another
+    # worker or node) takes at most this long to reach this process; 0 reads every time.
+    token_cache_seconds: float = Field(10.0, ge=0, le=300)
+    # Tokens' last use is written in one batch this often (and on a clean stop).
+    last_used_flush_seconds: float = Field(5.0, ge=0.1, le=3600)
     # Every request body is refused past this (413) before it is read further; photos have
     # their own limit below.
     max_body_bytes: int = Field(65_536, ge=1024, le=10_000_000)

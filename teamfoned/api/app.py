@@ -21,6 +21,7 @@ from teamfoned.api.routes_admin import router as admin_router
 from teamfoned.api.routes_me import router as me_router
 from teamfoned.api.routes_ops import router as ops_router
 from teamfoned.api.routes_teams import router as teams_router
+from teamfoned.api.token_cache import TokenCache
 from teamfoned.config import HttpSettings, Settings
 from teamfoned.metrics import Metrics
 from teamfoned.web.pages import install as install_web_app
@@ -54,6 +55,7 @@ def create_app(
     api = ApiContext(
         sessions=sessionmaker, settings=settings, clock=clock or system_clock, status=status,
         limiter=FailureLimiter(settings.http.auth_failures_per_minute),
+        tokens=TokenCache(settings.http.token_cache_seconds),
         # Inside the daemon, the daemon's registry: /metrics then shows calls and requests.
         metrics=metrics or Metrics(),
     )

@@ -12,6 +12,8 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from teamfoned.api.rate_limit import FailureLimiter
+from teamfoned.api.token_cache import TokenCache
+from teamfoned.api.token_uses import TokenUses
 from teamfoned.config import Settings
 from teamfoned.domain.phones import MemberPhone
 from teamfoned.metrics import Metrics
@@ -38,6 +40,13 @@ class ApiContext:
     status: DaemonStatus | None = None
     limiter: FailureLimiter = field(default_factory=FailureLimiter)
     metrics: Metrics = field(default_factory=Metrics)
+    # Valid tokens seen lately, and their uses waiting to be written (see Authenticate).
+    tokens: TokenCache = field(default_factory=lambda: TokenCache(0))
+    token_uses: TokenUses = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.token_uses = TokenUses(self.sessions,
+                                    interval_s=self.settings.http.last_used_flush_seconds)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

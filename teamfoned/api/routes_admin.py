@@ -247,6 +247,9 @@ async def patch_member(member_id: uuid.UUID, body: MemberAdminPatch, caller: Adm
         await members_repo.update_member(session, caller.tenant_id, member_id, name=body.name,
                                          phone=phone, is_admin=body.is_admin)
         found = await members_repo.profile(session, caller.tenant_id, member_id)
+    if body.is_admin is not None:
+        # The role is part of what a cached token grants.
+        api.tokens.forget_member(member_id)
     return member_out(found, api.clock())
 
 
@@ -256,6 +259,7 @@ async def patch_member(member_id: uuid.UUID, body: MemberAdminPatch, caller: Adm
 async def erase_member(member_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         await members_repo.erase_member(session, caller.tenant_id, member_id)
+    api.tokens.forget_member(member_id)
     # Committed: now the log of the database must not keep what was erased either.
     async with api.sessions() as session:
         await personal_data.empty_write_ahead_log(session)
@@ -301,6 +305,8 @@ async def sign_out_everywhere(member_id: uuid.UUID, caller: AdminDep, api: ApiDe
 @router.get("/tokens", response_model=list[TokenOut],
             summary="The tenant's tokens: whose data each could read (never the token)")
 async def list_tokens(caller: AdminDep, api: ApiDep) -> list[TokenOut]:
+    # The uses this process has seen but not yet written belong in the answer.
+    await api.token_uses.flush()
     async with api.transaction() as session:
         found = await tokens_repo.list_tokens(session, tenant_id=caller.tenant_id)
     return [TokenOut(id=t.id, member_id=t.member_id, member_name=t.member_name, label=t.label,
@@ -312,6 +318,7 @@ async def list_tokens(caller: AdminDep, api: ApiDep) -> list[TokenOut]:
 async def revoke_token(token_id: uuid.UUID, caller: AdminDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         await tokens_repo.revoke_token(session, token_id, tenant_id=caller.tenant_id)
+    api.tokens.forget_token(token_id)
     return Response(status_code=204)
 
 

@@ -21,7 +21,7 @@ from teamfoned.api.schemas import (
 from teamfoned.api.views import member_out, periods_out
 from teamfoned.domain.pins import check_pin, hash_pin
 from teamfoned.domain.timetable import check_timezone
-from teamfoned.store import hours_repo, line_repo, members_repo, personal_data
+from teamfoned.store import hours_repo, line_repo, members_repo, own_availability, personal_data
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=responses(*COMMON))
 
@@ -51,6 +51,7 @@ async def patch_me(body: MePatch, caller: CallerDep, api: ApiDep) -> MemberOut:
 async def delete_me(caller: CallerDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         await members_repo.erase_member(session, caller.tenant_id, caller.member_id)
+    api.tokens.forget_member(caller.member_id)
     # Committed: now the log of the database must not keep what was erased either.
     async with api.sessions() as session:
         await personal_data.empty_write_ahead_log(session)
@@ -60,12 +61,12 @@ async def delete_me(caller: CallerDep, api: ApiDep) -> Response:
 @router.put("/availability", response_model=MemberOut,
             summary="Set own availability (also to turn it back on after auto or schedule)")
 async def put_availability(body: AvailabilityIn, caller: CallerDep, api: ApiDep) -> MemberOut:
+    now = api.clock()
     async with api.transaction() as session:
-        await members_repo.set_availability(session, caller.tenant_id, caller.member_id,
-                                            body.available, body.until, now=api.clock(),
-                                            away=body.away)
-        found = await members_repo.profile(session, caller.tenant_id, caller.member_id)
-    return member_out(found, api.clock())
+        found = await own_availability.set_own_availability(
+            session, caller.tenant_id, caller.member_id, body.available, body.until, now=now,
+            away=body.away)
+    return member_out(found, now)
 
 
 @router.put("/phone-line", status_code=204,

@@ -7,10 +7,14 @@ import contextlib
 import socket
 from collections.abc import Iterator
 
+import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from teamfoned.api.token_uses import TokenUses
 from teamfoned.config import HttpSettings, Settings
+
+log = structlog.get_logger(__name__)
 
 # In-flight requests get this long to finish when the server stops.
 GRACEFUL_STOP_S = 5
@@ -49,12 +53,30 @@ class ApiServer:
                  sockets: list[socket.socket] | None = None) -> None:
         self.server = _EmbeddedServer(uvicorn_config(app, http))
         self.sockets = sockets
+        self.token_uses: TokenUses = app.state.api.token_uses
 
     @property
     def started(self) -> bool:
         return self.server.started
 
     async def serve(self) -> None:
+        """Serve, writing tokens' uses in batches meanwhile and once more after the last request."""
+        # Owned here, not by a TaskGroup: the server's own errors (SystemExit when it cannot
+        # bind) must reach the caller as they are, not wrapped in an exception group.
+        flusher = asyncio.create_task(self.token_uses.run(), name="token-uses")
+        try:
+            await self._serve()
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            # A clean stop loses no use: the requests have finished, so this batch is the last.
+            try:
+                await self.token_uses.flush()
+            except Exception as exc:  # the database is away: a hint is lost, the stop goes on
+                log.warning("token_uses_lost", error=str(exc), pending=self.token_uses.pending)
+
+    async def _serve(self) -> None:
         try:
             await self.server.serve(sockets=self.sockets)
         except asyncio.CancelledError:

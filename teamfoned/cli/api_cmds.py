@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -74,29 +73,42 @@ def _token(sub: Any) -> None:
     ls.set_defaults(handler=lambda a: run_db(a, lambda s, _: list_(s, a)))
 
 
+def _worker_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_HTTP_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"--workers: {text!r} is not a whole number from 1 to {MAX_HTTP_WORKERS}")
+    return count
+
+
+# Far above what two to sixteen cores use well; a typo (1000) should not fork a thousand.
+MAX_HTTP_WORKERS = 64
+
+
 @command
 def _http(sub: Any) -> None:
-    p = sub.add_parser("http", help="run the members' HTTP API on its own (no call routing)")
+    p = sub.add_parser("http", help="run the members' HTTP API on its own (no call routing)",
+                       description="Serve the API as configured under `http:` (the daemon's "
+                                   "own API is then best switched off: http.enabled: false). "
+                                   "SIGTERM stops it cleanly.")
+    p.add_argument("--workers", type=_worker_count, default=1,
+                   help="worker processes sharing the port (default 1: this process serves)")
 
     def handle(args: argparse.Namespace) -> int:
+        from teamfoned.api.workers import serve_one, serve_workers
         from teamfoned.logs import configure_logging
 
         settings = settings_of(args)
         configure_logging(settings.logging.level, settings.logging.format)
-
-        async def main() -> int:
-            from teamfoned.api import create_app, serve
-            from teamfoned.store.engine import create_engine, create_sessionmaker
-
-            engine = create_engine(settings.database.url)
-            try:
-                await serve(create_app(create_sessionmaker(engine), settings), settings)
-            finally:
-                await engine.dispose()
-            return 0
-
         try:
-            return asyncio.run(main())
+            if args.workers == 1:
+                return serve_one(settings)
+            return serve_workers(settings, args.workers)
+        except OSError as exc:
+            raise UserError(str(exc)) from None
         except KeyboardInterrupt:
             return 0
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import Invalid, NotFound
@@ -84,24 +85,55 @@ async def create_token(
     return token_id, token
 
 
-async def authenticate(session: AsyncSession, token: str, *, now: datetime) -> Caller | None:
-    """The caller a token speaks for, or None (unknown, revoked, expired or malformed)."""
-    if not looks_like_token(token):
-        return None
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A valid token as the database holds it: who it speaks for, and until when."""
+
+    caller: Caller
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+async def find_token(session: AsyncSession, digest: str, *, now: datetime) -> Grant | None:
+    """The token with this hash, unless it is unknown, revoked or expired: one read, no write."""
     row = (await session.execute(
         select(api_tokens.c.id, api_tokens.c.member_id, api_tokens.c.tenant_id,
-               api_tokens.c.last_used_at, members.c.is_admin)
+               api_tokens.c.expires_at, api_tokens.c.last_used_at, members.c.is_admin)
         .join(members, members.c.id == api_tokens.c.member_id)
-        .where(api_tokens.c.token_hash == token_hash(token),
+        .where(api_tokens.c.token_hash == digest,
                or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now))
     )).first()
     if row is None:
         return None
-    if row.last_used_at is None or row.last_used_at < now - LAST_USED_RESOLUTION:
-        await session.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(
-            last_used_at=now))
-    return Caller(token_id=row.id, member_id=row.member_id, tenant_id=row.tenant_id,
-                  is_admin=bool(row.is_admin))
+    return Grant(Caller(token_id=row.id, member_id=row.member_id, tenant_id=row.tenant_id,
+                        is_admin=bool(row.is_admin)), row.expires_at, row.last_used_at)
+
+
+async def authenticate(session: AsyncSession, token: str, *, now: datetime) -> Caller | None:
+    """The caller a token speaks for, or None (unknown, revoked, expired or malformed); records
+    the use itself (the API batches its uses instead, see api.token_uses)."""
+    if not looks_like_token(token):
+        return None
+    grant = await find_token(session, token_hash(token), now=now)
+    if grant is None:
+        return None
+    if grant.last_used_at is None or grant.last_used_at < now - LAST_USED_RESOLUTION:
+        await record_uses(session, {grant.caller.token_id: now})
+    return grant.caller
+
+
+async def record_uses(session: AsyncSession, uses: Mapping[uuid.UUID, datetime]) -> None:
+    """Write each token's last use (one statement for the whole batch); an older time, or a
+    token revoked since, changes nothing."""
+    if not uses:
+        return
+    await session.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == bindparam("use_token"),
+               or_(api_tokens.c.last_used_at.is_(None),
+                   api_tokens.c.last_used_at < bindparam("use_at")))
+        .values(last_used_at=bindparam("use_at")),
+        [{"use_token": token_id, "use_at": at} for token_id, at in uses.items()])
 
 
 async def revoke_token(session: AsyncSession, token_id: uuid.UUID, *,

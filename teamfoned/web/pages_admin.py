@@ -83,6 +83,8 @@ async def remove_member(member_id: uuid.UUID, request: Request,
     except LastAdmin:
         return await _members_page(request, who, notice=who.t("delete_last_admin"),
                                    status=status_of("conflict"))
+    # Their API tokens went with them: this process must not accept one from memory.
+    api.tokens.forget_member(member_id)
     async with api.sessions() as session:
         await personal_data.empty_write_ahead_log(session)
     if member_id == who.caller.member_id:

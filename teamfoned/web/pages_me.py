@@ -134,6 +134,8 @@ async def delete_me(request: Request, who: Annotated[Visitor, Depends(member)]) 
     except LastAdmin:
         return page("delete.html", who, status=status_of("conflict"),
                     problem=who.t("delete_last_admin"))
+    # Their API tokens went with them: this process must not accept one from memory.
+    api.tokens.forget_member(who.caller.member_id)
     # Committed: now the log of the database must not keep what was erased either.
     async with api.sessions() as session:
         await personal_data.empty_write_ahead_log(session)

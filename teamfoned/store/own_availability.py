@@ -1,0 +1,104 @@
+"""A member's own availability change in one statement that writes it and returns the whole profile.
+
+The members' API calls this on its busiest path: one round trip instead of an existence
+check, an update (or insert), and the two reads of the profile that used to follow.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Dialect, String, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from teamfoned.domain.availability import AvailabilityReason, AwayReason
+from teamfoned.domain.errors import NotFound
+from teamfoned.domain.members import check_until
+from teamfoned.store.members_repo import Profile, TeamRef
+from teamfoned.store.tables import availability, members, memberships, teams
+from teamfoned.store.types import UTCDateTime
+
+
+def _teams_json(dialect: Dialect, member_id: uuid.UUID,
+                tenant_id: uuid.UUID) -> ColumnElement[Any]:
+    """The member's teams as one JSON array of [id, name, label], by name.
+
+    RETURNING yields one row per written row, so the teams travel as one aggregated value;
+    each database spells the aggregate its own way. No join: a RETURNING clause is compiled
+    with bare column names, which a join would make ambiguous; each subquery reads one table.
+    """
+    team = teams.alias("t")
+    mine = (team.c.tenant_id == tenant_id) & team.c.id.in_(
+        select(memberships.c.team_id).where(memberships.c.member_id == member_id,
+                                            memberships.c.tenant_id == tenant_id))
+    joined = team
+    if dialect.name == "postgresql":
+        entry = func.json_build_array(team.c.id, team.c.name, team.c.label)
+        aggregate = func.json_agg(postgresql.aggregate_order_by(entry, team.c.name))
+        return select(aggregate).select_from(joined).where(mine).scalar_subquery().label("teams")
+    # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates an ordered subquery.
+    ordered = (select(team.c.id, team.c.name, team.c.label).select_from(joined).where(mine)
+               .order_by(team.c.name).subquery("mt"))
+    entry = func.json_array(ordered.c.id, ordered.c.name, ordered.c.label)
+    return select(func.json_group_array(entry)).scalar_subquery().label("teams")
+
+
+def _member_column(member_id: uuid.UUID, column: str) -> ColumnElement[Any]:
+    # The member's own row, by id: a RETURNING clause cannot correlate a subquery on SQLite.
+    member = members.alias("m")
+    value = member.c.photo.is_not(None) if column == "has_photo" else member.c[column]
+    return select(value).where(member.c.id == member_id).scalar_subquery().label(column)
+
+
+async def set_own_availability(session: AsyncSession, tenant_id: uuid.UUID,
+                               member_id: uuid.UUID, available: bool, until: datetime | None,
+                               *, now: datetime, away: AwayReason | None = None) -> Profile:
+    """Set the member's availability (manual) and return their profile; NotFound when they are
+    no member of the tenant (then nothing is written). The same write as
+    members_repo.set_availability: `away` is kept only with "unavailable"."""
+    check_until(until, now)
+    dialect = session.get_bind().dialect
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    # `until` only limits availability; for "unavailable" it has no meaning, so it is dropped.
+    # A manual change holds until the member's schedule reaches its next boundary.
+    stored_until = until if available else None
+    # Written only when the member is the tenant's: a foreign id selects no row, so writes none.
+    source = select(members.c.id, literal(available), literal(stored_until, UTCDateTime()),
+                    literal(AvailabilityReason.MANUAL.value), literal(now, UTCDateTime()),
+                    literal(None if available or away is None else away.value, String())
+                    ).where(members.c.id == member_id, members.c.tenant_id == tenant_id)
+    upsert = insert(availability).from_select(
+        ["member_id", "available", "until", "reason", "changed_at", "away_reason"], source)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[availability.c.member_id],
+        set_={name: upsert.excluded[name]
+              for name in ("available", "until", "reason", "changed_at", "away_reason")},
+    ).returning(
+        availability.c.member_id, availability.c.available, availability.c.until,
+        availability.c.changed_at, availability.c.reason, availability.c.away_reason,
+        *(_member_column(member_id, column)
+          for column in ("name", "phone", "phone_kind", "is_admin", "has_photo")),
+        _teams_json(dialect, member_id, tenant_id),
+    )
+    row = (await session.execute(statement)).first()
+    if row is None:
+        raise NotFound("member")
+    return Profile(id=row.member_id, tenant_id=tenant_id, name=row.name, phone=row.phone,
+                   phone_kind=row.phone_kind, is_admin=bool(row.is_admin),
+                   has_photo=bool(row.has_photo), available=bool(row.available),
+                   until=row.until, changed_at=row.changed_at, reason=row.reason,
+                   away_reason=row.away_reason,
+                   teams=[TeamRef(uuid.UUID(str(t)), name, label)
+                          for t, name, label in _json_list(row.teams)])
+
+
+def _json_list(value: Any) -> list[Any]:
+    # PostgreSQL's driver decodes json itself (NULL for no teams); SQLite returns the text.
+    if value is None:
+        return []
+    decoded = json.loads(value) if isinstance(value, str) else value
+    return list(decoded)
