@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -27,7 +28,7 @@ from teamfoned.domain.availability import (
 )
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.store import hours_repo, members_repo, teams_repo, web_sessions_repo
+from teamfoned.store import hours_repo, members_repo, teams_repo, waiting_repo, web_sessions_repo
 from teamfoned.store.line_state import is_available
 from teamfoned.store.tokens_repo import Caller
 from teamfoned.web.catalogue import LANGUAGE_COOKIE, LANGUAGES, Messages, choose_language
@@ -273,6 +274,13 @@ async def set_status(request: Request, who: Annotated[Visitor, Depends(member)])
 
 # -- my team ----------------------------------------------------------------------------------
 
+def waiting_text(t: Callable[..., str], line: waiting_repo.TeamLine) -> str:
+    """What the team page says about the team's waiting line (the page and the stream alike)."""
+    if not line.waiting:
+        return t("waiting_none")
+    return t("waiting_some", count=line.waiting, seconds=round(line.longest_wait_s or 0))
+
+
 @router.get("/team")
 async def team_page(request: Request, who: Annotated[Visitor, Depends(member)]) -> Response:
     api = context(request)
@@ -282,7 +290,10 @@ async def team_page(request: Request, who: Annotated[Visitor, Depends(member)]) 
         views = [await teams_repo.team_view(session, who.caller.tenant_id, t.id,
                                             who.caller.member_id, now=api.clock())
                  for t in me.teams]
-    return page("team.html", who, teams=views)
+        lines = {t.id: await waiting_repo.team_line(session, who.caller.tenant_id, t.id, now=api.clock())
+                 for t in me.teams}
+    return page("team.html", who, teams=views,
+                waiting={team_id: waiting_text(who.t, line) for team_id, line in lines.items()})
 
 
 @router.get("/teams/{team_id}/photos/{member_id}")

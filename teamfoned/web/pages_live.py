@@ -18,8 +18,8 @@ from fastapi import Depends, Request
 from fastapi.responses import StreamingResponse
 
 from teamfoned.api.context import context
-from teamfoned.store import teams_repo
-from teamfoned.web.pages import Visitor, member, router
+from teamfoned.store import teams_repo, waiting_repo
+from teamfoned.web.pages import Visitor, member, router, waiting_text
 
 POLL_SECONDS = 1.0
 STREAM_SECONDS = 60.0
@@ -45,10 +45,12 @@ async def team_events(team_id: uuid.UUID, request: Request,
             async with api.transaction() as session:
                 view = await teams_repo.team_view(session, caller.tenant_id, team_id,
                                                   caller.member_id, now=api.clock())
-            state = [{"id": str(m.id), "state": m.line_state.value,
-                      "label": who.t("line_" + m.line_state.value)} for m in view.members]
+                line = await waiting_repo.team_line(session, caller.tenant_id, team_id, now=api.clock())
+            state = {"members": [{"id": str(m.id), "state": m.line_state.value,
+                                  "label": who.t("line_" + m.line_state.value)} for m in view.members],
+                     "waiting": line.waiting, "waiting_text": waiting_text(who.t, line)}
             if state != last:
-                yield f"event: team\ndata: {json.dumps({'members': state})}\n\n"
+                yield f"event: team\ndata: {json.dumps(state)}\n\n"
                 last = state
             await asyncio.sleep(POLL_SECONDS)
 

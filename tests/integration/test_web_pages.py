@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
+from sqlalchemy import insert, select
+
+from teamfoned.store.tables import calls, waiting_entries
 from tests.integration.test_api_bench import (  # noqa: F401  (api_fixture provides the `api` fixture)
     LiveApi,
     api_fixture,
@@ -134,6 +138,33 @@ async def test_team_stream_sends_line_states_and_refuses_other_teams(api: LiveAp
     assert states[str(api.world.id("bob"))] == "ringing"
     assert states[str(api.world.id("ann"))] == "in_call"
     assert (await ann.get(f"/app/teams/{api.world.teams['care']}/events")).status_code == 404
+
+
+async def test_team_page_and_stream_show_the_teams_waiting_line(api: LiveApi) -> None:
+    ann = await sign_in(api, "ann")
+    desk = api.world.teams["desk"]
+    empty = await ann.get("/app/team")
+    assert "Nobody is waiting in the team&#39;s line." in empty.text
+    # An open call of the team in its line since 40 s ago (it started 60 s ago).
+    await _enter_line(api, "ann_talking", 20)
+    page = await ann.get("/app/team")
+    assert re.search(r"Waiting in the team&#39;s line: 1, the longest for 4\d s\.", page.text), page.text
+    async with api.client.stream("GET", f"/app/teams/{desk}/events", headers=ann.headers) as stream:
+        text = ""
+        async for chunk in stream.aiter_text():
+            text += chunk
+            if "event: team" in text and text.endswith("\n\n"):
+                break
+    data = json.loads(text.split("data: ", 1)[1].split("\n", 1)[0])
+    assert data["waiting"] == 1 and data["waiting_text"].startswith("Waiting in the team's line: 1,")
+
+
+async def _enter_line(api: LiveApi, call: str, joined_after: float) -> None:
+    async with api.sessions() as session, session.begin():
+        row = (await session.execute(select(calls).where(calls.c.id == api.world.calls[call]))).one()
+        await session.execute(insert(waiting_entries).values(
+            call_id=row.id, tenant_id=row.tenant_id, team_id=row.team_id, node=row.node,
+            arrived_at=row.started_at, joined_at=row.started_at + timedelta(seconds=joined_after)))
 
 
 async def test_installable_assets(api: LiveApi) -> None:

@@ -5,7 +5,10 @@
 for (const section of document.querySelectorAll("[data-team-events]")) {
   const events = new EventSource(section.dataset.teamEvents);
   events.addEventListener("team", (message) => {
-    for (const mate of JSON.parse(message.data).members) {
+    const team = JSON.parse(message.data);
+    const waiting = section.querySelector("[data-waiting]");
+    if (waiting) waiting.textContent = team.waiting_text;
+    for (const mate of team.members) {
       const line = section.querySelector(`.line[data-member="${mate.id}"]`);
       if (!line) continue;
       line.textContent = mate.label;
