@@ -123,7 +123,9 @@ class AgiCall:
         self.caller_number = caller_number
         self.caller_name = caller_name
         policy = route.policy(confirm_time=ctx.confirm_time, too_late_seconds=TOO_LATE_SECONDS)
-        self.machine = CallMachine(self.call_id, dataclasses.replace(policy, confirm_calls=False),
+        # No confirmation and no waiting line over FastAGI (docs/fastagi.md): a wave nobody can
+        # take ends the hunt in the fallback, as Dial() would.
+        self.machine = CallMachine(self.call_id, dataclasses.replace(policy, confirm_calls=False, can_wait=False),
                                    rng=ctx.rng, rr_position=route.rr_position)
         self.legs: dict[uuid.UUID, _Leg] = {}
         self._wave: list[uuid.UUID] = []  # dialled since the dialplan last heard from us

@@ -322,7 +322,8 @@ class CallMachine:
                 return []  # a leg still rings; its end will ask again
             lost_claims = any(leg.state is LegState.NOT_CLAIMED for leg in self._legs.values())
             kept = event.line.unknown and self._in_line
-            if event.line.available > 0 or lost_claims or kept or self.policy.wait_when_none_available:
+            could_wait = event.line.available > 0 or lost_claims or kept or self.policy.wait_when_none_available
+            if could_wait and self.policy.can_wait:
                 # Someone could take the call later (busy, in wrap-up, taken by a caller ahead,
                 # or just claimed by another call), or the team waits for members to come on
                 # duty: wait in the line.

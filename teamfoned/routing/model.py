@@ -135,6 +135,9 @@ class TeamPolicy:
     wait_when_none_available: bool = False
     # A caller in the line hears their place every this many seconds (None: never).
     announce_position_every: float | None = None
+    # Whether the call can wait in the team's line at all: a FastAGI call cannot (the site's
+    # dialplan holds the caller, and nothing would wake it), so it falls back instead.
+    can_wait: bool = True
 
 
 @dataclass(frozen=True, slots=True)

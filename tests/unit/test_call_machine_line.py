@@ -57,9 +57,10 @@ def cand(member_id: uuid.UUID) -> Candidate:
     return Candidate(member_id, member_id.int, None, 0)
 
 
-def entered(*, wait_when_none_available: bool = False, strategy: str = "linear") -> CallMachine:
+def entered(*, wait_when_none_available: bool = False, strategy: str = "linear",
+            can_wait: bool = True) -> CallMachine:
     policy = TeamPolicy(strategy=strategy, ring_time=20, max_wait=120, wrap_up=0,
-                        wait_when_none_available=wait_when_none_available)
+                        wait_when_none_available=wait_when_none_available, can_wait=can_wait)
     m = CallMachine(uuid.uuid4(), policy, rng=random.Random(1), rr_position=None)
     m.handle(CallerEntered(now=at(0)))
     return m
@@ -178,6 +179,17 @@ def test_members_lost_to_other_calls_claims_count_as_busy() -> None:
     # not tried (A is in its exclude list), yet A is only busy: wait, do not fall back.
     m.handle(LegClaimFailed(A, now=at(1)))
     assert m.handle(CandidatesFetched((), LineView(available=0), now=at(2))) == [JoinLine(at(0))]
+
+
+def test_a_call_that_cannot_wait_falls_back_where_another_would_wait() -> None:
+    # A FastAGI call: the site's dialplan holds the caller and nothing would wake it in a line.
+    m = entered(can_wait=False, wait_when_none_available=True)
+    m.handle(CandidatesFetched((cand(A),), LineView(available=1), now=at(1)))
+    m.handle(LegClaimFailed(A, now=at(1)))  # another call was faster
+    actions = m.handle(CandidatesFetched((), LineView(available=2), now=at(2)))
+    assert not any(isinstance(a, JoinLine) for a in actions)
+    assert actions[-1] == RunFallback(CallOutcome.NO_ONE_AVAILABLE)
+    assert not m.in_line
 
 
 def test_with_the_line_unreadable_a_waiting_caller_keeps_waiting_a_new_one_is_not_held() -> None:
