@@ -1,7 +1,7 @@
 """The routing directory: numbers, team settings, opening hours and holidays in memory, reloaded when the database says they changed.
 
 Loaded whole at start. Every write of the cached tables bumps `directory_version` (triggers,
-migration 0006), whoever makes it. On PostgreSQL the same triggers send a notification,
+migration 0009), whoever makes it. On PostgreSQL the same triggers send a notification,
 which a LISTEN connection turns into "stale" before the next lookup; the version is also
 compared every `check_every` seconds, and a lost LISTEN connection means a full reload (a
 notification sent meanwhile is lost). On SQLite, before each lookup, `PRAGMA data_version`
@@ -33,7 +33,7 @@ from teamfoned.store.tables import directory_version, team_holidays, team_hours,
 
 log = structlog.get_logger(__name__)
 
-CHANNEL = "teamfoned_directory"  # the channel migration 0006's triggers notify
+CHANNEL = "teamfoned_directory"  # the channel migration 0009's triggers notify
 
 # The columns a TeamRoute is made of, in its field order (the repository's uncached lookup
 # reads the same).

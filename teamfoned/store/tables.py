@@ -178,7 +178,7 @@ class TeamNumber(Base):
 class DirectoryVersion(Base):
     """One row counting every change of what the daemons' routing directories cache.
 
-    Bumped by triggers (migration 0006) on teams, team_numbers, team_hours and team_holidays,
+    Bumped by triggers (migration 0009) on teams, team_numbers, team_hours and team_holidays,
     whoever writes them: a daemon compares it with the version it loaded (the backstop to
     PostgreSQL's notifications, and SQLite's only signal).
     """
