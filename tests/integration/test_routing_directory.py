@@ -107,7 +107,7 @@ async def test_every_team_column_but_the_round_robin_position_signals(engine: As
         async with engine.begin() as conn:
             await conn.execute(update(teams).where(teams.c.id == s.team_id).values({column.name: column}))
         moved = await version(engine) > before
-        # A new team setting must join the triggers' column list (migration 0006), or a
+        # A new team setting must join the triggers' column list (migration 0009), or a
         # change of it would not reach the daemons.
         assert moved == (column.name != "rr_position"), column.name
 
