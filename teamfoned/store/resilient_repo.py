@@ -124,6 +124,9 @@ class ResilientRepository:
         self._local_attempts: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]] = {}
         # Calls recorded (start_call) but not written yet: call -> (when, start_call's arguments).
         self._unwritten_calls: dict[uuid.UUID, tuple[float, dict[str, Any]]] = {}
+        # Rows taken from there whose write (alone, or with the first claim) has not ended yet:
+        # the call's other writes wait for it, else they could reach the database before the row.
+        self._rows_in_flight: dict[uuid.UUID, asyncio.Future[None]] = {}
         self.database_ok = True
         self.replayed = 0  # entries written to the database from the journal, in total
 
@@ -161,10 +164,33 @@ class ResilientRepository:
                     await self._write_call_row(call_id)
 
     async def _write_call_row(self, call_id: uuid.UUID) -> None:
-        """The call's row, if it still waits for its first claim: before any other write of the call."""
+        """The call's row, if it still waits for its first claim: before any other write of the call.
+
+        Also when another task has it on its way (the run loop, the first claim): then this
+        waits until that write has ended, written or journalled.
+        """
         waiting = self._unwritten_calls.pop(call_id, None)
-        if waiting is not None:
+        if waiting is None:
+            await self._row_written(call_id)
+            return
+        with self._row_in_flight(call_id):
             await self._write(JournalOp.START_CALL, self.repo.start_call, **waiting[1])
+
+    @contextlib.contextmanager
+    def _row_in_flight(self, call_id: uuid.UUID) -> Iterator[None]:
+        done = asyncio.get_running_loop().create_future()
+        self._rows_in_flight[call_id] = done
+        try:
+            yield
+        finally:
+            del self._rows_in_flight[call_id]
+            done.set_result(None)
+
+    async def _row_written(self, call_id: uuid.UUID) -> None:
+        in_flight = self._rows_in_flight.get(call_id)
+        if in_flight is not None:
+            # Shielded: a waiter that is cancelled must not cancel the other task's write.
+            await asyncio.shield(in_flight)
 
     async def _probe(self) -> None:
         with self._tolerating_outage():
@@ -250,7 +276,7 @@ class ResilientRepository:
 
     async def open_call_states(self, node: str) -> list[OpenCallState]:
         # Resync needs the truth; with no database it fails and ARI retries the connection.
-        for call_id in list(self._unwritten_calls):
+        for call_id in [*self._unwritten_calls, *self._rows_in_flight]:
             await self._write_call_row(call_id)
         return await self._db(self.repo.open_call_states(node))
 
@@ -259,24 +285,27 @@ class ResilientRepository:
     async def claim(self, call_id: uuid.UUID, member_id: uuid.UUID, attempt_id: uuid.UUID,
                     channel_id: str | None, *, now: datetime, node: str) -> bool:
         waiting = self._unwritten_calls.pop(call_id, None)
-        if waiting is not None and not self._journaling:
+        if waiting is None:
+            await self._row_written(call_id)  # the attempt refers to the call's row
+        elif not self._journaling:
             # The call's row and its first claim in one round trip (one before the INVITE).
-            try:
-                claimed = await self._db(self.repo.start_call_and_claim(
-                    **waiting[1], member_id=member_id, attempt_id=attempt_id,
-                    attempt_channel_id=channel_id, claimed_at=now))
-            except Exception as exc:
-                if not _unreachable(exc):
-                    raise
-                self._mark_down(exc)
-                async with self._lock:  # the row first, so the replay finds the call
-                    self.journal.append(JournalOp.START_CALL, **waiting[1])
-            else:
-                if claimed:
-                    self._local_busy[member_id] = attempt_id
-                    self._local_attempts[attempt_id] = (member_id, call_id)
-                return claimed
-        elif waiting is not None:
+            with self._row_in_flight(call_id):
+                try:
+                    claimed = await self._db(self.repo.start_call_and_claim(
+                        **waiting[1], member_id=member_id, attempt_id=attempt_id,
+                        attempt_channel_id=channel_id, claimed_at=now))
+                except Exception as exc:
+                    if not _unreachable(exc):
+                        raise
+                    self._mark_down(exc)
+                    async with self._lock:  # the row first, so the replay finds the call
+                        self.journal.append(JournalOp.START_CALL, **waiting[1])
+                else:
+                    if claimed:
+                        self._local_busy[member_id] = attempt_id
+                        self._local_attempts[attempt_id] = (member_id, call_id)
+                    return claimed
+        else:
             self._unwritten_calls[call_id] = waiting
             await self._write_call_row(call_id)
         if not self._journaling:

@@ -154,6 +154,14 @@ class GatedStore(FlakyStore):
         await self._pass(("claim", attempt_id))
         return await super().claim(call_id, member_id, attempt_id, channel_id, now=now, node=node)
 
+    async def start_call(self, call_id, tenant_id, team_id, **args) -> None:
+        await self._pass(("start_call", call_id))
+        await super().start_call(call_id, tenant_id, team_id, **args)
+
+    async def start_call_and_claim(self, call_id, tenant_id, team_id, **args) -> bool:
+        await self._pass(("start_call_and_claim", call_id))
+        return await super().start_call_and_claim(call_id, tenant_id, team_id, **args)
+
 
 async def _until(predicate) -> None:
     async with asyncio.timeout(5):
@@ -244,3 +252,31 @@ async def test_a_call_row_waiting_for_its_claim_is_journalled_first_when_the_dat
     flaky.down = False
     assert await repo.replay() == 2
     assert flaky.writes == [("call", call), ("attempt", attempt)]
+
+
+@pytest.mark.parametrize("first_writer", ["row_alone", "row_with_first_claim"])
+async def test_a_calls_writes_wait_for_its_row_already_on_its_way(tmp_path, first_writer):
+    # The row leaves the waiting list when its write starts, not when it commits: a write of the
+    # same call meanwhile (the finish, a claim, the line's entry) must land after it.
+    store = GatedStore(MEMBERS)
+    repo = ResilientRepository(store, Journal(tmp_path / "j.jsonl"))
+    call = uuid.uuid4()
+    await _start(repo, call)
+    store.hold = True
+    async with asyncio.TaskGroup() as tg:
+        if first_writer == "row_alone":  # the run loop's, or the line's before its entry
+            tg.create_task(repo.write_call_row(call))
+        else:
+            tg.create_task(repo.claim(call, MEMBERS[0].member_id, uuid.uuid4(), "leg", now=NOW, node="n1"))
+        await _until(lambda: store.in_flight == 1)
+        later = uuid.uuid4()
+        tg.create_task(repo.claim(call, MEMBERS[1].member_id, later, "leg2", now=NOW, node="n1"))
+        tg.create_task(repo.finish_call(call, "answered", now=NOW, wait_seconds=1.0, talk_seconds=1.0))
+        tg.create_task(repo.write_call_row(call))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert [what for what, _ in store.arrived] == [
+            "start_call" if first_writer == "row_alone" else "start_call_and_claim"]
+        store.gate.set()
+    assert {what for what, _ in store.arrived[1:]} == {"claim", "finish_call"}
+    assert len(store.arrived) == 3 and len(repo.journal) == 0
