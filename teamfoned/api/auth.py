@@ -49,10 +49,12 @@ async def caller_of(api: ApiContext, authorization: str | None, address: str) ->
         digest = token_hash(token)
         caller = api.tokens.get(digest, now)
         if caller is None:
+            # Taken before the read: a revocation while it is under way keeps its answer out.
+            generation = api.tokens.generation
             async with api.transaction() as session:
                 grant = await find_token(session, digest, now=now)
             if grant is not None:
-                api.tokens.put(digest, grant)
+                api.tokens.put(digest, grant, generation)
                 caller = grant.caller
         if caller is not None:
             # Written in batches (api.token_uses): a request itself writes nothing for it.

@@ -2,7 +2,8 @@
 
 Only valid tokens are kept (a flood of bad ones cannot fill it), never longer than the
 configured seconds nor past the token's own expiry. This process forgets a token the moment
-it revokes it or changes or erases its member; another process (the CLI, another worker,
+it revokes it or changes or erases its member, and a lookup that read the database before
+that moment never puts its (old) answer back; another process (the CLI, another worker,
 another node) is seen within the cache's lifetime at most.
 """
 
@@ -38,6 +39,9 @@ class TokenCache:
         self.max_entries = max_entries
         self._monotonic = monotonic
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        # Moves at every forget: a lookup remembers it before its read, and an answer read
+        # under an older one may predate the revocation or demotion, so it is not kept.
+        self._generation = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -53,8 +57,14 @@ class TokenCache:
         self._entries.move_to_end(digest)
         return entry.caller
 
-    def put(self, digest: str, grant: Grant) -> None:
-        if self.ttl_s <= 0:
+    @property
+    def generation(self) -> int:
+        """Read before a lookup reads the database; hand it to `put` with what it read."""
+        return self._generation
+
+    def put(self, digest: str, grant: Grant, generation: int) -> None:
+        """Keep what a lookup read, unless something was forgotten since it began (`generation`)."""
+        if self.ttl_s <= 0 or generation != self._generation:
             return
         self._entries[digest] = _Entry(grant.caller, grant.expires_at, self._monotonic())
         self._entries.move_to_end(digest)
@@ -69,6 +79,7 @@ class TokenCache:
         self._forget(lambda c: c.member_id == member_id)
 
     def _forget(self, matches: Callable[[Caller], bool]) -> None:
+        self._generation += 1
         # A scan: revocations are rare, and a second index would have to be kept in step.
         for digest in [d for d, e in self._entries.items() if matches(e.caller)]:
             del self._entries[digest]
