@@ -37,7 +37,7 @@ from teamfoned.routing.model import (
 )
 from teamfoned.routing.strategies import Strategy
 from teamfoned.store.engine import changed_rows, create_sessionmaker, ping
-from teamfoned.store.outbox import enqueue_call_events
+from teamfoned.store.outbox import CALL_EVENT_COLUMNS, enqueue_call_events
 from teamfoned.store.routing_directory import ROUTE_COLUMNS, RoutingDirectory, route_from_row
 from teamfoned.store.tables import (
     attempts,
@@ -50,6 +50,7 @@ from teamfoned.store.tables import (
     team_hours,
     team_numbers,
     teams,
+    webhooks,
 )
 from teamfoned.store.types import UTCDateTime
 
@@ -441,24 +442,44 @@ class RoutingRepository:
         wait_seconds: float | None,
         talk_seconds: float | None,
     ) -> None:
-        """Record the call's outcome once, and close any attempt of it still open."""
-        close_call = (
-            update(calls)
-            .where(calls.c.id == call_id, calls.c.outcome.is_(None))
-            .values(outcome=str(outcome), ended_at=now, wait_seconds=wait_seconds,
-                    talk_seconds=talk_seconds)
-        )
+        """Record the call's outcome once, close any attempt of it still open, and queue its
+        webhook events: one transaction, so the events exist exactly when the record does.
+
+        On PostgreSQL one statement closes both and reads back the call with its tenant's
+        webhooks (the outbox's payload), a second queues the events, if a webhook wants any.
+        SQLite has no UPDATE inside WITH: the same in at most four statements, in this process.
+        """
         close_attempts = (
             update(attempts)
             .where(attempts.c.call_id == call_id, attempts.c.ended_at.is_(None))
             .values(ended_at=now, result=ORPHAN_ATTEMPT_RESULT)
         )
+        close_call = (
+            update(calls)
+            .where(calls.c.id == call_id, calls.c.outcome.is_(None))
+            .values(outcome=str(outcome), ended_at=now, wait_seconds=wait_seconds,
+                    talk_seconds=talk_seconds)
+            .returning(*CALL_EVENT_COLUMNS)
+        )
         async with self._sessions() as session, session.begin():
-            closed = await changed_rows(session, close_call)
-            await session.execute(close_attempts)
-            if closed:
-                # Same transaction: the webhook events exist exactly when the record does.
-                await enqueue_call_events(session, call_id, now=now)
+            if self._auto.dialect.name == "postgresql":
+                # Every data-modifying WITH runs, referred to or not; no row: closed already.
+                closed = close_call.cte("closed")
+                rows = (await session.execute(
+                    select(closed, webhooks.c.id.label("hook_id"), webhooks.c.events.label("hook_events"))
+                    .select_from(closed.outerjoin(webhooks, webhooks.c.tenant_id == closed.c.tenant_id))
+                    .add_cte(close_attempts.returning(attempts.c.id).cte("ended"))
+                )).all()
+                call = rows[0] if rows else None
+                hooks = [(row.hook_id, row.hook_events) for row in rows if row.hook_id is not None]
+            else:
+                await session.execute(close_attempts)
+                call = (await session.execute(close_call)).first()
+                hooks = [] if call is None else [(hook_id, events) for hook_id, events in (
+                    await session.execute(select(webhooks.c.id, webhooks.c.events)
+                                          .where(webhooks.c.tenant_id == call.tenant_id))).all()]
+            if call is not None:
+                await enqueue_call_events(session, call, hooks, now=now)
 
     async def ping(self) -> None:
         """One round trip to the database (for the outage detector)."""

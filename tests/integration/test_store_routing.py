@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate
@@ -25,6 +27,8 @@ from teamfoned.store.tables import (
     team_numbers,
     teams,
     tenants,
+    webhook_deliveries,
+    webhooks,
 )
 
 NOW = datetime(2030, 5, 6, 12, 0, tzinfo=UTC)
@@ -239,3 +243,71 @@ async def test_the_call_row_and_its_first_claim_in_one_go(engine: AsyncEngine) -
     assert recorded == {won, lost}
     assert attempt_calls == [won]
     assert await open_attempts_per_member(engine) == {s.members[0]: 1}
+
+
+async def test_the_finish_closes_call_and_attempts_and_queues_events_in_few_statements(
+        engine: AsyncEngine) -> None:
+    s = await seed(engine)
+    repo = RoutingRepository(engine)
+    hooks = {"both": "call.finished,call.missed", "missed": "call.missed", "finished": "call.finished"}
+    hook_ids = {name: uuid.uuid4() for name in hooks}
+    async with engine.begin() as conn:
+        for name, wanted in hooks.items():
+            await conn.execute(insert(webhooks).values(
+                id=hook_ids[name], tenant_id=s.tenant_id, url="https://example.invalid/hook",
+                secret="s", events=wanted, created_at=NOW))
+    call_id = await open_call(repo, s)
+    attempt = uuid.uuid4()
+    assert await repo.claim(call_id, s.members[0], attempt, "leg-a", now=NOW, node=NODE)
+    end = NOW + timedelta(seconds=20)
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await repo.finish_call(call_id, CallOutcome.ABANDONED, now=end, wait_seconds=20.0,
+                               talk_seconds=None)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    # PostgreSQL: the closing statement (call, attempts, the webhooks read back) and the events;
+    # SQLite, in process: attempts, call, webhooks, events. Inside one transaction either way.
+    assert len(seen) <= (2 if engine.dialect.name == "postgresql" else 4), seen
+    async with engine.connect() as conn:
+        call = (await conn.execute(select(calls).where(calls.c.id == call_id))).one()
+        leg = (await conn.execute(select(attempts.c.result, attempts.c.ended_at)
+                                  .where(attempts.c.id == attempt))).one()
+        queued = (await conn.execute(select(webhook_deliveries.c.webhook_id, webhook_deliveries.c.event,
+                                            webhook_deliveries.c.payload))).all()
+    assert (call.outcome, call.ended_at, call.wait_seconds) == ("abandoned", end, 20.0)
+    assert (leg.result, leg.ended_at) == ("failed", end)
+    assert sorted((hook, event_name) for hook, event_name, _ in queued) == sorted([
+        (hook_ids["both"], "call.finished"), (hook_ids["both"], "call.missed"),
+        (hook_ids["missed"], "call.missed"), (hook_ids["finished"], "call.finished")])
+    for _, event_name, payload in queued:
+        body = json.loads(payload)
+        assert body["event"] == event_name
+        assert body["call"]["call_id"] == str(call_id) and body["call"]["outcome"] == "abandoned"
+        assert body["call"]["caller_number"] == "+31101234567" and body["call"]["node"] == NODE
+        assert body["call"]["ended_at"] == end.isoformat()
+    # A second finish changes nothing and queues nothing.
+    await repo.finish_call(call_id, CallOutcome.FAILED, now=end + timedelta(seconds=5),
+                           wait_seconds=None, talk_seconds=None)
+    async with engine.connect() as conn:
+        again = (await conn.execute(select(calls.c.outcome, calls.c.ended_at)
+                                    .where(calls.c.id == call_id))).one()
+        count_now = (await conn.execute(select(func.count()).select_from(webhook_deliveries))).scalar()
+    assert tuple(again) == ("abandoned", end) and count_now == 4
+
+
+async def test_the_finish_of_a_tenant_without_webhooks_queues_nothing(engine: AsyncEngine) -> None:
+    s = await seed(engine)
+    repo = RoutingRepository(engine)
+    call_id = await open_call(repo, s)
+    await repo.finish_call(call_id, CallOutcome.NO_ONE_AVAILABLE, now=NOW, wait_seconds=0.0,
+                           talk_seconds=None)
+    async with engine.connect() as conn:
+        outcome = (await conn.execute(select(calls.c.outcome).where(calls.c.id == call_id))).scalar()
+        queued = (await conn.execute(select(func.count()).select_from(webhook_deliveries))).scalar()
+    assert outcome == "no_one_available" and queued == 0
