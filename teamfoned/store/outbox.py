@@ -68,14 +68,25 @@ def call_event_rows(call: Any, hooks: Iterable[Hook], *, now: datetime) -> list[
     return rows
 
 
-async def enqueue_call_events(session: AsyncSession, call: Any, hooks: Iterable[Hook], *,
-                              now: datetime) -> int:
-    """Queue the finished call's events for every webhook of its tenant that wants them, in the
-    caller's transaction (the one that closed the call); one statement for them all."""
+async def queue_call_events(session: AsyncSession, call: Any, hooks: Iterable[Hook], *,
+                            now: datetime) -> int:
+    """Queue the finished call's events (`call`: CALL_EVENT_COLUMNS) for each of `hooks`, its
+    tenant's webhooks, that wants them: in the caller's transaction (the one that closed the
+    call), one statement for them all."""
     rows = call_event_rows(call, hooks, now=now)
     if rows:
         await session.execute(insert(webhook_deliveries).values(rows))
     return len(rows)
+
+
+async def enqueue_call_events(session: AsyncSession, call_id: uuid.UUID, *, now: datetime) -> int:
+    """Queue a finished call's events, read by its id with its tenant's webhooks."""
+    call = (await session.execute(select(*CALL_EVENT_COLUMNS).where(calls.c.id == call_id))).first()
+    if call is None:
+        return 0
+    hooks = [(hook_id, events) for hook_id, events in (await session.execute(
+        select(webhooks.c.id, webhooks.c.events).where(webhooks.c.tenant_id == call.tenant_id))).all()]
+    return await queue_call_events(session, call, hooks, now=now)
 
 
 @dataclass(frozen=True)

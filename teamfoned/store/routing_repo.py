@@ -37,7 +37,7 @@ from teamfoned.routing.model import (
 )
 from teamfoned.routing.strategies import Strategy
 from teamfoned.store.engine import changed_rows, create_sessionmaker, ping
-from teamfoned.store.outbox import CALL_EVENT_COLUMNS, enqueue_call_events
+from teamfoned.store.outbox import CALL_EVENT_COLUMNS, queue_call_events
 from teamfoned.store.routing_directory import ROUTE_COLUMNS, RoutingDirectory, route_from_row
 from teamfoned.store.tables import (
     attempts,
@@ -479,7 +479,7 @@ class RoutingRepository:
                     await session.execute(select(webhooks.c.id, webhooks.c.events)
                                           .where(webhooks.c.tenant_id == call.tenant_id))).all()]
             if call is not None:
-                await enqueue_call_events(session, call, hooks, now=now)
+                await queue_call_events(session, call, hooks, now=now)
 
     async def ping(self) -> None:
         """One round trip to the database (for the outage detector)."""
