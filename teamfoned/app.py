@@ -180,7 +180,8 @@ class Daemon:
         )
         if settings.availability_line.numbers:
             self.dispatcher.line = LineService(
-                self.ari, LineRepository(self.sessions), numbers=settings.availability_line.numbers,
+                self.ari, LineRepository(self.sessions, signals=self.line_signals),
+                numbers=settings.availability_line.numbers,
                 clock=clock, default_region=settings.telephony.default_region)
         self._ari_connections = 0
         self.ari.on_connect = self._on_ari_connect
@@ -202,7 +203,7 @@ class Daemon:
         from teamfoned.api import ApiServer, create_app
 
         app = create_app(self.sessions, self.settings, clock=self.clock, status=self.state,
-                         metrics=self.metrics)
+                         metrics=self.metrics, line_signals=self.line_signals)
         # Kept to hand it the reloaded settings: the routing defaults for new teams are live.
         self._api_context = app.state.api
         return ApiServer(app, self.settings.http, sockets=sockets)
@@ -220,8 +221,9 @@ class Daemon:
             caller_id_mode=settings.telephony.caller_id_mode,
             confirm_time=settings.telephony.confirm_time, rng=random.Random(),
             claim_margin=settings.agi.claim_margin, metrics=self.metrics,
-            fallbacks=settings.telephony.fallback_policy()),
-            line=LineRepository(self.sessions), line_numbers=settings.availability_line.numbers,
+            fallbacks=settings.telephony.fallback_policy(), signals=self.line_signals),
+            line=LineRepository(self.sessions, signals=self.line_signals),
+            line_numbers=settings.availability_line.numbers,
             default_region=settings.telephony.default_region)
         self.dispatcher.also_tracked = self.agi_scripts.channels
         assert settings.agi.port is not None

@@ -56,7 +56,7 @@ from teamfoned.routing.events import Event, LegAnswered
 from teamfoned.routing.model import CallOutcome, TeamRoute
 from teamfoned.telephony.dialstring import dial_target
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
-from teamfoned.telephony.ports import DatabaseUnavailable, RoutingStore
+from teamfoned.telephony.ports import DatabaseUnavailable, LineSignalling, RoutingStore
 from teamfoned.telephony.prompts import TOO_LATE_SECONDS, member_caller_id
 
 log = structlog.get_logger(__name__)
@@ -94,6 +94,9 @@ class AgiContext:
     claim_margin: float
     metrics: Metrics = field(default_factory=Metrics)
     fallbacks: FallbackPolicy = field(default_factory=FallbackPolicy)
+    # An AGI call never waits in a line, but the members it frees are what Stasis callers
+    # waiting in one are woken for.
+    signals: LineSignalling | None = None
 
 
 @dataclass
@@ -236,6 +239,8 @@ class AgiCall:
                     rang = None if leg.dialled_at is None else (now() - leg.dialled_at).total_seconds()
                     self.ctx.metrics.attempt_ended(result, rang)
                     self.log.info("attempt_ended", member=str(member_id), result=str(result))
+                    if self.ctx.signals is not None:
+                        self.ctx.signals.member_freed(result, self.machine.policy.wrap_up)
             case MarkUnavailableIfMissed(member_id=member_id, threshold=threshold):
                 leg = self.legs.get(member_id)
                 if leg is not None and leg.claimed and await repo.mark_unavailable_after_misses(

@@ -24,6 +24,7 @@ from teamfoned.api.routes_teams import router as teams_router
 from teamfoned.api.token_cache import TokenCache
 from teamfoned.config import HttpSettings, Settings
 from teamfoned.metrics import Metrics
+from teamfoned.store.line_signals import LineSignals
 from teamfoned.web.pages import install as install_web_app
 
 DESCRIPTION = """Members set their availability and schedule, see their teammates, their team's
@@ -42,8 +43,11 @@ def create_app(
     clock: Clock | None = None,
     status: DaemonStatus | None = None,
     metrics: Metrics | None = None,
+    line_signals: LineSignals | None = None,
 ) -> FastAPI:
-    """The API app. `status.ari_connected` feeds /readyz; without it readiness is the database alone."""
+    """The API app. `status.ari_connected` feeds /readyz; without it readiness is the database alone.
+    `line_signals`: the daemon's, when the API runs inside it (an availability change wakes
+    the callers waiting in line at once, on SQLite too)."""
     app = FastAPI(
         title="teamfoned members API",
         version=getattr(teamfoned, "__version__", "0.1.0"),
@@ -58,6 +62,7 @@ def create_app(
         tokens=TokenCache(settings.http.token_cache_seconds),
         # Inside the daemon, the daemon's registry: /metrics then shows calls and requests.
         metrics=metrics or Metrics(),
+        line_signals=line_signals,
     )
     app.state.api = api
     errors.install(app)

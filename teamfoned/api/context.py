@@ -17,6 +17,7 @@ from teamfoned.api.token_uses import TokenUses
 from teamfoned.config import Settings
 from teamfoned.domain.phones import MemberPhone
 from teamfoned.metrics import Metrics
+from teamfoned.store.line_signals import LineSignals
 
 Clock = Callable[[], datetime]
 
@@ -42,6 +43,8 @@ class ApiContext:
     metrics: Metrics = field(default_factory=Metrics)
     # Valid tokens seen lately, and their uses waiting to be written (see Authenticate).
     tokens: TokenCache = field(default_factory=lambda: TokenCache(0))
+    # The daemon's wake-ups for waiting callers, when the API runs inside the daemon.
+    line_signals: LineSignals | None = None
     token_uses: TokenUses = field(init=False)
 
     def __post_init__(self) -> None:
@@ -57,6 +60,12 @@ class ApiContext:
         """
         async with self.sessions() as session, session.begin():
             yield session
+
+    def member_available(self) -> None:
+        """After a committed change that made a member available: callers waiting in a line
+        look again (on PostgreSQL the change's own NOTIFY did it, from any process)."""
+        if self.line_signals is not None:
+            self.line_signals.member_available()
 
     def check_phone(self, raw: str) -> MemberPhone:
         """A member phone's shape under the installation's policy (never the trunk); whether a

@@ -66,6 +66,8 @@ async def put_availability(body: AvailabilityIn, caller: CallerDep, api: ApiDep)
         found = await own_availability.set_own_availability(
             session, caller.tenant_id, caller.member_id, body.available, body.until, now=now,
             away=body.away)
+    if body.available:
+        api.member_available()
     return member_out(found, now)
 
 

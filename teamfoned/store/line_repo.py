@@ -12,6 +12,7 @@ from teamfoned.domain.availability_line import DEFAULT_LANGUAGE, LineMember
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.store import members_repo
 from teamfoned.store.engine import changed_rows
+from teamfoned.store.line_signals import LineSignals
 from teamfoned.store.tables import (
     availability,
     member_phone_line,
@@ -72,8 +73,11 @@ async def set_line(session: AsyncSession, tenant_id: uuid.UUID, member_id: uuid.
 class LineRepository:
     """The line's statements, each its own short transaction (the daemon's side)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
+                 signals: LineSignals | None = None) -> None:
         self._sessions = sessions
+        # A member who switches available by phone is what callers in a team's line wait for.
+        self._signals = signals
 
     async def line_members(self, number: str, *, now: datetime) -> list[LineMember]:
         async with self._sessions() as session:
@@ -88,3 +92,5 @@ class LineRepository:
         async with self._sessions() as session, session.begin():
             await members_repo.set_availability(session, tenant_id, member_id, available, until,
                                                 now=now)
+        if available and self._signals is not None:
+            self._signals.member_available()

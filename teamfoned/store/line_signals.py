@@ -14,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import structlog
+from sqlalchemy import ColumnElement, make_url, select
 from sqlalchemy import func as sql_func
-from sqlalchemy import make_url, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from teamfoned.routing.model import AttemptResult
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +34,19 @@ BACKSTOP_SECONDS = 2.0
 RELISTEN_SECONDS = 1.0
 
 Waker = Callable[[], None]
+
+
+def notify_line() -> ColumnElement[Any]:
+    """The NOTIFY as an expression (PostgreSQL), for a write that frees a member to send in its
+    own statement: delivered when its transaction commits, never for one rolled back."""
+    return sql_func.pg_notify(CHANNEL, "")
+
+
+async def signal_line_in(session: AsyncSession) -> None:
+    """The NOTIFY in the session's transaction on PostgreSQL; nothing on SQLite (there the
+    process that wrote wakes its own calls: `LineSignals.member_available`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(notify_line()))
 
 
 class LineSignals:
@@ -67,6 +83,22 @@ class LineSignals:
         if self._postgres and self._running:
             self._send.set()
         else:
+            self._wake_here()
+
+    def member_freed(self, result: AttemptResult, wrap_up: float) -> None:
+        """A member's attempt ended (a Stasis or a FastAGI call): they are free now, or, after an
+        answered call, once their wrap-up of `wrap_up` seconds has ended."""
+        self.line_moved()
+        if result == AttemptResult.ANSWERED and wrap_up > 0:
+            self.line_moved_after(wrap_up)
+
+    def member_available(self) -> None:
+        """A write in this process made a member available, and has committed.
+
+        On PostgreSQL that write sent its own NOTIFY in its transaction (`notify_line`), which
+        reaches this node as it reaches the others; on SQLite this wakes this process's calls.
+        """
+        if not self._postgres:
             self._wake_here()
 
     def line_moved_after(self, seconds: float) -> None:
@@ -114,7 +146,7 @@ class LineSignals:
             self._send.clear()
             try:
                 async with self._sessions() as session, session.begin():
-                    await session.execute(select(sql_func.pg_notify(CHANNEL, "")))
+                    await session.execute(select(notify_line()))
             except (SQLAlchemyError, OSError) as exc:
                 # The database is away: this node's callers still hear of it, the others'
                 # backstop finds out.

@@ -18,6 +18,7 @@ from teamfoned.routing.model import FallbackKind
 from teamfoned.store import outbox
 from teamfoned.store.endpoints_repo import check_phone_allowed
 from teamfoned.store.engine import changed_rows
+from teamfoned.store.line_signals import signal_line_in
 from teamfoned.store.tables import availability, calls, members, memberships, teams, tenants
 
 
@@ -160,6 +161,9 @@ async def set_availability(session: AsyncSession, tenant_id: uuid.UUID, member_i
         availability.c.member_id == member_id).values(**values))
     if done == 0:
         await session.execute(insert(availability).values(member_id=member_id, **values))
+    if available:
+        # Callers waiting in the member's teams' lines look again once this commits.
+        await signal_line_in(session)
 
 
 async def photo(session: AsyncSession, tenant_id: uuid.UUID,

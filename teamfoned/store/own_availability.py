@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamfoned.domain.availability import AvailabilityReason, AwayReason
 from teamfoned.domain.errors import NotFound
 from teamfoned.domain.members import check_until
+from teamfoned.store.line_signals import notify_line
 from teamfoned.store.members_repo import Profile, TeamRef
 from teamfoned.store.tables import availability, members, memberships, teams
 from teamfoned.store.types import UTCDateTime
@@ -83,6 +84,9 @@ async def set_own_availability(session: AsyncSession, tenant_id: uuid.UUID,
         *(_member_column(member_id, column)
           for column in ("name", "phone", "phone_kind", "is_admin", "has_photo")),
         _teams_json(dialect, member_id, tenant_id),
+        # In the same statement: the busiest path stays one round trip. Delivered at commit,
+        # so callers waiting in the member's teams' lines look again once it is written.
+        *([notify_line().label("line_signalled")] if available and dialect.name == "postgresql" else []),
     )
     row = (await session.execute(statement)).first()
     if row is None:

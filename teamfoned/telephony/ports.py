@@ -176,6 +176,11 @@ class LineSignalling(Protocol):
         """line_moved() once `seconds` have passed (a wrap-up ends)."""
         ...
 
+    def member_freed(self, result: AttemptResult, wrap_up: float) -> None:
+        """A member's attempt ended with `result`: line_moved() now, and again once the wrap-up
+        ends after an answered call (Stasis and FastAGI calls alike)."""
+        ...
+
 
 if TYPE_CHECKING:
     from teamfoned.store.line_repo import LineRepository

@@ -536,12 +536,8 @@ class CallRunner:
 
     def _member_freed(self, result: AttemptResult) -> None:
         """A member's attempt ended: they are free now, or when their wrap-up ends."""
-        signals = self.ctx.signals
-        if signals is None:
-            return
-        signals.line_moved()
-        if result is AttemptResult.ANSWERED and self.policy.wrap_up > 0:
-            signals.line_moved_after(self.policy.wrap_up)
+        if self.ctx.signals is not None:
+            self.ctx.signals.member_freed(result, self.policy.wrap_up)
 
     def _wake(self) -> None:
         if not self._wake_queued and not self.machine.finished:

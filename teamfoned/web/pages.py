@@ -269,6 +269,8 @@ async def set_status(request: Request, who: Annotated[Visitor, Depends(member)])
     async with api.transaction() as session:
         await members_repo.set_availability(session, who.caller.tenant_id, who.caller.member_id,
                                             available, until, now=now, away=away)
+    if available:
+        api.member_available()
     return see(STATUS_PAGE + "?saved=1")
 
 

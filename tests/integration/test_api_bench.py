@@ -249,14 +249,14 @@ async def serving(app: Any, settings: Settings) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def live(url: str, settings: Settings | None = None, *, status: Any = None,
-               ) -> AsyncIterator[LiveApi]:
+               line_signals: Any = None) -> AsyncIterator[LiveApi]:
     settings = settings or api_settings()
     engine = create_engine(url)
     sessions = create_sessionmaker(engine)
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     try:
         world = await seed(sessions, settings, clock.now)
-        app = create_app(sessions, settings, clock=clock, status=status)
+        app = create_app(sessions, settings, clock=clock, status=status, line_signals=line_signals)
         async with serving(app, settings) as base_url, httpx.AsyncClient(
                 base_url=base_url, timeout=10) as client:
             yield LiveApi(base_url, world, sessions, clock, client, settings, app.openapi())
