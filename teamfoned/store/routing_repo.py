@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import Select, bindparam, exists, func, insert, literal, or_, select, true, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
@@ -31,6 +31,7 @@ from teamfoned.routing.model import (
     AttemptResult,
     CallOutcome,
     Candidate,
+    LineView,
     OpenAttempt,
     OpenCallState,
     TeamRoute,
@@ -52,6 +53,7 @@ from teamfoned.store.tables import (
     teams,
 )
 from teamfoned.store.types import UTCDateTime
+from teamfoned.store.waiting_repo import LINE_VIEW, LINE_VIEW_EXCEPT
 
 # fewest_calls counts answered calls in this window.
 STATISTICS_WINDOW = timedelta(hours=24)
@@ -108,6 +110,19 @@ _CANDIDATES = _candidates_statement()
 # The same, without the members this call has tried (an expanding list: its length varies).
 _CANDIDATES_EXCEPT = _CANDIDATES.where(memberships.c.member_id.not_in(bindparam("excluded", expanding=True)))
 
+def _in_line(line_view: Select[Any]) -> Select[Any]:
+    """The candidates with the team's line as the call sees it, in one statement: the line's
+    one row, left-joined to the candidates (so it comes back when nobody is free)."""
+    line = line_view.subquery("line")
+    found = _CANDIDATES.order_by(None).subquery("found")
+    return (select(line.c.ahead, line.c.available, *found.c)
+            .select_from(line.outerjoin(found, true()))
+            .order_by(found.c.priority, found.c.member_id))
+
+
+_CANDIDATES_IN_LINE = _in_line(LINE_VIEW)
+_CANDIDATES_IN_LINE_EXCEPT = _in_line(LINE_VIEW_EXCEPT)
+
 _ATTEMPT_COLUMNS = ["id", "call_id", "tenant_id", "member_id", "channel_id", "node", "started_at"]
 
 
@@ -155,6 +170,26 @@ _CALL_ANSWERED = (
     .values(answered_at=bindparam("now", type_=calls.c.answered_at.type),
             answered_by=bindparam("member_id", type_=calls.c.answered_by.type))
 )
+
+
+def _candidates_from(rows: Iterable[Any], now: datetime) -> list[tuple[Candidate, tuple[str, str] | None]]:
+    """Candidate rows (the candidates' statement's columns) less members in wrap-up."""
+    result = []
+    normalise = UTCDateTime().process_result_value
+    for member_id, priority, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
+        # max() over a column loses the column type on some drivers: normalise here.
+        if isinstance(idle, str):
+            idle = datetime.fromisoformat(idle)
+        # The dialect only matters when writing; reading back ignores it.
+        idle = normalise(idle, None) if idle is not None else None  # type: ignore[arg-type]
+        if idle is not None and idle > now - timedelta(seconds=wrap_up_s):
+            continue  # in wrap-up
+        result.append((
+            Candidate(member_id=member_id, priority=priority, idle_since=idle,
+                      calls_taken=int(taken), external=phone_kind == PhoneKind.E164),
+            _dialable(phone_kind, phone, assigned),
+        ))
+    return result
 
 
 def _dialable(phone_kind: str, phone: str, endpoint_assigned: bool) -> tuple[str, str] | None:
@@ -297,22 +332,33 @@ class RoutingRepository:
         if excluded:
             params["excluded"] = excluded
         rows = await self._one(_CANDIDATES_EXCEPT if excluded else _CANDIDATES, params)
-        result = []
-        normalise = UTCDateTime().process_result_value
-        for member_id, priority, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
-            # max() over a column loses the column type on some drivers: normalise here.
-            if isinstance(idle, str):
-                idle = datetime.fromisoformat(idle)
-            # The dialect only matters when writing; reading back ignores it.
-            idle = normalise(idle, None) if idle is not None else None  # type: ignore[arg-type]
-            if idle is not None and idle > now - timedelta(seconds=wrap_up_s):
-                continue  # in wrap-up
-            result.append((
-                Candidate(member_id=member_id, priority=priority, idle_since=idle,
-                          calls_taken=int(taken), external=phone_kind == PhoneKind.E164),
-                _dialable(phone_kind, phone, assigned),
-            ))
-        return result
+        return _candidates_from(rows, now)
+
+    async def candidates_with_phones_in_line(
+        self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime, now: datetime,
+        exclude: Iterable[uuid.UUID] = (),
+    ) -> tuple[list[tuple[Candidate, tuple[str, str] | None]], LineView]:
+        """`candidates_with_phones` (all of them: `exclude` is not applied to these) and the
+        team's line as `waiting_repo.line_view` reads it for this call (`exclude` applied),
+        in one statement: the one read before a member's INVITE besides the claim."""
+        excluded = list(exclude)
+        params: dict[str, Any] = {"team_id": team_id, "now": now, "since": now - STATISTICS_WINDOW,
+                                  "call_id": call_id, "arrived_at": arrived_at}
+        if excluded:
+            params["excluded"] = excluded
+        rows = await self._one(_CANDIDATES_IN_LINE_EXCEPT if excluded else _CANDIDATES_IN_LINE, params)
+        line = LineView(ahead=int(rows[0][0]), available=int(rows[0][1]))
+        # Nobody free: the line's row alone, its candidate columns NULL.
+        return _candidates_from([row[2:] for row in rows if row[2] is not None], now), line
+
+    async def candidates_in_line(
+        self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime, now: datetime,
+        exclude: Iterable[uuid.UUID] = (),
+    ) -> tuple[list[Candidate], LineView]:
+        excluded = set(exclude)
+        found, line = await self.candidates_with_phones_in_line(
+            team_id, call_id, arrived_at=arrived_at, now=now, exclude=excluded)
+        return [c for c, _ in found if c.member_id not in excluded], line
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
         """(phone_kind, phone) of a member, for building the dial string.

@@ -46,10 +46,12 @@ def _line_view_statements() -> tuple[Select[Any], Select[Any]]:
         )
     )
     tried = available.where(member.not_in(bindparam("excluded", expanding=True)))
-    return select(ahead, available.scalar_subquery()), select(ahead, tried.scalar_subquery())
+    return (select(ahead.label("ahead"), available.scalar_subquery().label("available")),
+            select(ahead.label("ahead"), tried.scalar_subquery().label("available")))
 
 
-_LINE_VIEW, _LINE_VIEW_EXCEPT = _line_view_statements()
+# Public: the routing repository reads the same view together with the candidates.
+LINE_VIEW, LINE_VIEW_EXCEPT = _line_view_statements()
 
 
 class WaitingRepository:
@@ -77,7 +79,7 @@ class WaitingRepository:
         if excluded:
             params["excluded"] = excluded
         async with self._reads.connect() as conn:
-            row = (await conn.execute(_LINE_VIEW_EXCEPT if excluded else _LINE_VIEW, params)).one()
+            row = (await conn.execute(LINE_VIEW_EXCEPT if excluded else LINE_VIEW, params)).one()
         return LineView(ahead=int(row[0]), available=int(row[1]))
 
     async def join_line(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,

@@ -330,10 +330,14 @@ class CallRunner:
             case AnnouncePosition():
                 await self._announce_position()
             case FetchCandidates(exclude=exclude):
-                # Who is free, and the line ahead of this call: read side by side.
-                found, line = await asyncio.gather(
-                    repo.candidates(self.route.team_id, now=now(), exclude=exclude),
-                    self._line_view(exclude))
+                # Who is free, and the line ahead of this call: one read.
+                if self.ctx.line is None:
+                    found, line = await repo.candidates(self.route.team_id, now=now(), exclude=exclude), LineView()
+                else:
+                    assert self.arrived_at is not None
+                    found, line = await repo.candidates_in_line(
+                        self.route.team_id, self.call_id, arrived_at=self.arrived_at, now=now(),
+                        exclude=exclude)
                 return CandidatesFetched(tuple(found), line, now=now())
             case JoinLine(arrived_at=arrived_at):
                 await self._join_line(arrived_at)
