@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from teamfoned.routing.model import MISSED_OUTCOMES
 from teamfoned.store.tables import WebhookDelivery, calls, webhook_deliveries, webhooks
@@ -26,7 +27,8 @@ def events_for(outcome: str) -> list[str]:
     return ["call.finished", *(["call.missed"] if outcome in MISSED_OUTCOMES else [])]
 
 
-async def enqueue_call_events(session: AsyncSession, call_id: uuid.UUID, *, now: datetime) -> int:
+async def enqueue_call_events(session: AsyncSession | AsyncConnection, call_id: uuid.UUID, *,
+                              now: datetime) -> int:
     """Queue the finished call's events for every webhook of its tenant that wants them."""
     call = (await session.execute(select(calls).where(calls.c.id == call_id))).first()
     if call is None or call.outcome is None:
@@ -34,6 +36,13 @@ async def enqueue_call_events(session: AsyncSession, call_id: uuid.UUID, *, now:
     hooks = (await session.execute(
         select(webhooks.c.id, webhooks.c.events).where(webhooks.c.tenant_id == call.tenant_id)
     )).all()
+    return await queue_call_events(session, call, [(hook_id, events) for hook_id, events in hooks], now=now)
+
+
+async def queue_call_events(session: AsyncSession | AsyncConnection, call: Any,
+                            hooks: list[tuple[uuid.UUID, str]], *, now: datetime) -> int:
+    """Queue the events of `call` (its finished row: a row of `calls` with every column) for
+    the tenant's `hooks` (id, the events each wants), in the caller's transaction."""
     if not hooks:
         return 0
     payload = {

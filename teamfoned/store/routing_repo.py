@@ -38,7 +38,7 @@ from teamfoned.routing.model import (
 )
 from teamfoned.routing.strategies import Strategy
 from teamfoned.store.engine import changed_rows, create_sessionmaker, ping
-from teamfoned.store.outbox import enqueue_call_events
+from teamfoned.store.outbox import enqueue_call_events, queue_call_events
 from teamfoned.store.routing_directory import ROUTE_COLUMNS, RoutingDirectory, route_from_row
 from teamfoned.store.tables import (
     attempts,
@@ -51,6 +51,7 @@ from teamfoned.store.tables import (
     team_hours,
     team_numbers,
     teams,
+    webhooks,
 )
 from teamfoned.store.types import UTCDateTime
 from teamfoned.store.waiting_repo import LINE_VIEW, LINE_VIEW_EXCEPT
@@ -152,6 +153,34 @@ _START_CALL_AND_CLAIM = insert(attempts).from_select(
     _ATTEMPT_COLUMNS, select(*_attempt_values([_NEW_CALL.c.id, _NEW_CALL.c.tenant_id])),
 ).returning(attempts.c.id)
 
+# PostgreSQL: a call's finish in one statement. The attempts' update runs whether or not the
+# call was still open (a data-modifying WITH always runs); the call's row comes back only when
+# this finish recorded the outcome, with the tenant's webhooks for its events. (No parameter
+# is named like a column of either table: SQLAlchemy would take it for a value to SET.)
+_ORPHANS_CLOSED = (
+    update(attempts)
+    .where(attempts.c.call_id == bindparam("finished"), attempts.c.ended_at.is_(None))
+    .values(ended_at=bindparam("now", type_=attempts.c.ended_at.type),
+            result=bindparam("orphan", type_=attempts.c.result.type))
+    .returning(attempts.c.id)
+    .cte("orphans_closed")
+)
+_TENANT_HOOKS = (
+    select(func.json_agg(func.json_build_array(webhooks.c.id, webhooks.c.events)))
+    .where(webhooks.c.tenant_id == calls.c.tenant_id)
+    .scalar_subquery()
+)
+_FINISH_CALL = (
+    update(calls)
+    .where(calls.c.id == bindparam("finished"), calls.c.outcome.is_(None))
+    .values(outcome=bindparam("outcome", type_=calls.c.outcome.type),
+            ended_at=bindparam("now", type_=calls.c.ended_at.type),
+            wait_seconds=bindparam("wait_seconds", type_=calls.c.wait_seconds.type),
+            talk_seconds=bindparam("talk_seconds", type_=calls.c.talk_seconds.type))
+    .returning(*calls.c, _TENANT_HOOKS.label("hooks"))
+    .add_cte(_ORPHANS_CLOSED)
+)
+
 _ATTEMPT_ANSWERED = (
     update(attempts)
     .where(attempts.c.id == bindparam("attempt_id"), attempts.c.answered_at.is_(None),
@@ -222,6 +251,7 @@ class RoutingRepository:
         # Numbers, teams' settings and hours from memory (the daemon's); None: read each time.
         self._directory = directory
         # Same pool, autocommit connections: a single statement needs no transaction around it.
+        self._engine = engine
         self._auto = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def _one(self, stmt: Executable, params: dict[str, Any] | None = None) -> Any:
@@ -514,12 +544,29 @@ class RoutingRepository:
             .where(attempts.c.call_id == call_id, attempts.c.ended_at.is_(None))
             .values(ended_at=now, result=ORPHAN_ATTEMPT_RESULT)
         )
+        if self._auto.dialect.name == "postgresql":
+            await self._finish_call_in_one(call_id, outcome, now=now, wait_seconds=wait_seconds,
+                                           talk_seconds=talk_seconds)
+            return
         async with self._sessions() as session, session.begin():
             closed = await changed_rows(session, close_call)
             await session.execute(close_attempts)
             if closed:
                 # Same transaction: the webhook events exist exactly when the record does.
                 await enqueue_call_events(session, call_id, now=now)
+
+    async def _finish_call_in_one(self, call_id: uuid.UUID, outcome: CallOutcome, *, now: datetime,
+                                  wait_seconds: float | None, talk_seconds: float | None) -> None:
+        """PostgreSQL: the call closed, its open attempts closed and the tenant's webhooks read
+        in one statement; the webhook events, if the tenant has any, in the same transaction."""
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(_FINISH_CALL, {
+                "finished": call_id, "outcome": str(outcome), "now": now,
+                "wait_seconds": wait_seconds, "talk_seconds": talk_seconds,
+                "orphan": ORPHAN_ATTEMPT_RESULT})).first()
+            if row is not None and row.hooks:
+                hooks = [(uuid.UUID(str(hook_id)), events) for hook_id, events in row.hooks]
+                await queue_call_events(conn, row, hooks, now=now)
 
     async def ping(self) -> None:
         """One round trip to the database (for the outage detector)."""
