@@ -162,7 +162,7 @@ class Daemon:
             allow_remote=settings.ari.allow_plain_remote,
         )
         # The waiting line's order is the database's; its wake-ups reach every node at once.
-        self.line = WaitingRepository(self.sessions)
+        self.line = WaitingRepository(self.sessions, reads=self.routing_engine)
         self.line_signals = LineSignals(self.sessions, settings.database.url)
         self.dispatcher = CallDispatcher(
             self.ari,

@@ -11,7 +11,7 @@ from typing import Any, final
 from sqlalchemy.exc import OperationalError
 
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, OpenCallState, TeamRoute
+from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, LineView, OpenCallState, TeamRoute
 from teamfoned.telephony.ports import RoutingStore
 
 PHONE = ("e164", "+31610000001")
@@ -36,6 +36,12 @@ class FakeStore(RoutingStore):
     async def candidates(self, team_id: uuid.UUID, *, now: datetime,
                          exclude: Iterable[uuid.UUID] = ()) -> list[Candidate]:
         return []
+
+    async def candidates_in_line(self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime,
+                                 now: datetime, exclude: Iterable[uuid.UUID] = ()
+                                 ) -> tuple[list[Candidate], LineView]:
+        # Nobody waits in a fake's line: the candidates as the subclass offers them.
+        return await self.candidates(team_id, now=now, exclude=exclude), LineView()
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
         return PHONE
@@ -152,6 +158,11 @@ class FlakyStore(FakeStore):
     async def candidates_with_phones(self, team_id: uuid.UUID, *, now: datetime,
                                      exclude: Iterable[uuid.UUID] = ()) -> list[tuple[Candidate, tuple[str, str] | None]]:
         return [(c, PHONE) for c in await self.candidates(team_id, now=now, exclude=exclude)]
+
+    async def candidates_with_phones_in_line(
+            self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime, now: datetime,
+            exclude: Iterable[uuid.UUID] = ()) -> tuple[list[tuple[Candidate, tuple[str, str] | None]], LineView]:
+        return await self.candidates_with_phones(team_id, now=now), LineView()
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
         self._check()

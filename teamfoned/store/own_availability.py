@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, String, func, literal, select
+from sqlalchemy import Boolean, ColumnElement, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from teamfoned.domain.availability import AvailabilityReason, AwayReason
 from teamfoned.domain.errors import NotFound
@@ -23,9 +25,11 @@ from teamfoned.store.members_repo import Profile, TeamRef
 from teamfoned.store.tables import availability, members, memberships, teams
 from teamfoned.store.types import UTCDateTime
 
+_MEMBER_ID = bindparam("member_id", type_=members.c.id.type)
+_TENANT_ID = bindparam("tenant_id", type_=members.c.tenant_id.type)
 
-def _teams_json(dialect: Dialect, member_id: uuid.UUID,
-                tenant_id: uuid.UUID) -> ColumnElement[Any]:
+
+def _teams_json(dialect: str) -> ColumnElement[Any]:
     """The member's teams as one JSON array of [id, name, label], by name.
 
     RETURNING yields one row per written row, so the teams travel as one aggregated value;
@@ -33,11 +37,11 @@ def _teams_json(dialect: Dialect, member_id: uuid.UUID,
     with bare column names, which a join would make ambiguous; each subquery reads one table.
     """
     team = teams.alias("t")
-    mine = (team.c.tenant_id == tenant_id) & team.c.id.in_(
-        select(memberships.c.team_id).where(memberships.c.member_id == member_id,
-                                            memberships.c.tenant_id == tenant_id))
+    mine = (team.c.tenant_id == _TENANT_ID) & team.c.id.in_(
+        select(memberships.c.team_id).where(memberships.c.member_id == _MEMBER_ID,
+                                            memberships.c.tenant_id == _TENANT_ID))
     joined = team
-    if dialect.name == "postgresql":
+    if dialect == "postgresql":
         entry = func.json_build_array(team.c.id, team.c.name, team.c.label)
         aggregate = func.json_agg(postgresql.aggregate_order_by(entry, team.c.name))
         return select(aggregate).select_from(joined).where(mine).scalar_subquery().label("teams")
@@ -48,11 +52,11 @@ def _teams_json(dialect: Dialect, member_id: uuid.UUID,
     return select(func.json_group_array(entry)).scalar_subquery().label("teams")
 
 
-def _member_column(member_id: uuid.UUID, column: str) -> ColumnElement[Any]:
+def _member_column(column: str) -> ColumnElement[Any]:
     # The member's own row, by id: a RETURNING clause cannot correlate a subquery on SQLite.
     member = members.alias("m")
     value = member.c.photo.is_not(None) if column == "has_photo" else member.c[column]
-    return select(value).where(member.c.id == member_id).scalar_subquery().label(column)
+    return select(value).where(member.c.id == _MEMBER_ID).scalar_subquery().label(column)
 
 
 async def set_own_availability(session: AsyncSession, tenant_id: uuid.UUID,
@@ -62,33 +66,18 @@ async def set_own_availability(session: AsyncSession, tenant_id: uuid.UUID,
     no member of the tenant (then nothing is written). The same write as
     members_repo.set_availability: `away` is kept only with "unavailable"."""
     check_until(until, now)
-    dialect = session.get_bind().dialect
-    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     # `until` only limits availability; for "unavailable" it has no meaning, so it is dropped.
     # A manual change holds until the member's schedule reaches its next boundary.
     stored_until = until if available else None
-    # Written only when the member is the tenant's: a foreign id selects no row, so writes none.
-    source = select(members.c.id, literal(available), literal(stored_until, UTCDateTime()),
-                    literal(AvailabilityReason.MANUAL.value), literal(now, UTCDateTime()),
-                    literal(None if available or away is None else away.value, String())
-                    ).where(members.c.id == member_id, members.c.tenant_id == tenant_id)
-    upsert = insert(availability).from_select(
-        ["member_id", "available", "until", "reason", "changed_at", "away_reason"], source)
-    statement = upsert.on_conflict_do_update(
-        index_elements=[availability.c.member_id],
-        set_={name: upsert.excluded[name]
-              for name in ("available", "until", "reason", "changed_at", "away_reason")},
-    ).returning(
-        availability.c.member_id, availability.c.available, availability.c.until,
-        availability.c.changed_at, availability.c.reason, availability.c.away_reason,
-        *(_member_column(member_id, column)
-          for column in ("name", "phone", "phone_kind", "is_admin", "has_photo")),
-        _teams_json(dialect, member_id, tenant_id),
-        # In the same statement: the busiest path stays one round trip. Delivered at commit,
-        # so callers waiting in the member's teams' lines look again once it is written.
-        *([notify_line().label("line_signalled")] if available and dialect.name == "postgresql" else []),
-    )
-    row = (await session.execute(statement)).first()
+    dialect = session.get_bind().dialect.name
+    # A change to available wakes the callers waiting in the member's teams' lines: on
+    # PostgreSQL in the same statement (the busiest path stays one round trip), delivered at
+    # commit, so they look again once it is written.
+    statement = _statement(dialect, signal=available and dialect == "postgresql")
+    params = {"member_id": member_id, "tenant_id": tenant_id, "available": available,
+              "until": stored_until, "reason": AvailabilityReason.MANUAL.value, "now": now,
+              "away": None if available or away is None else away.value}
+    row = (await session.execute(statement, params)).first()
     if row is None:
         raise NotFound("member")
     return Profile(id=row.member_id, tenant_id=tenant_id, name=row.name, phone=row.phone,
@@ -98,6 +87,32 @@ async def set_own_availability(session: AsyncSession, tenant_id: uuid.UUID,
                    away_reason=row.away_reason,
                    teams=[TeamRef(uuid.UUID(str(t)), name, label)
                           for t, name, label in _json_list(row.teams)])
+
+
+@cache
+def _statement(dialect: str, *, signal: bool) -> ReturningInsert[Any]:
+    """The upsert for one database, built once with bound parameters: building it per request
+    (its subqueries' column collections above all) was a third of the request's CPU in the
+    API's profile (docs/benchmarks.md)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Written only when the member is the tenant's: a foreign id selects no row, so writes none.
+    source = select(members.c.id, bindparam("available", type_=Boolean()),
+                    bindparam("until", type_=UTCDateTime()), bindparam("reason", type_=String()),
+                    bindparam("now", type_=UTCDateTime()), bindparam("away", type_=String()),
+                    ).where(members.c.id == _MEMBER_ID, members.c.tenant_id == _TENANT_ID)
+    upsert = insert(availability).from_select(
+        ["member_id", "available", "until", "reason", "changed_at", "away_reason"], source)
+    return upsert.on_conflict_do_update(
+        index_elements=[availability.c.member_id],
+        set_={name: upsert.excluded[name]
+              for name in ("available", "until", "reason", "changed_at", "away_reason")},
+    ).returning(
+        availability.c.member_id, availability.c.available, availability.c.until,
+        availability.c.changed_at, availability.c.reason, availability.c.away_reason,
+        *(_member_column(column) for column in ("name", "phone", "phone_kind", "is_admin", "has_photo")),
+        _teams_json(dialect),
+        *([notify_line().label("line_signalled")] if signal else []),
+    )
 
 
 def _json_list(value: Any) -> list[Any]:

@@ -31,7 +31,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from teamfoned.routing.hours import WeeklyPeriod
-from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, OpenCallState, TeamRoute
+from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, LineView, OpenCallState, TeamRoute
 from teamfoned.store.journal import Journal, JournalOp
 from teamfoned.store.outage import DatabaseUnavailable
 from teamfoned.store.routing_repo import RoutingRepository
@@ -262,14 +262,33 @@ class ResilientRepository:
         if not self._journaling:
             with self._tolerating_outage():
                 with_phones = await self._db(self.repo.candidates_with_phones(team_id, now=now, exclude=()))
-                read_at = self._monotonic()
-                found = [candidate for candidate, _ in with_phones]
-                self._candidates[team_id] = (read_at, found)
-                # Their phones came in the same statement: the dial needs no read of its own,
-                # and a member first rung during an outage has one.
-                for candidate, phone in with_phones:
-                    self._phones[candidate.member_id] = (read_at, phone)
-                return [c for c in found if c.member_id not in excluded]
+                return [c for c in self._remember(team_id, with_phones) if c.member_id not in excluded]
+        return self._last_known_candidates(team_id, excluded)
+
+    async def candidates_in_line(self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime,
+                                 now: datetime, exclude: Iterable[uuid.UUID] = ()
+                                 ) -> tuple[list[Candidate], LineView]:
+        excluded = set(exclude)
+        if not self._journaling:
+            with self._tolerating_outage():
+                with_phones, line = await self._db(self.repo.candidates_with_phones_in_line(
+                    team_id, call_id, arrived_at=arrived_at, now=now, exclude=excluded))
+                return [c for c in self._remember(team_id, with_phones) if c.member_id not in excluded], line
+        return self._last_known_candidates(team_id, excluded), LineView(unknown=True)
+
+    def _remember(self, team_id: uuid.UUID,
+                  with_phones: list[tuple[Candidate, tuple[str, str] | None]]) -> list[Candidate]:
+        """Keep a team's candidates (all of them) for an outage; their phones came in the same
+        statement: the dial needs no read of its own, and a member first rung during an outage
+        has one."""
+        read_at = self._monotonic()
+        found = [candidate for candidate, _ in with_phones]
+        self._candidates[team_id] = (read_at, found)
+        for candidate, phone in with_phones:
+            self._phones[candidate.member_id] = (read_at, phone)
+        return found
+
+    def _last_known_candidates(self, team_id: uuid.UUID, excluded: set[uuid.UUID]) -> list[Candidate]:
         found = self._fresh(self._candidates, team_id, "candidates", self.stale_after)
         # Whoever this node has claimed since is busy; other nodes' claims are unknown here.
         return [c for c in found if c.member_id not in excluded and c.member_id not in self._local_busy]

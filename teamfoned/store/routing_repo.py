@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import Select, bindparam, exists, func, insert, literal, or_, select, true, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
@@ -31,6 +31,7 @@ from teamfoned.routing.model import (
     AttemptResult,
     CallOutcome,
     Candidate,
+    LineView,
     OpenAttempt,
     OpenCallState,
     TeamRoute,
@@ -53,6 +54,7 @@ from teamfoned.store.tables import (
     webhooks,
 )
 from teamfoned.store.types import UTCDateTime
+from teamfoned.store.waiting_repo import LINE_VIEW, LINE_VIEW_EXCEPT
 
 # fewest_calls counts answered calls in this window.
 STATISTICS_WINDOW = timedelta(hours=24)
@@ -61,6 +63,134 @@ STATISTICS_WINDOW = timedelta(hours=24)
 # A member's SIP endpoint is dialled only while it is assigned to the member's own tenant.
 _ENDPOINT_ASSIGNED = exists().where(sip_endpoints.c.name == members.c.phone,
                                     sip_endpoints.c.tenant_id == members.c.tenant_id)
+
+# The call path's statements are built once, here, with bound parameters, and reused by every
+# call: building a statement per call (its expressions, then its cache key to find the compiled
+# form) was a fifth of the daemon's CPU per call in the profile (docs/benchmarks.md). A reused
+# statement object keeps its cache key, so each execution goes straight to the compiled SQL.
+
+def _candidates_statement() -> Select[Any]:
+    member = memberships.c.member_id
+    open_attempt = exists().where(attempts.c.member_id == member, attempts.c.ended_at.is_(None))
+    idle_since = (
+        select(func.max(attempts.c.ended_at))
+        .where(attempts.c.member_id == member, attempts.c.answered_at.is_not(None))
+        .scalar_subquery()
+    )
+    calls_taken = (
+        select(func.count())
+        .select_from(attempts)
+        .where(attempts.c.member_id == member, attempts.c.answered_at >= bindparam("since"))
+        .scalar_subquery()
+    )
+    return (
+        select(
+            member,
+            memberships.c.priority,
+            idle_since.label("idle_since"),
+            calls_taken.label("calls_taken"),
+            teams.c.wrap_up_s,
+            members.c.phone_kind,
+            members.c.phone,
+            _ENDPOINT_ASSIGNED.label("endpoint_assigned"),
+        )
+        .join(teams, teams.c.id == memberships.c.team_id)
+        .join(members, members.c.id == member)
+        .join(availability, availability.c.member_id == member)
+        .where(
+            memberships.c.team_id == bindparam("team_id"),
+            availability.c.available.is_(True),
+            or_(availability.c.until.is_(None), availability.c.until > bindparam("now")),
+            ~open_attempt,
+        )
+        .order_by(memberships.c.priority, member)
+    )
+
+
+_CANDIDATES = _candidates_statement()
+# The same, without the members this call has tried (an expanding list: its length varies).
+_CANDIDATES_EXCEPT = _CANDIDATES.where(memberships.c.member_id.not_in(bindparam("excluded", expanding=True)))
+
+def _in_line(line_view: Select[Any]) -> Select[Any]:
+    """The candidates with the team's line as the call sees it, in one statement: the line's
+    one row, left-joined to the candidates (so it comes back when nobody is free)."""
+    line = line_view.subquery("line")
+    found = _CANDIDATES.order_by(None).subquery("found")
+    return (select(line.c.ahead, line.c.available, *found.c)
+            .select_from(line.outerjoin(found, true()))
+            .order_by(found.c.priority, found.c.member_id))
+
+
+_CANDIDATES_IN_LINE = _in_line(LINE_VIEW)
+_CANDIDATES_IN_LINE_EXCEPT = _in_line(LINE_VIEW_EXCEPT)
+
+_ATTEMPT_COLUMNS = ["id", "call_id", "tenant_id", "member_id", "channel_id", "node", "started_at"]
+
+
+def _attempt_values(call_columns: list[Any]) -> list[Any]:
+    """The select list of a claim: the attempt's bound values around the call's id and tenant."""
+    return [
+        bindparam("attempt_id", type_=attempts.c.id.type), *call_columns,
+        bindparam("member_id", type_=attempts.c.member_id.type),
+        bindparam("attempt_channel_id", type_=attempts.c.channel_id.type),
+        bindparam("node", type_=attempts.c.node.type),
+        bindparam("claimed_at", type_=attempts.c.started_at.type),
+    ]
+
+
+# The tenant is copied from the call in the same statement; no call row: no row inserted.
+_CLAIM = insert(attempts).from_select(
+    _ATTEMPT_COLUMNS,
+    select(*_attempt_values([calls.c.id, calls.c.tenant_id])).where(calls.c.id == bindparam("call_id")),
+).returning(attempts.c.id)
+
+_CALL_VALUES = {name: bindparam(name, type_=calls.c[name].type) for name in (
+    "id", "tenant_id", "team_id", "caller_number", "dialled_number", "channel_id", "node", "started_at")}
+_START_CALL = insert(calls).values(_CALL_VALUES)
+# PostgreSQL: the call row, then its first attempt selected from it, in one statement.
+_NEW_CALL = insert(calls).values(_CALL_VALUES).returning(calls.c.id, calls.c.tenant_id).cte("new_call")
+_START_CALL_AND_CLAIM = insert(attempts).from_select(
+    _ATTEMPT_COLUMNS, select(*_attempt_values([_NEW_CALL.c.id, _NEW_CALL.c.tenant_id])),
+).returning(attempts.c.id)
+
+_ATTEMPT_ANSWERED = (
+    update(attempts)
+    .where(attempts.c.id == bindparam("attempt_id"), attempts.c.answered_at.is_(None),
+           attempts.c.ended_at.is_(None))
+    .values(answered_at=bindparam("now", type_=attempts.c.answered_at.type))
+)
+_ATTEMPT_ENDED = (
+    update(attempts)
+    .where(attempts.c.id == bindparam("attempt_id"), attempts.c.ended_at.is_(None))
+    .values(ended_at=bindparam("now", type_=attempts.c.ended_at.type),
+            result=bindparam("result", type_=attempts.c.result.type))
+)
+_CALL_ANSWERED = (
+    update(calls)
+    .where(calls.c.id == bindparam("call_id"), calls.c.answered_at.is_(None))
+    .values(answered_at=bindparam("now", type_=calls.c.answered_at.type),
+            answered_by=bindparam("member_id", type_=calls.c.answered_by.type))
+)
+
+
+def _candidates_from(rows: Iterable[Any], now: datetime) -> list[tuple[Candidate, tuple[str, str] | None]]:
+    """Candidate rows (the candidates' statement's columns) less members in wrap-up."""
+    result = []
+    normalise = UTCDateTime().process_result_value
+    for member_id, priority, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
+        # max() over a column loses the column type on some drivers: normalise here.
+        if isinstance(idle, str):
+            idle = datetime.fromisoformat(idle)
+        # The dialect only matters when writing; reading back ignores it.
+        idle = normalise(idle, None) if idle is not None else None  # type: ignore[arg-type]
+        if idle is not None and idle > now - timedelta(seconds=wrap_up_s):
+            continue  # in wrap-up
+        result.append((
+            Candidate(member_id=member_id, priority=priority, idle_since=idle,
+                      calls_taken=int(taken), external=phone_kind == PhoneKind.E164),
+            _dialable(phone_kind, phone, assigned),
+        ))
+    return result
 
 
 def _dialable(phone_kind: str, phone: str, endpoint_assigned: bool) -> tuple[str, str] | None:
@@ -95,10 +225,10 @@ class RoutingRepository:
         # Same pool, autocommit connections: a single statement needs no transaction around it.
         self._auto = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def _one(self, stmt: Executable) -> Any:
+    async def _one(self, stmt: Executable, params: dict[str, Any] | None = None) -> Any:
         """Run one statement on an autocommit connection; its rows, fetched."""
         async with self._auto.connect() as conn:
-            result = await conn.execute(stmt)
+            result = await conn.execute(stmt, params)
             return result.all() if result.returns_rows else None
 
     # -- reads -----------------------------------------------------------------------------
@@ -198,64 +328,38 @@ class RoutingRepository:
         idle_since and calls_taken come from correlated index probes. Wrap-up is idle_since
         within the team's wrap-up time, filtered here on the fetched value.
         """
-        member = memberships.c.member_id
-        open_attempt = exists().where(attempts.c.member_id == member, attempts.c.ended_at.is_(None))
-        idle_since = (
-            select(func.max(attempts.c.ended_at))
-            .where(attempts.c.member_id == member, attempts.c.answered_at.is_not(None))
-            .scalar_subquery()
-        )
-        calls_taken = (
-            select(func.count())
-            .select_from(attempts)
-            .where(
-                attempts.c.member_id == member,
-                attempts.c.answered_at >= now - STATISTICS_WINDOW,
-            )
-            .scalar_subquery()
-        )
-        stmt = (
-            select(
-                member,
-                memberships.c.priority,
-                idle_since.label("idle_since"),
-                calls_taken.label("calls_taken"),
-                teams.c.wrap_up_s,
-                members.c.phone_kind,
-                members.c.phone,
-                _ENDPOINT_ASSIGNED.label("endpoint_assigned"),
-            )
-            .join(teams, teams.c.id == memberships.c.team_id)
-            .join(members, members.c.id == member)
-            .join(availability, availability.c.member_id == member)
-            .where(
-                memberships.c.team_id == team_id,
-                availability.c.available.is_(True),
-                or_(availability.c.until.is_(None), availability.c.until > now),
-                ~open_attempt,
-            )
-            .order_by(memberships.c.priority, member)
-        )
         excluded = list(exclude)
+        params: dict[str, Any] = {"team_id": team_id, "now": now, "since": now - STATISTICS_WINDOW}
         if excluded:
-            stmt = stmt.where(member.not_in(excluded))
-        rows = await self._one(stmt)
-        result = []
-        normalise = UTCDateTime().process_result_value
-        for member_id, priority, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
-            # max() over a column loses the column type on some drivers: normalise here.
-            if isinstance(idle, str):
-                idle = datetime.fromisoformat(idle)
-            # The dialect only matters when writing; reading back ignores it.
-            idle = normalise(idle, None) if idle is not None else None  # type: ignore[arg-type]
-            if idle is not None and idle > now - timedelta(seconds=wrap_up_s):
-                continue  # in wrap-up
-            result.append((
-                Candidate(member_id=member_id, priority=priority, idle_since=idle,
-                          calls_taken=int(taken), external=phone_kind == PhoneKind.E164),
-                _dialable(phone_kind, phone, assigned),
-            ))
-        return result
+            params["excluded"] = excluded
+        rows = await self._one(_CANDIDATES_EXCEPT if excluded else _CANDIDATES, params)
+        return _candidates_from(rows, now)
+
+    async def candidates_with_phones_in_line(
+        self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime, now: datetime,
+        exclude: Iterable[uuid.UUID] = (),
+    ) -> tuple[list[tuple[Candidate, tuple[str, str] | None]], LineView]:
+        """`candidates_with_phones` (all of them: `exclude` is not applied to these) and the
+        team's line as `waiting_repo.line_view` reads it for this call (`exclude` applied),
+        in one statement: the one read before a member's INVITE besides the claim."""
+        excluded = list(exclude)
+        params: dict[str, Any] = {"team_id": team_id, "now": now, "since": now - STATISTICS_WINDOW,
+                                  "call_id": call_id, "arrived_at": arrived_at}
+        if excluded:
+            params["excluded"] = excluded
+        rows = await self._one(_CANDIDATES_IN_LINE_EXCEPT if excluded else _CANDIDATES_IN_LINE, params)
+        line = LineView(ahead=int(rows[0][0]), available=int(rows[0][1]))
+        # Nobody free: the line's row alone, its candidate columns NULL.
+        return _candidates_from([row[2:] for row in rows if row[2] is not None], now), line
+
+    async def candidates_in_line(
+        self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime, now: datetime,
+        exclude: Iterable[uuid.UUID] = (),
+    ) -> tuple[list[Candidate], LineView]:
+        excluded = set(exclude)
+        found, line = await self.candidates_with_phones_in_line(
+            team_id, call_id, arrived_at=arrived_at, now=now, exclude=excluded)
+        return [c for c, _ in found if c.member_id not in excluded], line
 
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
         """(phone_kind, phone) of a member, for building the dial string.
@@ -308,21 +412,10 @@ class RoutingRepository:
         the database: the loser gets `False`. The tenant is copied from the call in the same
         statement.
         """
-        source = select(
-            literal(attempt_id, attempts.c.id.type),
-            calls.c.id,
-            calls.c.tenant_id,
-            literal(member_id, attempts.c.member_id.type),
-            literal(channel_id, attempts.c.channel_id.type),
-            literal(node, attempts.c.node.type),
-            literal(now, attempts.c.started_at.type),
-        ).where(calls.c.id == call_id)
-        stmt = insert(attempts).from_select(
-            ["id", "call_id", "tenant_id", "member_id", "channel_id", "node", "started_at"],
-            source,
-        ).returning(attempts.c.id)
         try:
-            inserted = await self._one(stmt)
+            inserted = await self._one(_CLAIM, {
+                "call_id": call_id, "attempt_id": attempt_id, "member_id": member_id,
+                "attempt_channel_id": channel_id, "node": node, "claimed_at": now})
         except IntegrityError as exc:
             if _is_unique_violation(exc):
                 return False
@@ -353,21 +446,13 @@ class RoutingRepository:
             await self.start_call(call_id, tenant_id, team_id, caller_number=caller_number,
                                   dialled_number=dialled_number, channel_id=channel_id, node=node, now=now)
             return await self.claim(call_id, member_id, attempt_id, attempt_channel_id, now=claimed_at, node=node)
-        new_call = insert(calls).values(
-            id=call_id, tenant_id=tenant_id, team_id=team_id, caller_number=caller_number,
-            dialled_number=dialled_number, channel_id=channel_id, node=node, started_at=now,
-        ).returning(calls.c.id, calls.c.tenant_id).cte("new_call")
-        source = select(
-            literal(attempt_id, attempts.c.id.type), new_call.c.id, new_call.c.tenant_id,
-            literal(member_id, attempts.c.member_id.type),
-            literal(attempt_channel_id, attempts.c.channel_id.type),
-            literal(node, attempts.c.node.type), literal(claimed_at, attempts.c.started_at.type),
-        )
-        stmt = insert(attempts).from_select(
-            ["id", "call_id", "tenant_id", "member_id", "channel_id", "node", "started_at"], source,
-        ).returning(attempts.c.id)
         try:
-            return bool(await self._one(stmt))
+            return bool(await self._one(_START_CALL_AND_CLAIM, {
+                "id": call_id, "tenant_id": tenant_id, "team_id": team_id,
+                "caller_number": caller_number, "dialled_number": dialled_number,
+                "channel_id": channel_id, "node": node, "started_at": now,
+                "attempt_id": attempt_id, "member_id": member_id,
+                "attempt_channel_id": attempt_channel_id, "claimed_at": claimed_at}))
         except IntegrityError as exc:
             if not _is_unique_violation(exc):
                 raise
@@ -378,22 +463,11 @@ class RoutingRepository:
         return False
 
     async def attempt_answered(self, attempt_id: uuid.UUID, *, now: datetime) -> None:
-        stmt = (
-            update(attempts)
-            .where(attempts.c.id == attempt_id, attempts.c.answered_at.is_(None),
-                   attempts.c.ended_at.is_(None))
-            .values(answered_at=now)
-        )
-        await self._write(stmt)
+        await self._one(_ATTEMPT_ANSWERED, {"attempt_id": attempt_id, "now": now})
 
     async def attempt_ended(self, attempt_id: uuid.UUID, result: AttemptResult, *, now: datetime) -> None:
         """Close the attempt and release the member; a second call changes nothing."""
-        stmt = (
-            update(attempts)
-            .where(attempts.c.id == attempt_id, attempts.c.ended_at.is_(None))
-            .values(ended_at=now, result=str(result))
-        )
-        await self._write(stmt)
+        await self._one(_ATTEMPT_ENDED, {"attempt_id": attempt_id, "now": now, "result": str(result)})
 
     # -- calls -----------------------------------------------------------------------------
 
@@ -413,25 +487,12 @@ class RoutingRepository:
         node: str,
         now: datetime,
     ) -> None:
-        stmt = insert(calls).values(
-            id=call_id,
-            tenant_id=tenant_id,
-            team_id=team_id,
-            caller_number=caller_number,
-            dialled_number=dialled_number,
-            channel_id=channel_id,
-            node=node,
-            started_at=now,
-        )
-        await self._write(stmt)
+        await self._one(_START_CALL, {
+            "id": call_id, "tenant_id": tenant_id, "team_id": team_id, "caller_number": caller_number,
+            "dialled_number": dialled_number, "channel_id": channel_id, "node": node, "started_at": now})
 
     async def call_answered(self, call_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime) -> None:
-        stmt = (
-            update(calls)
-            .where(calls.c.id == call_id, calls.c.answered_at.is_(None))
-            .values(answered_at=now, answered_by=member_id)
-        )
-        await self._write(stmt)
+        await self._one(_CALL_ANSWERED, {"call_id": call_id, "now": now, "member_id": member_id})
 
     async def finish_call(
         self,

@@ -6,19 +6,64 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from teamfoned.routing.model import CallOutcome, LineView
 from teamfoned.store.tables import attempts, availability, calls, memberships, waiting_entries
 
 
-class WaitingRepository:
-    """Join, read and leave a team's waiting line; every method is one short transaction."""
+def _line_view_statements() -> tuple[Select[Any], Select[Any]]:
+    """The line view's statement, without and with the members a call has tried: built once
+    (it runs beside the candidates before every member's INVITE, see routing_repo)."""
+    entry = waiting_entries
+    call_id = bindparam("call_id", type_=calls.c.id.type)
+    arrived_at = bindparam("arrived_at", type_=waiting_entries.c.arrived_at.type)
+    ahead = (
+        select(func.count())
+        .select_from(entry.join(calls, calls.c.id == entry.c.call_id))
+        .where(
+            entry.c.team_id == bindparam("team_id"),
+            entry.c.left_at.is_(None),
+            entry.c.call_id != call_id,
+            calls.c.outcome.is_(None),
+            or_(entry.c.arrived_at < arrived_at,
+                and_(entry.c.arrived_at == arrived_at, entry.c.call_id < call_id)),
+            ~exists().where(attempts.c.call_id == entry.c.call_id, attempts.c.ended_at.is_(None)),
+        )
+        .scalar_subquery()
+    )
+    member = memberships.c.member_id
+    available = (
+        select(func.count())
+        .select_from(memberships.join(availability, availability.c.member_id == member))
+        .where(
+            memberships.c.team_id == bindparam("team_id"),
+            availability.c.available.is_(True),
+            or_(availability.c.until.is_(None), availability.c.until > bindparam("now")),
+        )
+    )
+    tried = available.where(member.not_in(bindparam("excluded", expanding=True)))
+    return (select(ahead.label("ahead"), available.scalar_subquery().label("available")),
+            select(ahead.label("ahead"), tried.scalar_subquery().label("available")))
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+
+# Public: the routing repository reads the same view together with the candidates.
+LINE_VIEW, LINE_VIEW_EXCEPT = _line_view_statements()
+
+
+class WaitingRepository:
+    """Join, read and leave a team's waiting line; every method is one short transaction.
+
+    `reads`: the engine the line view runs on, one statement on an autocommit connection (the
+    call path's pool, no pre-ping: a failed read is the line unknown, as in an outage)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], reads: AsyncEngine | None = None) -> None:
         self._sessions = sessions
+        engine = reads if reads is not None else sessions.kw["bind"]
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def line_view(self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime,
                         now: datetime, exclude: Iterable[uuid.UUID] = ()) -> LineView:
@@ -28,36 +73,13 @@ class WaitingRepository:
         A caller is ahead when they reached the team earlier (ties by call id); entries of
         calls that ended without leaving (a node that died) never hold the line up.
         """
-        entry = waiting_entries
-        ahead = (
-            select(func.count())
-            .select_from(entry.join(calls, calls.c.id == entry.c.call_id))
-            .where(
-                entry.c.team_id == team_id,
-                entry.c.left_at.is_(None),
-                entry.c.call_id != call_id,
-                calls.c.outcome.is_(None),
-                or_(entry.c.arrived_at < arrived_at,
-                    and_(entry.c.arrived_at == arrived_at, entry.c.call_id < call_id)),
-                ~exists().where(attempts.c.call_id == entry.c.call_id, attempts.c.ended_at.is_(None)),
-            )
-            .scalar_subquery()
-        )
-        member = memberships.c.member_id
-        available = (
-            select(func.count())
-            .select_from(memberships.join(availability, availability.c.member_id == member))
-            .where(
-                memberships.c.team_id == team_id,
-                availability.c.available.is_(True),
-                or_(availability.c.until.is_(None), availability.c.until > now),
-            )
-        )
         excluded = list(exclude)
+        params: dict[str, object] = {"team_id": team_id, "call_id": call_id, "arrived_at": arrived_at,
+                                     "now": now}
         if excluded:
-            available = available.where(member.not_in(excluded))
-        async with self._sessions() as session:
-            row = (await session.execute(select(ahead, available.scalar_subquery()))).one()
+            params["excluded"] = excluded
+        async with self._reads.connect() as conn:
+            row = (await conn.execute(LINE_VIEW_EXCEPT if excluded else LINE_VIEW, params)).one()
         return LineView(ahead=int(row[0]), available=int(row[1]))
 
     async def join_line(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,

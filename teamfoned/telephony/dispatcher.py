@@ -215,13 +215,21 @@ class CallDispatcher:
                 await self._quietly(self.ari.continue_in_dialplan(
                     channel_id, context=DEFAULT_CONTEXT, extension=dialled or "s", priority=1))
                 return
-            await ring
             if route is None:
+                await ring
                 log.warning("unknown_team_number", dialled=dialled)
                 await self._quietly(self.ari.continue_in_dialplan(
                     channel_id, context=UNKNOWN_NUMBER_CONTEXT, extension=dialled or "s", priority=1))
                 return
-            await CallRunner(self.ctx, channel, dialled, route, inbox, caller_ringing=True).run()
+            # The runner claims and dials the member while the ring is on its way; it waits
+            # for the ring only before it acts on the caller's channel.
+            runner = CallRunner(self.ctx, channel, dialled, route, inbox, caller_ringing=True,
+                                caller_ring=ring)
+            try:
+                await runner.run()
+            finally:
+                if not ring.done():
+                    await ring  # quiet: its failure is logged, never raised
         finally:
             self._forget(channel_id)
 

@@ -56,6 +56,14 @@ class RoutingStore(Protocol):
         """Members of the team who could be rung now, in priority order, less `exclude`."""
         ...
 
+    async def candidates_in_line(self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime,
+                                 now: datetime, exclude: Iterable[uuid.UUID] = ()
+                                 ) -> tuple[list[Candidate], LineView]:
+        """`candidates` and the team's waiting line as this call sees it (WaitingLineStore's
+        `line_view`), read together: the one read before a member's INVITE. While the
+        database is away: the last known candidates, and the line unknown."""
+        ...
+
     async def member_phone(self, member_id: uuid.UUID) -> tuple[str, str] | None:
         """(phone kind, phone) of a member, for the dial string; None if the member is gone or
         their SIP endpoint is not assigned to their tenant (never dialled)."""

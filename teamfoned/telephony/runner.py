@@ -149,12 +149,20 @@ LINE_MOVED = LineMovedItem()
 # waiting-line wake-ups.
 InboxItem = dict[str, Any] | TimerExpired | LineMovedItem
 
+# Actions that do not touch the caller's channel: they need not wait for its ring request
+# (the member's leg is claimed and dialled while the caller's 180 is on its way; StartRinging
+# rings only a caller not rung yet, so never one whose ring is pending).
+_LEAVES_CALLER_ALONE = (StartRinging, FetchCandidates, Dial, StartTimer, CancelTimer, RecordAttempt, RecordAnswer,
+                        MarkUnavailableIfMissed, AskConfirmation, TellTooLate, HangupLeg,
+                        SaveRoundRobin, JoinLine, LeaveLine)
+
 
 class CallRunner:
     """Owns one caller's journey: its machine, its legs, its timers and its bridge."""
 
     def __init__(self, ctx: RunnerContext, channel: dict[str, Any], dialled: str, route: TeamRoute,
-                 inbox: asyncio.Queue[InboxItem], *, caller_ringing: bool = False) -> None:
+                 inbox: asyncio.Queue[InboxItem], *, caller_ringing: bool = False,
+                 caller_ring: Awaitable[None] | None = None) -> None:
         self.ctx = ctx
         self.call_id = uuid.uuid4()
         self.caller_channel_id: str = channel["id"]
@@ -171,6 +179,9 @@ class CallRunner:
         self.bridge_id: str | None = None
         # The dispatcher rings every caller before any database work: then not twice.
         self.caller_ringing = caller_ringing
+        # That ring request, still on its way: nothing that acts on the caller's channel goes
+        # before it (see _carry_out), but the member's leg need not wait for it.
+        self._caller_ring = caller_ring
         self._timers: dict[str, asyncio.TimerHandle] = {}
         # Actions the machine asked for and not carried out yet: if the runner breaks off in
         # the middle of the batch that finished the call, the rest is still carried out.
@@ -306,6 +317,11 @@ class CallRunner:
 
     async def _carry_out(self, action: Action) -> Event | None:
         ari, repo, now = self.ctx.ari, self.ctx.repo, self.ctx.clock
+        if self._caller_ring is not None and not isinstance(action, _LEAVES_CALLER_ALONE):
+            # The caller's ring reaches Asterisk before anything else done to their channel
+            # (answer, bridge, early media, the dialplan): else a late 180 could follow it.
+            ring, self._caller_ring = self._caller_ring, None
+            await ring
         match action:
             case StartRinging():
                 if not self.caller_ringing:
@@ -314,10 +330,14 @@ class CallRunner:
             case AnnouncePosition():
                 await self._announce_position()
             case FetchCandidates(exclude=exclude):
-                # Who is free, and the line ahead of this call: read side by side.
-                found, line = await asyncio.gather(
-                    repo.candidates(self.route.team_id, now=now(), exclude=exclude),
-                    self._line_view(exclude))
+                # Who is free, and the line ahead of this call: one read.
+                if self.ctx.line is None:
+                    found, line = await repo.candidates(self.route.team_id, now=now(), exclude=exclude), LineView()
+                else:
+                    assert self.arrived_at is not None
+                    found, line = await repo.candidates_in_line(
+                        self.route.team_id, self.call_id, arrived_at=self.arrived_at, now=now(),
+                        exclude=exclude)
                 return CandidatesFetched(tuple(found), line, now=now())
             case JoinLine(arrived_at=arrived_at):
                 await self._join_line(arrived_at)

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate
-from teamfoned.store.engine import create_engine
+from teamfoned.routing.model import AttemptResult, CallOutcome, Candidate, LineView
+from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.migrate import upgrade
 from teamfoned.store.routing_repo import RoutingRepository
 from teamfoned.store.tables import (
@@ -30,6 +30,7 @@ from teamfoned.store.tables import (
     webhook_deliveries,
     webhooks,
 )
+from teamfoned.store.waiting_repo import WaitingRepository
 
 NOW = datetime(2030, 5, 6, 12, 0, tzinfo=UTC)
 NODE = "node-a"
@@ -311,3 +312,32 @@ async def test_the_finish_of_a_tenant_without_webhooks_queues_nothing(engine: As
         outcome = (await conn.execute(select(calls.c.outcome).where(calls.c.id == call_id))).scalar()
         queued = (await conn.execute(select(func.count()).select_from(webhook_deliveries))).scalar()
     assert outcome == "no_one_available" and queued == 0
+
+
+async def test_the_candidates_and_the_line_in_one_read_agree_with_each_read_alone(engine: AsyncEngine) -> None:
+    s = await seed(engine, n_members=3)
+    first, second, third = s.members
+    repo = RoutingRepository(engine)
+    line = WaitingRepository(create_sessionmaker(engine))
+    # Two callers waiting with nobody ringing for them, one earlier and one later than ours.
+    mine, earlier, later = [await open_call(repo, s) for _ in range(3)]
+    for call_id, arrived in ((earlier, NOW - timedelta(seconds=30)), (later, NOW + timedelta(seconds=5))):
+        await line.join_line(call_id, s.tenant_id, s.team_id, arrived_at=arrived, node=NODE, now=arrived)
+    # Our call rang `first`, who is busy with it now; `third` is unavailable.
+    assert await repo.claim(mine, first, uuid.uuid4(), "leg-1", now=NOW, node=NODE)
+    async with engine.begin() as conn:
+        await conn.execute(availability.update().where(availability.c.member_id == third)
+                           .values(available=False))
+
+    found, seen = await repo.candidates_in_line(s.team_id, mine, arrived_at=NOW, now=NOW, exclude={first})
+    assert [c.member_id for c in found] == [second]
+    assert seen == LineView(ahead=1, available=1)  # `earlier` is ahead; `first` was tried
+    assert found == await repo.candidates(s.team_id, now=NOW, exclude={first})
+    assert seen == await line.line_view(s.team_id, mine, arrived_at=NOW, now=NOW, exclude={first})
+    # Nobody free: the line still comes back (one row, no candidate in it).
+    async with engine.begin() as conn:
+        await conn.execute(availability.update().where(availability.c.member_id == second)
+                           .values(available=False))
+    found, seen = await repo.candidates_in_line(s.team_id, mine, arrived_at=NOW, now=NOW)
+    assert found == [] and seen == LineView(ahead=1, available=1)  # `first`, busy
+    assert seen == await line.line_view(s.team_id, mine, arrived_at=NOW, now=NOW)

@@ -209,6 +209,12 @@ async def test_loopback_receiver_only_when_the_sysadmin_allows_it(allowing_loopb
             async def both_received() -> bool:
                 return len(hook.got) >= 2
             await until(both_received, 5, "both deliveries received")
+
+            # The sender marks a delivery after the receiver's answer: wait for that too (the
+            # test used to stop the sender in between when the machine was busy).
+            async def both_marked() -> bool:
+                return all(d["delivered_at"] is not None for d in await deliveries(api, "ann", hook_id))
+            await until(both_marked, 5, "both deliveries marked delivered")
         for _, headers, body in hook.got:
             stamp, delivery = int(headers[TIMESTAMP_HEADER]), headers[DELIVERY_HEADER]
             now = int(time.time())

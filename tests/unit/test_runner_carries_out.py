@@ -170,3 +170,31 @@ async def test_daemon_stopping_while_a_member_rings_ends_the_leg_and_the_call_fa
     assert repo.writes["finish:failed"] == 1
     assert [k for _, k in ari.named("continue_in_dialplan")] == [
         {"context": DEFAULT_CONTEXT, "extension": DIALLED, "priority": 1}]
+
+
+async def test_the_member_is_dialled_while_the_callers_ring_is_on_its_way_and_the_bridge_waits_for_it() -> None:
+    # The dispatcher sends the caller's ring and hands the runner its pending request: the
+    # member's leg must not wait for it, but nothing done to the caller may overtake it.
+    ring_sent = asyncio.Event()
+
+    async def ring() -> None:
+        await ring_sent.wait()
+
+    repo = FakeRepo()
+    call, ari = runner(repo)
+    pending = asyncio.ensure_future(ring())
+    call = CallRunner(call.ctx, {"id": "caller", "caller": {"number": "+31201234567"}}, DIALLED, ROUTE,
+                      call.inbox, caller_ringing=True, caller_ring=pending)
+    task = asyncio.create_task(call.run())
+    await until(lambda: ari.named("originate"))
+    leg = next(iter(call.legs_by_channel))
+    call.inbox.put_nowait({"type": "StasisStart", "channel": {"id": leg}})  # the member answers
+    await until(lambda: repo.writes["call_answered"])
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not ari.named("answer") and not ari.named("add_to_bridge")  # held for the ring
+    ring_sent.set()
+    await until(lambda: ari.named("add_to_bridge"))
+    assert ari.named("answer") == [(("caller",), {})]
+    call.inbox.put_nowait({"type": "StasisEnd", "channel": {"id": "caller"}})
+    await asyncio.wait_for(task, 5)
