@@ -190,7 +190,7 @@ class RoutingRepository:
     async def candidates_with_phones(
         self, team_id: uuid.UUID, *, now: datetime, exclude: Iterable[uuid.UUID] = ()
     ) -> list[tuple[Candidate, tuple[str, str] | None]]:
-        """Members of the team who could be rung now, in priority order, each with what
+        """Members of the team who could be rung now, in tier and priority order, each with what
         `member_phone` would return for them: everything needed to dial, in one statement.
 
         Available (no expiry, or expiry after `now`), no open attempt anywhere, not excluded;
@@ -217,6 +217,7 @@ class RoutingRepository:
             select(
                 member,
                 memberships.c.priority,
+                memberships.c.tier,
                 idle_since.label("idle_since"),
                 calls_taken.label("calls_taken"),
                 teams.c.wrap_up_s,
@@ -233,7 +234,8 @@ class RoutingRepository:
                 or_(availability.c.until.is_(None), availability.c.until > now),
                 ~open_attempt,
             )
-            .order_by(memberships.c.priority, member)
+            # Tier first: the first candidates in this order are left to the callers ahead.
+            .order_by(memberships.c.tier, memberships.c.priority, member)
         )
         excluded = list(exclude)
         if excluded:
@@ -241,7 +243,7 @@ class RoutingRepository:
         rows = await self._one(stmt)
         result = []
         normalise = UTCDateTime().process_result_value
-        for member_id, priority, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
+        for member_id, priority, tier, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
             # max() over a column loses the column type on some drivers: normalise here.
             if isinstance(idle, str):
                 idle = datetime.fromisoformat(idle)
@@ -251,7 +253,8 @@ class RoutingRepository:
                 continue  # in wrap-up
             result.append((
                 Candidate(member_id=member_id, priority=priority, idle_since=idle,
-                          calls_taken=int(taken), external=phone_kind == PhoneKind.E164),
+                          calls_taken=int(taken), external=phone_kind == PhoneKind.E164,
+                          tier=tier),
                 _dialable(phone_kind, phone, assigned),
             ))
         return result

@@ -23,7 +23,8 @@ class WaitingRepository:
     async def line_view(self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime,
                         now: datetime, exclude: Iterable[uuid.UUID] = ()) -> LineView:
         """The line as this call sees it: callers ahead of it with no member ringing for them,
-        and the team's available members it has not tried (free or busy).
+        and the team's available members it has not tried (free or busy) with their lowest
+        tier, all in one statement.
 
         A caller is ahead when they reached the team earlier (ties by call id); entries of
         calls that ended without leaving (a node that died) never hold the line up.
@@ -44,21 +45,21 @@ class WaitingRepository:
             .scalar_subquery()
         )
         member = memberships.c.member_id
-        available = (
-            select(func.count())
-            .select_from(memberships.join(availability, availability.c.member_id == member))
-            .where(
-                memberships.c.team_id == team_id,
-                availability.c.available.is_(True),
-                or_(availability.c.until.is_(None), availability.c.until > now),
-            )
-        )
+        untried = [
+            memberships.c.team_id == team_id,
+            availability.c.available.is_(True),
+            or_(availability.c.until.is_(None), availability.c.until > now),
+        ]
         excluded = list(exclude)
         if excluded:
-            available = available.where(member.not_in(excluded))
+            untried.append(member.not_in(excluded))
+        of_team = memberships.join(availability, availability.c.member_id == member)
+        available = select(func.count()).select_from(of_team).where(*untried).scalar_subquery()
+        first_tier = select(func.min(memberships.c.tier)).select_from(of_team).where(*untried).scalar_subquery()
         async with self._sessions() as session:
-            row = (await session.execute(select(ahead, available.scalar_subquery()))).one()
-        return LineView(ahead=int(row[0]), available=int(row[1]))
+            row = (await session.execute(select(ahead, available, first_tier))).one()
+        return LineView(ahead=int(row[0]), available=int(row[1]),
+                        first_tier=None if row[2] is None else int(row[2]))
 
     async def join_line(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
                         arrived_at: datetime, node: str, now: datetime) -> None:
