@@ -52,3 +52,25 @@ async def test_tier_one_unavailable_tier_two_rings_at_once(routing, carrier):
     [call] = await routing.wait_calls_finished(1)
     assert call.outcome == "answered" and call.attempts == [("bob", "answered")]
     await routing.assert_clean()
+
+
+async def test_a_busy_tier_one_holds_tier_two_back_until_the_wait(routing, carrier):
+    # alice (tier 1) talks to a first caller; the second caller waits in the line for her
+    # until the team's wait is over, then bob (tier 2) is offered, while alice still talks.
+    await routing.setup(tiered(next_tier_after=NEXT_TIER_AFTER, strategy="linear", ring_time=5,
+                               max_wait=20, available=("alice", "bob")))
+    await carrier.set_phone(PHONES["alice"], "answer", delay=0.3)
+    await carrier.set_phone(PHONES["bob"], "answer", delay=0.3)
+    first = await carrier.call(TEAM_NUMBER, caller_id="+31201234501")
+    await routing.wait_bridged()
+    second = await carrier.call(TEAM_NUMBER, caller_id="+31201234502")
+    await carrier.wait_for(lambda: second.answered, 15, "bob to take the second caller")
+    [alice] = carrier.phone(PHONES["alice"])
+    [bob] = carrier.phone(PHONES["bob"])
+    assert bob.rang_at - second.sent_at >= NEXT_TIER_AFTER
+    assert alice.ended_at is None  # still talking to the first caller: not what freed bob's turn
+    for leg in (first, second):
+        await carrier.hangup_caller(leg)
+    records = await routing.wait_calls_finished(2)
+    assert sorted((r.answered_by, r.outcome) for r in records) == [("alice", "answered"), ("bob", "answered")]
+    await routing.assert_clean()
