@@ -393,5 +393,17 @@ CREATE TRIGGER teams_directory_updated AFTER UPDATE OF id, tenant_id, name, labe
 
 UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
 
+-- Running upgrade 0009 -> 0010
+
+ALTER TABLE memberships ADD COLUMN tier INTEGER DEFAULT '1' NOT NULL;
+
+ALTER TABLE teams ADD COLUMN next_tier_after INTEGER;
+
+DROP TRIGGER IF EXISTS teams_directory_updated ON teams;
+
+CREATE TRIGGER teams_directory_updated AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language, next_tier_after ON teams FOR EACH STATEMENT EXECUTE FUNCTION teamfoned_directory_changed();
+
+UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
+
 COMMIT;
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import AlreadyExists, Invalid
-from teamfoned.domain.members import PhonePolicy, check_member_name, check_priority
+from teamfoned.domain.members import PhonePolicy, check_member_name, check_priority, check_tier
 from teamfoned.domain.names import canonical_number, check_name
 from teamfoned.domain.periods_text import (
     PeriodSyntaxError,
@@ -29,6 +29,7 @@ from teamfoned.domain.team_settings import (
 from teamfoned.domain.tenants import DEFAULT_RETENTION_DAYS, check_retention
 from teamfoned.domain.timetable import check_day, check_holiday_name, check_timezone, describe_periods
 from teamfoned.routing.hours import WeeklyPeriod
+from teamfoned.routing.tiers import FIRST_TIER
 from teamfoned.store import directory_repo, endpoints_repo, hours_repo, members_repo, tenants_repo
 
 
@@ -60,6 +61,7 @@ class TeamPlan:
     members: dict[str, int]  # member name -> priority
     hours: list[WeeklyPeriod] = field(default_factory=list)  # empty: always open
     holidays: dict[date, str | None] = field(default_factory=dict)  # day -> name
+    tiers: dict[str, int] = field(default_factory=dict)  # member name -> tier (absent: 1)
 
 
 @dataclass
@@ -264,7 +266,7 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                        "confirm_calls", "fallback", "numbers", "members", "timezone", "closed",
                        "auto_unavailable_after", "confirm_recording", "service_level_seconds",
                        "wait_when_none_available", "announce_position_every", "language",
-                       "hours", "holidays"}
+                       "next_tier_after", "hours", "holidays"}
             if not _keys(sw, s, allowed, problems):
                 continue
             try:
@@ -288,7 +290,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                 **{k: s.get(k) for k in ("strategy", "ring_time", "max_wait", "wrap_up",
                                          "confirm_calls", "timezone", "confirm_recording",
                                          "service_level_seconds", "wait_when_none_available",
-                                         "announce_position_every", "language")},
+                                         "announce_position_every", "language",
+                                         "next_tier_after")},
                 fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
                 closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
                 auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)
@@ -307,23 +310,28 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                 numbers_seen[number] = f"{tname}/{sname}"
                 numbers.append(number)
             team_members: dict[str, int] = {}
+            team_tiers: dict[str, int] = {}
             for ei, e in enumerate(s.get("members") or []):
                 ew = f"{sw}.members[{ei}]"
                 if isinstance(e, str):
                     e = {"name": e}
-                if not _keys(ew, e, {"name", "priority"}, problems):
+                if not _keys(ew, e, {"name", "priority", "tier"}, problems):
                     continue
                 priority = e.get("priority", ei + 1)
+                tier = e.get("tier", FIRST_TIER)
+                bad_tier = _refusals(check_tier, tier, ew, problems)
                 if not isinstance(priority, int) or isinstance(priority, bool):
                     problems.append(f"{ew}.priority: must be a whole number")
-                elif _refusals(check_priority, priority, ew, problems):
+                elif _refusals(check_priority, priority, ew, problems) or bad_tier:
                     pass
                 elif e.get("name") not in tp.members and not any(
                         p.startswith(f"{tw}.member {e.get('name')}.") for p in problems):
                     problems.append(f"{ew}: no member named {e.get('name')!r} in this tenant")
                 else:
                     team_members[e["name"]] = priority
-            tp.teams[sname] = TeamPlan(sname, settings, numbers, team_members, hours, holidays)
+                    team_tiers[e["name"]] = tier
+            tp.teams[sname] = TeamPlan(sname, settings, numbers, team_members, hours, holidays,
+                                       team_tiers)
     if problems:
         raise DirectoryError(problems)
     return plans
@@ -473,10 +481,13 @@ async def _sync_teams(session: AsyncSession, tenant: uuid.UUID, tp: TenantPlan, 
         for mid in set(current) - set(wanted):
             await directory_repo.remove_membership(session, tenant, team, mid)
             changes.append(f"{where}: {names.get(mid, mid)} left")
+        tiers = {member_ids[n]: t for n, t in plan_.tiers.items()}
         for mid, priority in wanted.items():
-            if await directory_repo.put_membership(session, tenant, team, mid, priority):
-                changes.append(f"{where}: {names[mid]} joined (priority {priority})"
-                               if mid not in current else f"{where}: {names[mid]} priority {priority}")
+            tier = tiers.get(mid, FIRST_TIER)
+            if await directory_repo.put_membership(session, tenant, team, mid, priority, tier=tier):
+                seat = f"priority {priority}" + (f", tier {tier}" if tier != FIRST_TIER else "")
+                changes.append(f"{where}: {names[mid]} joined ({seat})"
+                               if mid not in current else f"{where}: {names[mid]} {seat}")
     return changes
 
 

@@ -191,12 +191,12 @@ async def delete_number(team_id: uuid.UUID, number: Number, caller: AdminDep,
 
 
 @router.put("/teams/{team_id}/members/{member_id}", status_code=204,
-            summary="Put a member in the team, or change their priority")
+            summary="Put a member in the team, or change their priority and tier")
 async def put_membership(team_id: uuid.UUID, member_id: uuid.UUID, body: MembershipIn,
                          caller: AdminDep, api: ApiDep) -> Response:
     async with api.transaction() as session:
         await directory_repo.put_membership(session, caller.tenant_id, team_id, member_id,
-                                            body.priority)
+                                            body.priority, tier=body.tier)
     return Response(status_code=204)
 
 

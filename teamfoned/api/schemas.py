@@ -25,6 +25,7 @@ from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
 from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind
 from teamfoned.routing.strategies import Strategy
+from teamfoned.routing.tiers import TIERS
 from teamfoned.store.line_state import LineState
 
 # The API's choices are the domain's lists (enums), so OpenAPI and the code cannot drift apart.
@@ -334,6 +335,10 @@ class TeamSettingsPatch(_In):
     language: Text | None = Field(None, max_length=8, description="the language of what "
                                                                  "callers hear: "
                                                                  + ", ".join(LANGUAGES))
+    next_tier_after: StrictInt | None = Field(
+        None, ge=1, le=3600, description="tiers: the next tier of members joins every this many "
+                                         "seconds a caller has waited; null: only when the tiers "
+                                         "below have nobody available")
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -344,6 +349,7 @@ class TeamCreate(TeamSettingsPatch):
 class MembershipOut(_Out):
     member_id: uuid.UUID
     priority: int
+    tier: int
 
 
 class TeamAdminOut(_Out):
@@ -366,6 +372,7 @@ class TeamAdminOut(_Out):
     wait_when_none_available: bool
     announce_position_every: int | None
     language: str
+    next_tier_after: int | None
     numbers: list[str]
     members: list[MembershipOut]
 
@@ -413,6 +420,10 @@ class DeliveryOut(_Out):
 
 class MembershipIn(_In):
     priority: int = Field(0, ge=0, le=10_000, description="lower rings first")
+    tier: StrictInt = Field(TIERS[0], ge=TIERS[0], le=TIERS[-1],
+                            description="when the member joins a call's hunt: tier 1 first, the "
+                                        "next after the team's next_tier_after or when the tiers "
+                                        "below have nobody available")
 
 
 class MemberCreate(_In):

@@ -56,4 +56,5 @@ def team_admin_out(t: TeamAdminView) -> TeamAdminOut:
     # Every setting under its own name: a new setting needs only its field in TeamAdminOut.
     return TeamAdminOut(
         id=t.id, name=t.name, **asdict(t.settings), numbers=t.numbers,
-        members=[MembershipOut(member_id=m.member_id, priority=m.priority) for m in t.members])
+        members=[MembershipOut(member_id=m.member_id, priority=m.priority, tier=m.tier)
+                 for m in t.members])

@@ -84,6 +84,9 @@ def _team_options(p: argparse.ArgumentParser) -> None:
                    help="waiting callers hear their place in the line every SECONDS (0: never)")
     p.add_argument("--language", choices=LANGUAGES,
                    help="the language of what callers hear (default en)")
+    p.add_argument("--next-tier-after", type=int, metavar="SECONDS",
+                   help="tiers: the next tier of members joins every SECONDS a caller has waited "
+                        "(0: only when the tiers below have nobody available, the default)")
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
@@ -102,7 +105,8 @@ def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
             "service_level_seconds": a.service_level_seconds,
             "wait_when_none_available": a.wait_when_none_available,
             "announce_position_every": cleared(a.announce_position_every, 0),
-            "language": a.language}
+            "language": a.language,
+            "next_tier_after": cleared(a.next_tier_after, 0)}
 
 
 @command
@@ -326,21 +330,24 @@ def _member(sub: Any) -> None:
 def _membership(sub: Any) -> None:
     from teamfoned.store import directory_repo
 
-    p = sub.add_parser("membership", help="who is in which team, at which priority")
+    p = sub.add_parser("membership", help="who is in which team, at which priority and tier")
     actions = p.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="add a member to a team, or change their priority")
+    add = actions.add_parser("add", help="add a member to a team, or change their priority and tier")
     rm = actions.add_parser("remove")
     for q in (add, rm):
         q.add_argument("--tenant", required=True)
         q.add_argument("--team", required=True)
         q.add_argument("member", help="member id or unique name")
     add.add_argument("--priority", type=int, default=0, help="lower rings first")
+    add.add_argument("--tier", type=int, metavar="N",
+                     help="when the member joins a call's hunt: 1 first (the default for a new "
+                          "membership; left as it is when not given)")
 
     async def add_(session: Any, a: argparse.Namespace) -> int:
         tenant = await lookups.tenant_id(session, a.tenant)
         team = await lookups.team_id(session, tenant, a.team)
         member = await lookups.member_id(session, tenant, a.member)
-        await directory_repo.put_membership(session, tenant, team, member, a.priority)
+        await directory_repo.put_membership(session, tenant, team, member, a.priority, tier=a.tier)
         return 0
 
     async def rm_(session: Any, a: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
-"""The rules for members and memberships: names, phones under the installation's policy, priorities; no I/O."""
+"""The rules for members and memberships: names, phones under the installation's policy, priorities, tiers; no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from teamfoned.domain.phones import (
     trunk_endpoints,
     validate_phone,
 )
+from teamfoned.routing.tiers import TIERS
 
 NAME_MAX = 200
 # Lower rings first.
@@ -35,6 +36,28 @@ def check_priority(priority: Any) -> int:
     if not isinstance(priority, int) or isinstance(priority, bool) or not low <= priority <= high:
         raise Invalid([("priority", f"must be {low} to {high}")])
     return priority
+
+
+def check_tier(tier: Any) -> int:
+    """A member's tier in a team (routing.tiers): 1 is offered calls first."""
+    if not isinstance(tier, int) or isinstance(tier, bool) or tier not in TIERS:
+        raise Invalid([("tier", f"must be {TIERS[0]} to {TIERS[-1]} (got {tier!r})")])
+    return tier
+
+
+def check_membership(priority: Any, tier: Any | None) -> None:
+    """A membership's priority and tier (None: not given), every refusal at once."""
+    checks: list[tuple[Callable[[Any], int], Any]] = [(check_priority, priority)]
+    if tier is not None:
+        checks.append((check_tier, tier))
+    found: list[tuple[str, str]] = []
+    for check, value in checks:
+        try:
+            check(value)
+        except Invalid as exc:
+            found += exc.fields
+    if found:
+        raise Invalid(found)
 
 
 def check_until(until: datetime | None, now: datetime) -> datetime | None:

@@ -21,6 +21,8 @@ LIMITS = {"ring_time": (5, 300), "max_wait": (10, 3600), "wrap_up": (0, 3600),
 LABEL_MAX = 200
 # Seconds between position announcements to a waiting caller, lowest and highest.
 ANNOUNCE_LIMITS = (10, 600)
+# Seconds a caller waits before the next tier joins, lowest and highest.
+NEXT_TIER_LIMITS = (1, 3600)
 AUTO_UNAVAILABLE_MAX = 100
 FALLBACK_KIND_VALUES = tuple(k.value for k in FallbackKind)
 _KINDS = ", ".join(FALLBACK_KIND_VALUES)
@@ -152,6 +154,9 @@ class TeamSettings:
     # the team's language (the prompt catalogue's languages).
     announce_position_every: int | None = None
     language: str = "en"
+    # Tiers: the next tier joins every this many seconds a caller has waited (None: only when
+    # the tiers below have nobody available for the call; routing.tiers).
+    next_tier_after: int | None = None
 
     def __post_init__(self) -> None:
         # A dialplan kind without a target means the shipped closed context, which is what
@@ -205,6 +210,12 @@ class TeamSettings:
                                   or not low <= every <= high):
             found.append(("announce_position_every", f"must be whole seconds from {low} to "
                           f"{high}, or off (got {every!r})"))
+        after = self.next_tier_after
+        low, high = NEXT_TIER_LIMITS
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool)
+                                  or not low <= after <= high):
+            found.append(("next_tier_after", f"must be whole seconds from {low} to {high}, or "
+                          f"off (got {after!r})"))
         if self.language not in LANGUAGES:
             found.append(("language", f"must be one of {', '.join(LANGUAGES)} (got {self.language!r})"))
         return found

@@ -30,6 +30,7 @@ from teamfoned.routing.call import CallMachine, CallState, LegState, LegView
 from teamfoned.routing.events import (
     ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
+    TIER_TIMER,
     AnnounceDue,
     AnnouncementFinished,
     CallerEntered,
@@ -49,6 +50,7 @@ from teamfoned.routing.events import (
     PromptFinished,
     RingTimeout,
     RunnerStopped,
+    TierDue,
     TooLateDone,
     confirm_timer,
     ring_timer,
@@ -74,6 +76,7 @@ from teamfoned.routing.strategies import (
     next_wave,
     validate_strategy,
 )
+from teamfoned.routing.tiers import FIRST_TIER, LAST_TIER, TIERS, current_tier, offered
 
 __all__ = [
     "ALWAYS_OPEN",
@@ -134,11 +137,18 @@ __all__ = [
     "StartTimer",
     "StopReason",
     "TeamPolicy",
+    "FIRST_TIER",
+    "LAST_TIER",
+    "TIERS",
+    "TIER_TIMER",
+    "TierDue",
     "TooLateDone",
     "UnknownStrategy",
     "Wave",
     "attempt_result_for_cause",
+    "current_tier",
     "next_wave",
+    "offered",
     "ring_timer",
     "timer_fired",
     "too_late_timer",

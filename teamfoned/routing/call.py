@@ -45,6 +45,7 @@ from teamfoned.routing.actions import (
 from teamfoned.routing.events import (
     ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
+    TIER_TIMER,
     AnnounceDue,
     AnnouncementFinished,
     CallerEntered,
@@ -63,6 +64,7 @@ from teamfoned.routing.events import (
     PromptFinished,
     RingTimeout,
     RunnerStopped,
+    TierDue,
     TooLateDone,
     confirm_timer,
     ring_timer,
@@ -78,7 +80,8 @@ from teamfoned.routing.model import (
     TeamPolicy,
     attempt_result_for_cause,
 )
-from teamfoned.routing.strategies import next_wave, validate_strategy
+from teamfoned.routing.strategies import Strategy, next_wave, validate_strategy
+from teamfoned.routing.tiers import WIDENINGS, offered
 
 __all__ = ["CallMachine", "CallState", "LegState", "LegView"]
 
@@ -177,6 +180,8 @@ class CallMachine:
         # is being looked for or rung right now, the call waits for LineMoved.
         self._in_line = False
         self._waiting = False
+        # Times the caller's tier went up by waiting (TierDue), up to WIDENINGS.
+        self._tier_rounds = 0
 
     # -- read-only view -------------------------------------------------------------------
 
@@ -282,6 +287,8 @@ class CallMachine:
                 return self._announce_due(event)
             case AnnouncementFinished():
                 return [StartRinging()] if self._state is CallState.HUNTING else []
+            case TierDue():
+                return self._tier_due(event)
         return []
 
     def _caller_entered(self, event: CallerEntered) -> list[Action]:
@@ -293,11 +300,11 @@ class CallMachine:
             # Outside opening hours or on a holiday: nobody rings, the closed fallback takes
             # the call from its first moment (so it waited 0 s).
             return self._run_fallback(CallOutcome.CLOSED, event.now, self.policy.closed_fallback)
-        return [
-            StartRinging(),
-            self._start_timer(MAX_WAIT_TIMER, self.policy.max_wait),
-            self._fetch(),
-        ]
+        actions: list[Action] = [StartRinging(), self._start_timer(MAX_WAIT_TIMER, self.policy.max_wait)]
+        if self.policy.next_tier_after:
+            # Counted from the call's start, like the caller's wait.
+            actions.append(self._start_timer(TIER_TIMER, self.policy.next_tier_after))
+        return [*actions, self._fetch()]
 
     def _candidates_fetched(self, event: CandidatesFetched) -> list[Action]:
         if self._state is not CallState.HUNTING or not self._fetching:
@@ -308,9 +315,14 @@ class CallMachine:
         for candidate in event.candidates:
             if candidate.member_id not in self._legs:
                 fresh.setdefault(candidate.member_id, candidate)
+        # Only the tiers the caller has reached are offered (routing.tiers).
+        assert self._started_at is not None
+        pool = offered(fresh.values(), first_available=event.line.first_tier,
+                       waited=(event.now - self._started_at).total_seconds(),
+                       next_tier_after=self.policy.next_tier_after)
         # Callers ahead in the line are offered the free members first: this call takes what
         # they leave (the first ones in the store's priority order are theirs).
-        pool = list(fresh.values())[event.line.ahead:]
+        pool = pool[event.line.ahead:]
         wave = next_wave(
             self.policy.strategy,
             pool,
@@ -370,6 +382,26 @@ class CallMachine:
         if self._waiting:
             # While a member rings for the caller the round is skipped: the ring may be answered.
             actions.insert(0, AnnouncePosition())
+        return actions
+
+    def _tier_due(self, event: TierDue) -> list[Action]:
+        after = self.policy.next_tier_after
+        if self._state is not CallState.HUNTING or TIER_TIMER not in self._timers or not after:
+            return []
+        self._timers.discard(TIER_TIMER)
+        self._tier_rounds += 1
+        actions: list[Action] = []
+        if self._tier_rounds < WIDENINGS:
+            actions.append(self._start_timer(TIER_TIMER, after))
+        if self._waiting:
+            # The caller's tier widened while they wait: its members are offered now, not only
+            # at the next sign that the line moved.
+            self._waiting = False
+            actions.append(self._fetch())
+        elif self.policy.strategy == Strategy.RING_ALL and self.ringing_legs and not self._fetching:
+            # ring_all rings every member of the tiers reached: the new tier joins the legs
+            # still ringing. A one-leg strategy looks again when its leg ends.
+            actions.append(self._fetch())
         return actions
 
     def _line_moved(self, event: LineMoved) -> list[Action]:

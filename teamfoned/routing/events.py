@@ -31,6 +31,8 @@ __all__ = [
     "MaxWaitReached",
     "RingTimeout",
     "RunnerStopped",
+    "TIER_TIMER",
+    "TierDue",
     "TooLateDone",
     "ring_timer",
     "timer_fired",
@@ -42,6 +44,8 @@ __all__ = [
 MAX_WAIT_TIMER = "max_wait"
 # A caller in the line hears their place when it expires.
 ANNOUNCE_TIMER = "announce"
+# The caller's tier goes up when it expires (routing.tiers: next_tier_after).
+TIER_TIMER = "tier"
 _RING_TIMER_PREFIX = "ring:"
 _CONFIRM_TIMER_PREFIX = "confirm:"
 _TOO_LATE_TIMER_PREFIX = "too-late:"
@@ -176,6 +180,11 @@ class AnnouncementFinished(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class TierDue(Event):
+    """The caller has waited the team's next_tier_after once more: the next tier joins."""
+
+
+@dataclass(frozen=True, slots=True)
 class RunnerStopped(Event):
     """The runner cannot go on (`reason`); the machine ends the call at once. The only event
     the machine also takes before CallerEntered."""
@@ -201,6 +210,7 @@ CallEvent = (
     | LineMoved
     | AnnounceDue
     | AnnouncementFinished
+    | TierDue
     | RunnerStopped
 )
 
@@ -224,12 +234,14 @@ _MEMBER_TIMERS: tuple[tuple[str, type[RingTimeout | ConfirmTimeout | TooLateDone
 
 def timer_fired(
     name: str, *, now: datetime
-) -> MaxWaitReached | AnnounceDue | RingTimeout | ConfirmTimeout | TooLateDone | None:
+) -> MaxWaitReached | AnnounceDue | TierDue | RingTimeout | ConfirmTimeout | TooLateDone | None:
     """The event for an expired timer that the machine started; None for a name it never uses."""
     if name == MAX_WAIT_TIMER:
         return MaxWaitReached(now=now)
     if name == ANNOUNCE_TIMER:
         return AnnounceDue(now=now)
+    if name == TIER_TIMER:
+        return TierDue(now=now)
     for prefix, event in _MEMBER_TIMERS:
         if name.startswith(prefix):
             try:

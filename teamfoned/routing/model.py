@@ -43,6 +43,8 @@ class Candidate:
     # An external number (a mobile over the trunk), as opposed to a SIP desk phone: only
     # external legs ask for call confirmation, since only they can reach a voicemail box.
     external: bool = True
+    # The member's tier in the team (routing.tiers): tier 1 is offered calls first.
+    tier: int = 1
 
 
 class CallOutcome(StrEnum):
@@ -138,6 +140,9 @@ class TeamPolicy:
     # Whether the call can wait in the team's line at all: a FastAGI call cannot (the site's
     # dialplan holds the caller, and nothing would wake it), so it falls back instead.
     can_wait: bool = True
+    # Tiers: the next tier joins every this many seconds the caller has waited (None: only when
+    # the tiers below have nobody available for the call; routing.tiers).
+    next_tier_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +153,14 @@ class LineView:
     for them (they are offered free members first). `available`: members of the team who are
     available and not yet tried in this call, free or busy. `unknown`: the line could not be
     read (the database is away): a caller already in the line keeps waiting (the max wait still
-    bounds it), a new one is routed as if nobody waited.
+    bounds it), a new one is routed as if nobody waited. `first_tier`: the lowest tier among
+    those `available` members (None: nobody, or not read), where the call's tiers start.
     """
 
     ahead: int = 0
     available: int = 0
     unknown: bool = False
+    first_tier: int | None = None
 
 
 class StopReason(StrEnum):
@@ -210,6 +217,7 @@ class TeamRoute:
     wait_when_none_available: bool = False
     announce_position_every: int | None = None
     language: str = "en"
+    next_tier_after: int | None = None
 
     def policy(self, *, confirm_time: float, too_late_seconds: float) -> TeamPolicy:
         """The team's routing policy, with the daemon's confirmation time and the length of
@@ -228,6 +236,7 @@ class TeamRoute:
             wait_when_none_available=self.wait_when_none_available,
             announce_position_every=float(self.announce_position_every)
             if self.announce_position_every else None,
+            next_tier_after=float(self.next_tier_after) if self.next_tier_after else None,
         )
 
 

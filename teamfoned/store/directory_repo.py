@@ -11,9 +11,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from teamfoned.domain.errors import AlreadyExists, NotFound
-from teamfoned.domain.members import check_priority
+from teamfoned.domain.members import check_membership
 from teamfoned.domain.names import canonical_number, check_name
 from teamfoned.domain.team_settings import FallbackPolicy, TeamSettings
+from teamfoned.routing.tiers import FIRST_TIER
 from teamfoned.store.engine import changed_rows
 from teamfoned.store.members_repo import member_exists
 from teamfoned.store.tables import memberships, team_numbers, teams
@@ -35,6 +36,7 @@ def settings_of(row: Any) -> TeamSettings:
 class TeamMembership:
     member_id: uuid.UUID
     priority: int
+    tier: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,7 @@ async def team_admin_view(session: AsyncSession, tenant_id: uuid.UUID,
                           team_id: uuid.UUID) -> TeamAdminView:
     row = await team_row(session, tenant_id, team_id)
     mates = [TeamMembership(*r) for r in (await session.execute(
-        select(memberships.c.member_id, memberships.c.priority)
+        select(memberships.c.member_id, memberships.c.priority, memberships.c.tier)
         .where(memberships.c.team_id == team_id)
         .order_by(memberships.c.priority, memberships.c.member_id))).all()]
     return TeamAdminView(id=row.id, name=row.name, settings=settings_of(row),
@@ -173,23 +175,25 @@ async def remove_number(session: AsyncSession, tenant_id: uuid.UUID, team_id: uu
 # -- memberships -------------------------------------------------------------------------------
 
 async def put_membership(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,
-                         member_id: uuid.UUID, priority: int) -> bool:
-    """Put a member in a team, or change their priority there; False when nothing changed."""
+                         member_id: uuid.UUID, priority: int, *, tier: int | None = None) -> bool:
+    """Put a member in a team, or change their priority and tier there; False when nothing
+    changed. `tier` None keeps the member's tier (1 for a new membership)."""
     await team_row(session, tenant_id, team_id)
     await member_exists(session, tenant_id, member_id)
-    check_priority(priority)
-    current = await session.scalar(select(memberships.c.priority).where(
-        memberships.c.team_id == team_id, memberships.c.member_id == member_id))
-    if current == priority:
-        return False
+    check_membership(priority, tier)
+    current = (await session.execute(select(memberships.c.priority, memberships.c.tier).where(
+        memberships.c.team_id == team_id, memberships.c.member_id == member_id))).first()
     if current is not None:
+        wanted = (priority, current.tier if tier is None else tier)
+        if tuple(current) == wanted:
+            return False
         await session.execute(update(memberships).where(
             memberships.c.team_id == team_id, memberships.c.member_id == member_id).values(
-            priority=priority))
+            priority=wanted[0], tier=wanted[1]))
     else:
         await session.execute(insert(memberships).values(
             id=uuid.uuid4(), tenant_id=tenant_id, team_id=team_id, member_id=member_id,
-            priority=priority))
+            priority=priority, tier=FIRST_TIER if tier is None else tier))
     return True
 
 

@@ -144,7 +144,7 @@ async def tenant_export(session: AsyncSession, tenant_id: uuid.UUID, *,
                                       .order_by(teams.c.name))).all()]
 
     member_of = [{"team_id": str(r.team_id), "member_id": str(r.member_id),
-                  "priority": r.priority}
+                  "priority": r.priority, "tier": r.tier}
                  for r in (await session.execute(
                      select(memberships).where(memberships.c.tenant_id == tenant_id)
                      .order_by(memberships.c.team_id, memberships.c.priority,

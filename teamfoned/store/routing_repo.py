@@ -87,6 +87,7 @@ def _candidates_statement() -> Select[Any]:
         select(
             member,
             memberships.c.priority,
+            memberships.c.tier,
             idle_since.label("idle_since"),
             calls_taken.label("calls_taken"),
             teams.c.wrap_up_s,
@@ -103,7 +104,8 @@ def _candidates_statement() -> Select[Any]:
             or_(availability.c.until.is_(None), availability.c.until > bindparam("now")),
             ~open_attempt,
         )
-        .order_by(memberships.c.priority, member)
+        # Tier first: the first candidates in this order are left to the callers ahead.
+        .order_by(memberships.c.tier, memberships.c.priority, member)
     )
 
 
@@ -116,9 +118,9 @@ def _in_line(line_view: Select[Any]) -> Select[Any]:
     one row, left-joined to the candidates (so it comes back when nobody is free)."""
     line = line_view.subquery("line")
     found = _CANDIDATES.order_by(None).subquery("found")
-    return (select(line.c.ahead, line.c.available, *found.c)
+    return (select(line.c.ahead, line.c.available, line.c.first_tier, *found.c)
             .select_from(line.outerjoin(found, true()))
-            .order_by(found.c.priority, found.c.member_id))
+            .order_by(found.c.tier, found.c.priority, found.c.member_id))
 
 
 _CANDIDATES_IN_LINE = _in_line(LINE_VIEW)
@@ -177,7 +179,7 @@ def _candidates_from(rows: Iterable[Any], now: datetime) -> list[tuple[Candidate
     """Candidate rows (the candidates' statement's columns) less members in wrap-up."""
     result = []
     normalise = UTCDateTime().process_result_value
-    for member_id, priority, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
+    for member_id, priority, tier, idle, taken, wrap_up_s, phone_kind, phone, assigned in rows:
         # max() over a column loses the column type on some drivers: normalise here.
         if isinstance(idle, str):
             idle = datetime.fromisoformat(idle)
@@ -187,7 +189,7 @@ def _candidates_from(rows: Iterable[Any], now: datetime) -> list[tuple[Candidate
             continue  # in wrap-up
         result.append((
             Candidate(member_id=member_id, priority=priority, idle_since=idle,
-                      calls_taken=int(taken), external=phone_kind == PhoneKind.E164),
+                      calls_taken=int(taken), external=phone_kind == PhoneKind.E164, tier=tier),
             _dialable(phone_kind, phone, assigned),
         ))
     return result
@@ -321,7 +323,7 @@ class RoutingRepository:
     async def candidates_with_phones(
         self, team_id: uuid.UUID, *, now: datetime, exclude: Iterable[uuid.UUID] = ()
     ) -> list[tuple[Candidate, tuple[str, str] | None]]:
-        """Members of the team who could be rung now, in priority order, each with what
+        """Members of the team who could be rung now, in tier and priority order, each with what
         `member_phone` would return for them: everything needed to dial, in one statement.
 
         Available (no expiry, or expiry after `now`), no open attempt anywhere, not excluded;
@@ -348,9 +350,11 @@ class RoutingRepository:
         if excluded:
             params["excluded"] = excluded
         rows = await self._one(_CANDIDATES_IN_LINE_EXCEPT if excluded else _CANDIDATES_IN_LINE, params)
-        line = LineView(ahead=int(rows[0][0]), available=int(rows[0][1]))
+        ahead, available, first_tier = rows[0][:3]
+        line = LineView(ahead=int(ahead), available=int(available),
+                        first_tier=None if first_tier is None else int(first_tier))
         # Nobody free: the line's row alone, its candidate columns NULL.
-        return _candidates_from([row[2:] for row in rows if row[2] is not None], now), line
+        return _candidates_from([row[3:] for row in rows if row[3] is not None], now), line
 
     async def candidates_in_line(
         self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime, now: datetime,

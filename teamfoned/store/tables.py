@@ -117,6 +117,9 @@ class Team(Base):
     announce_position_every: Mapped[int | None] = mapped_column(Integer)
     # The language of what callers hear (a language of the prompt catalogue).
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # The next tier joins every this many seconds a caller has waited (None: only when the
+    # tiers below have nobody available).
+    next_tier_after: Mapped[int | None] = mapped_column(Integer)
 
 
 class TeamHours(Base):
@@ -219,6 +222,8 @@ class Membership(Base):
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     # Lower rings first (linear) and is the member's place in the round_robin order.
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    # When the member joins a call's hunt (routing.tiers): tier 1 first.
+    tier: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Availability(Base):

@@ -36,18 +36,21 @@ def _line_view_statements() -> tuple[Select[Any], Select[Any]]:
         .scalar_subquery()
     )
     member = memberships.c.member_id
-    available = (
-        select(func.count())
-        .select_from(memberships.join(availability, availability.c.member_id == member))
-        .where(
-            memberships.c.team_id == bindparam("team_id"),
-            availability.c.available.is_(True),
-            or_(availability.c.until.is_(None), availability.c.until > bindparam("now")),
-        )
+    untried = (
+        memberships.c.team_id == bindparam("team_id"),
+        availability.c.available.is_(True),
+        or_(availability.c.until.is_(None), availability.c.until > bindparam("now")),
     )
-    tried = available.where(member.not_in(bindparam("excluded", expanding=True)))
-    return (select(ahead.label("ahead"), available.scalar_subquery().label("available")),
-            select(ahead.label("ahead"), tried.scalar_subquery().label("available")))
+    of_team = memberships.join(availability, availability.c.member_id == member)
+
+    def view(*where: Any) -> Select[Any]:
+        # The team's available members not tried yet (free or busy), and their lowest tier.
+        available = select(func.count()).select_from(of_team).where(*untried, *where)
+        first_tier = select(func.min(memberships.c.tier)).select_from(of_team).where(*untried, *where)
+        return select(ahead.label("ahead"), available.scalar_subquery().label("available"),
+                      first_tier.scalar_subquery().label("first_tier"))
+
+    return view(), view(member.not_in(bindparam("excluded", expanding=True)))
 
 
 # Public: the routing repository reads the same view together with the candidates.
@@ -68,7 +71,8 @@ class WaitingRepository:
     async def line_view(self, team_id: uuid.UUID, call_id: uuid.UUID, *, arrived_at: datetime,
                         now: datetime, exclude: Iterable[uuid.UUID] = ()) -> LineView:
         """The line as this call sees it: callers ahead of it with no member ringing for them,
-        and the team's available members it has not tried (free or busy).
+        and the team's available members it has not tried (free or busy) with their lowest
+        tier, all in one statement.
 
         A caller is ahead when they reached the team earlier (ties by call id); entries of
         calls that ended without leaving (a node that died) never hold the line up.
@@ -80,7 +84,8 @@ class WaitingRepository:
             params["excluded"] = excluded
         async with self._reads.connect() as conn:
             row = (await conn.execute(LINE_VIEW_EXCEPT if excluded else LINE_VIEW, params)).one()
-        return LineView(ahead=int(row[0]), available=int(row[1]))
+        return LineView(ahead=int(row[0]), available=int(row[1]),
+                        first_tier=None if row[2] is None else int(row[2]))
 
     async def join_line(self, call_id: uuid.UUID, tenant_id: uuid.UUID, team_id: uuid.UUID, *,
                         arrived_at: datetime, node: str, now: datetime) -> None:

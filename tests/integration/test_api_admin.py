@@ -38,7 +38,7 @@ async def test_admin_manages_teams_numbers_members_memberships(api: LiveApi) -> 
     assert patched.status_code == 200, patched.text
     got = (await c.get(f"/v1/admin/teams/{tid}", headers=ann)).json()
     assert got["numbers"] == ["+31201230000"] and got["wrap_up"] == 30
-    assert got["members"] == [{"member_id": mid, "priority": 2}]
+    assert got["members"] == [{"member_id": mid, "priority": 2, "tier": 1}]
     assert "night" in [t["name"] for t in (await c.get("/v1/admin/teams", headers=ann)).json()]
     changed = await c.patch(f"/v1/admin/members/{mid}", headers=ann,
                             json={"is_admin": True, "name": "Nina N."})

@@ -331,7 +331,7 @@ async def test_the_candidates_and_the_line_in_one_read_agree_with_each_read_alon
 
     found, seen = await repo.candidates_in_line(s.team_id, mine, arrived_at=NOW, now=NOW, exclude={first})
     assert [c.member_id for c in found] == [second]
-    assert seen == LineView(ahead=1, available=1)  # `earlier` is ahead; `first` was tried
+    assert seen == LineView(ahead=1, available=1, first_tier=1)  # `earlier` is ahead; `first` was tried
     assert found == await repo.candidates(s.team_id, now=NOW, exclude={first})
     assert seen == await line.line_view(s.team_id, mine, arrived_at=NOW, now=NOW, exclude={first})
     # Nobody free: the line still comes back (one row, no candidate in it).
@@ -339,5 +339,5 @@ async def test_the_candidates_and_the_line_in_one_read_agree_with_each_read_alon
         await conn.execute(availability.update().where(availability.c.member_id == second)
                            .values(available=False))
     found, seen = await repo.candidates_in_line(s.team_id, mine, arrived_at=NOW, now=NOW)
-    assert found == [] and seen == LineView(ahead=1, available=1)  # `first`, busy
+    assert found == [] and seen == LineView(ahead=1, available=1, first_tier=1)  # `first`, busy
     assert seen == await line.line_view(s.team_id, mine, arrived_at=NOW, now=NOW)

@@ -21,6 +21,7 @@ from teamfoned.routing import (
     ANNOUNCE_TIMER,
     MAX_WAIT_TIMER,
     STRATEGIES,
+    TIER_TIMER,
     Action,
     AnnounceDue,
     AnnouncementFinished,
@@ -59,6 +60,7 @@ from teamfoned.routing import (
     StopReason,
     TeamPolicy,
     TellTooLate,
+    TierDue,
     TooLateDone,
     confirm_timer,
     ring_timer,
@@ -87,6 +89,7 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         open_=st.sampled_from([True, True, True, False]),
         wait_when_none_available=st.booleans(),
         announce=st.sampled_from([None, 30.0]),
+        next_tier_after=st.sampled_from([None, 10.0]),
     )
     def build(
         self,
@@ -98,12 +101,13 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         open_: bool,
         wait_when_none_available: bool,
         announce: float | None,
+        next_tier_after: float | None,
     ) -> None:
         policy = TeamPolicy(
             strategy=strategy, ring_time=20, max_wait=120, wrap_up=0, confirm_calls=confirm,
             auto_unavailable_after=auto_unavailable_after,
             wait_when_none_available=wait_when_none_available,
-            announce_position_every=announce,
+            announce_position_every=announce, next_tier_after=next_tier_after,
         )
         self.hours = ALWAYS_OPEN if open_ else HOLIDAY
         self.open = open_
@@ -209,12 +213,13 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         candidates = tuple(
             Candidate(
                 m, priorities.randint(0, 3), None, priorities.randint(0, 2),
-                external=priorities.random() < 0.8,
+                external=priorities.random() < 0.8, tier=priorities.randint(1, 3),
             )
             for m in offered
         )
         line = LineView(ahead=priorities.randint(0, 2), available=priorities.randint(0, 3),
-                        unknown=priorities.random() < 0.2)
+                        unknown=priorities.random() < 0.2,
+                        first_tier=priorities.choice([None, 1, 2, 3]))
         self.send(CandidatesFetched(candidates, line, now=self.tick(gap)))
 
     @rule(gap=gaps)
@@ -225,6 +230,11 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
     def announce_due(self, gap: float) -> None:
         self.timers.discard(ANNOUNCE_TIMER)
         self.send(AnnounceDue(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def tier_due(self, gap: float) -> None:
+        self.timers.discard(TIER_TIMER)
+        self.send(TierDue(now=self.tick(gap)))
 
     @rule(gap=gaps)
     def announcement_finished(self, gap: float) -> None:
