@@ -34,10 +34,12 @@ from teamfoned.routing.actions import (
     JoinLine,
     LeaveLine,
     MarkUnavailableIfMissed,
+    PlayGreeting,
     RecordAnswer,
     RecordAttempt,
     RunFallback,
     SaveRoundRobin,
+    StartMusic,
     StartRinging,
     StartTimer,
     TellTooLate,
@@ -53,6 +55,7 @@ from teamfoned.routing.events import (
     ConfirmTimeout,
     Event,
     FallbackFinished,
+    GreetingFinished,
     LegAnswered,
     LegClaimFailed,
     LegDigit,
@@ -76,6 +79,7 @@ from teamfoned.routing.model import (
     FallbackTarget,
     StopReason,
     TeamPolicy,
+    WaitingSound,
     attempt_result_for_cause,
 )
 from teamfoned.routing.strategies import next_wave, validate_strategy
@@ -177,6 +181,10 @@ class CallMachine:
         # is being looked for or rung right now, the call waits for LineMoved.
         self._in_line = False
         self._waiting = False
+        # The team's greeting plays to the caller; a place in the line due meanwhile is told
+        # when it has played (never over it).
+        self._greeting_playing = False
+        self._announce_pending = False
 
     # -- read-only view -------------------------------------------------------------------
 
@@ -281,7 +289,9 @@ class CallMachine:
             case AnnounceDue():
                 return self._announce_due(event)
             case AnnouncementFinished():
-                return [StartRinging()] if self._state is CallState.HUNTING else []
+                return [self._waiting_sound()] if self._state is CallState.HUNTING else []
+            case GreetingFinished():
+                return self._greeting_finished(event)
         return []
 
     def _caller_entered(self, event: CallerEntered) -> list[Action]:
@@ -293,11 +303,41 @@ class CallMachine:
             # Outside opening hours or on a holiday: nobody rings, the closed fallback takes
             # the call from its first moment (so it waited 0 s).
             return self._run_fallback(CallOutcome.CLOSED, event.now, self.policy.closed_fallback)
+        if self.policy.greeting:
+            # The greeting first; members ring meanwhile, and one who answers cuts it short.
+            self._greeting_playing = True
+            first: Action = PlayGreeting()
+        else:
+            first = self._waiting_sound()
         return [
-            StartRinging(),
+            first,
             self._start_timer(MAX_WAIT_TIMER, self.policy.max_wait),
             self._fetch(),
         ]
+
+    def _waiting_sound(self) -> Action:
+        """What the caller hears while members ring and in the line: the team's choice."""
+        if self.policy.waiting_sound is WaitingSound.MUSIC:
+            return StartMusic()
+        return StartRinging()
+
+    def _announce(self) -> list[Action]:
+        if self._greeting_playing:
+            self._announce_pending = True
+            return []
+        return [AnnouncePosition(expected_wait=self.policy.announce_expected_wait)]
+
+    def _greeting_finished(self, event: GreetingFinished) -> list[Action]:
+        if not self._greeting_playing:
+            return []
+        self._greeting_playing = False
+        pending, self._announce_pending = self._announce_pending, False
+        if self._state is not CallState.HUNTING:
+            return []
+        if pending and self._waiting:
+            # Their place came due during the greeting: it follows the greeting at once.
+            return self._announce()
+        return [self._waiting_sound()]
 
     def _candidates_fetched(self, event: CandidatesFetched) -> list[Action]:
         if self._state is not CallState.HUNTING or not self._fetching:
@@ -358,7 +398,7 @@ class CallMachine:
         every = self.policy.announce_position_every
         if every:
             # Their place at once, then every `every` seconds while they wait.
-            actions += [AnnouncePosition(), self._start_timer(ANNOUNCE_TIMER, every)]
+            actions += [*self._announce(), self._start_timer(ANNOUNCE_TIMER, every)]
         return actions
 
     def _announce_due(self, event: AnnounceDue) -> list[Action]:
@@ -369,7 +409,7 @@ class CallMachine:
         actions: list[Action] = [self._start_timer(ANNOUNCE_TIMER, every)]
         if self._waiting:
             # While a member rings for the caller the round is skipped: the ring may be answered.
-            actions.insert(0, AnnouncePosition())
+            actions[0:0] = self._announce()
         return actions
 
     def _line_moved(self, event: LineMoved) -> list[Action]:

@@ -37,6 +37,7 @@ from teamfoned.routing import (
     Event,
     FallbackFinished,
     FinishCall,
+    GreetingFinished,
     HangupLeg,
     JoinLine,
     LeaveLine,
@@ -60,6 +61,7 @@ from teamfoned.routing import (
     TeamPolicy,
     TellTooLate,
     TooLateDone,
+    WaitingSound,
     confirm_timer,
     ring_timer,
     too_late_timer,
@@ -87,6 +89,8 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         open_=st.sampled_from([True, True, True, False]),
         wait_when_none_available=st.booleans(),
         announce=st.sampled_from([None, 30.0]),
+        greeting=st.booleans(),
+        music=st.booleans(),
     )
     def build(
         self,
@@ -98,12 +102,15 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         open_: bool,
         wait_when_none_available: bool,
         announce: float | None,
+        greeting: bool,
+        music: bool,
     ) -> None:
         policy = TeamPolicy(
             strategy=strategy, ring_time=20, max_wait=120, wrap_up=0, confirm_calls=confirm,
             auto_unavailable_after=auto_unavailable_after,
             wait_when_none_available=wait_when_none_available,
-            announce_position_every=announce,
+            announce_position_every=announce, greeting=greeting,
+            waiting_sound=WaitingSound.MUSIC if music else WaitingSound.RINGING,
         )
         self.hours = ALWAYS_OPEN if open_ else HOLIDAY
         self.open = open_
@@ -229,6 +236,10 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
     @rule(gap=gaps)
     def announcement_finished(self, gap: float) -> None:
         self.send(AnnouncementFinished(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def greeting_finished(self, gap: float) -> None:
+        self.send(GreetingFinished(now=self.tick(gap)))
 
     @rule(gap=gaps, member=members)
     def leg_claim_failed(self, gap: float, member: uuid.UUID) -> None:
