@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from teamfoned.domain.periods_text import (
 )
 from teamfoned.domain.phones import MemberPhone, PhoneKind, PhoneRejected, check_endpoint_name
 from teamfoned.domain.team_settings import (
+    DEFAULT_MOH_CLASSES,
     SHIPPED_FALLBACK_CONTEXTS,
     FallbackPolicy,
     RoutingDefaults,
@@ -264,6 +265,7 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                        "confirm_calls", "fallback", "numbers", "members", "timezone", "closed",
                        "auto_unavailable_after", "confirm_recording", "service_level_seconds",
                        "wait_when_none_available", "announce_position_every", "language",
+                       "waiting_sound", "moh_class", "greeting", "announce_expected_wait",
                        "hours", "holidays"}
             if not _keys(sw, s, allowed, problems):
                 continue
@@ -288,7 +290,9 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                 **{k: s.get(k) for k in ("strategy", "ring_time", "max_wait", "wrap_up",
                                          "confirm_calls", "timezone", "confirm_recording",
                                          "service_level_seconds", "wait_when_none_available",
-                                         "announce_position_every", "language")},
+                                         "announce_position_every", "language",
+                                         "waiting_sound", "moh_class", "greeting",
+                                         "announce_expected_wait")},
                 fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
                 closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
                 auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)
@@ -501,11 +505,13 @@ async def _sync_holidays(session: AsyncSession, tenant: uuid.UUID, team: uuid.UU
 async def import_directory(session: AsyncSession, raw: Any, *, phones: PhonePolicy,
                            defaults: RoutingDefaults, now: datetime | None = None,
                            fallback_contexts: Collection[str] = SHIPPED_FALLBACK_CONTEXTS,
+                           moh_classes: Sequence[str] = DEFAULT_MOH_CLASSES,
                            ) -> list[str]:
     """Check the file, then apply it inside the caller's transaction (all or nothing).
 
     Fallback and closed numbers are held to `phones`, as member phones are; dialplan targets
-    to `fallback_contexts` (the configuration's telephony.fallback_contexts)."""
-    fallbacks = FallbackPolicy(phones, frozenset(fallback_contexts))
+    to `fallback_contexts` (the configuration's telephony.fallback_contexts); music classes to
+    `moh_classes` (telephony.moh_classes)."""
+    fallbacks = FallbackPolicy(phones, frozenset(fallback_contexts), tuple(moh_classes))
     return await apply(session, plan(raw, phones=phones, defaults=defaults, fallbacks=fallbacks),
                        now=now or datetime.now(UTC), fallbacks=fallbacks)

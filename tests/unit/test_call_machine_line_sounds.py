@@ -1,4 +1,4 @@
-"""What a caller hears, as the call machine decides it: ringing or music, the greeting first, their place (and the expected wait) without talking over the greeting."""
+"""What a caller hears, as the call machine decides it: ringing or music, the greeting first, their place never over it."""
 
 from __future__ import annotations
 
