@@ -10,9 +10,13 @@ the caller joins the member's bridge.
 import asyncio
 import re
 import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import insert, select
 
+from teamfoned.store.tables import calls, teams, waiting_entries
 from teamfoned.telephony.sound_set import DEFAULT_SOUNDS_DIR
 from tests.bench.media import BENCH_MOH_CLASS, MUSIC_HZ, heard, seconds_of, write_tone
 
@@ -78,3 +82,44 @@ async def test_greeting_then_place_in_line_then_music_that_gives_way_to_the_next
     assert log.rindex(f"Stopped music on hold on {caller}", 0, joined) < joined
     in_bridge = log[joined:].split(f"Channel {caller} left")[0]
     assert "Started music on hold" not in in_bridge
+
+
+async def test_the_place_in_line_goes_on_with_the_expected_wait_from_the_teams_history(
+        routing, carrier, pbx):
+    await routing.setup(directory(max_wait=30, team_members=("alice",), available=()))
+    await routing.update_team(wait_when_none_available=True, announce_position_every=10,
+                              announce_expected_wait=True, language="nl")
+    # Five callers answered from the line in the last hour, after 2 to 4 minutes: median 3.
+    async with routing.engine.begin() as conn:
+        team_id = (await conn.execute(select(teams.c.id).where(teams.c.name == "support"))).scalar_one()
+        now = datetime.now(UTC)
+        for n, seconds in enumerate((120, 150, 180, 200, 240)):
+            left = now - timedelta(minutes=5 * (n + 1))
+            joined = left - timedelta(seconds=seconds)
+            call_id = uuid.uuid4()
+            await conn.execute(insert(calls).values(
+                id=call_id, tenant_id=routing.tenant_id, team_id=team_id, node="bench-node",
+                started_at=joined, answered_at=left, ended_at=left + timedelta(seconds=30),
+                outcome="answered", wait_seconds=seconds, talk_seconds=30))
+            await conn.execute(insert(waiting_entries).values(
+                call_id=call_id, tenant_id=routing.tenant_id, team_id=team_id, node="bench-node",
+                arrived_at=joined, joined_at=joined, left_at=left))
+    mark = pbx.instance.log_mark()
+    leg = await carrier.call(TEAM_NUMBER)
+
+    def played() -> list[str]:
+        """The sound files the PBX opened on the call since, in order (its own log)."""
+        text = "\n".join(pbx.instance.logged_since(mark))
+        return [name.rsplit(".", 1)[0] for name in re.findall(r"Playing '([^']+)'", text)]
+
+    said = ["teamfoned/queue-you-are-caller", "digits/1", "queue-holdtime", "digits/3",
+            "queue-minutes"]
+    async with asyncio.timeout(15):  # the PBX's log sends no event: read it until it is there
+        while len(played()) < len(said):
+            await asyncio.sleep(0.2)
+    await carrier.hangup_caller(leg)
+    assert played()[:5] == said  # "U bent beller nummer een. De verwachte wachttijd is drie minuten."
+    call = (await routing.wait_calls_finished(6))[-1]  # the history's five, then this one
+    assert call.outcome == "abandoned"
+    assert not leg.answered
+    await routing.assert_clean()
