@@ -28,7 +28,7 @@ GREETING_HZ = 600
 GREETING_SECONDS = 1.5
 # Seconds between position announcements: shorter than a team may set (10), so the music is
 # heard between two of them within a short test.
-EVERY = 6
+EVERY = 5
 
 
 async def test_greeting_then_place_in_line_then_music_that_gives_way_to_the_next_announcement(
@@ -47,7 +47,7 @@ async def test_greeting_then_place_in_line_then_music_that_gives_way_to_the_next
         mark = pbx.instance.log_mark()
         leg, recording = await carrier.call_recorded(TEAM_NUMBER)
         # Greeting, place, music, place again (at EVERY s), music again.
-        await asyncio.sleep(EVERY + 4)
+        await asyncio.sleep(EVERY + 3)
         assert not leg.answered  # all of it early media: the caller is not answered by it
         await routing.set_available("alice", True)
         await carrier.wait_for(lambda: leg.answered, 10, "alice to take the waiting caller")
