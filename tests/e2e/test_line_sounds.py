@@ -73,13 +73,17 @@ async def test_greeting_then_place_in_line_then_music_that_gives_way_to_the_next
     assert music.seconds > 1, runs
 
     # Asterisk's own account: the bench class started on the caller's channel (after each
-    # announcement), and the music stopped before the caller joined alice's bridge.
+    # announcement), and the music had stopped when the caller joined alice's bridge and never
+    # started in it. (The runner stops it before the bridge, tests/unit/test_runner_line_sounds;
+    # with that step removed this still holds on Asterisk 22, which stops it on joining too.)
     log = "\n".join(pbx.instance.logged_since(mark))
     started = re.findall(rf"Started music on hold, class '{BENCH_MOH_CLASS}', on channel '([^']+)'", log)
     assert len(started) >= 2 and len(set(started)) == 1, log[-3000:]
     caller = started[0]
     joined = log.index(f"Channel {caller} joined")
-    assert log.rindex(f"Stopped music on hold on {caller}", 0, joined) < joined
+    last_start = log.rindex(f"Started music on hold, class '{BENCH_MOH_CLASS}', on channel '{caller}'",
+                            0, joined)
+    assert log.find(f"Stopped music on hold on {caller}", last_start, joined) != -1, log[last_start:]
     in_bridge = log[joined:].split(f"Channel {caller} left")[0]
     assert "Started music on hold" not in in_bridge
 
