@@ -405,5 +405,23 @@ CREATE TRIGGER teams_directory_updated AFTER UPDATE OF id, tenant_id, name, labe
 
 UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
 
+-- Running upgrade 0010 -> 0011
+
+ALTER TABLE teams ADD COLUMN waiting_sound VARCHAR(16) DEFAULT 'ringing' NOT NULL;
+
+ALTER TABLE teams ADD COLUMN moh_class VARCHAR(80);
+
+ALTER TABLE teams ADD COLUMN greeting VARCHAR(100);
+
+ALTER TABLE teams ADD COLUMN announce_expected_wait BOOLEAN DEFAULT '0' NOT NULL;
+
+DROP TRIGGER teams_directory_updated ON teams;
+
+CREATE TRIGGER teams_directory_updated AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language, next_tier_after, waiting_sound, moh_class, greeting, announce_expected_wait ON teams FOR EACH STATEMENT EXECUTE FUNCTION teamfoned_directory_changed();
+
+CREATE INDEX ix_waiting_entries_team_left ON waiting_entries (team_id, left_at);
+
+UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
+
 COMMIT;
 

@@ -48,7 +48,7 @@ CREATE TABLE teams (
 	fallback_kind VARCHAR(16) NOT NULL, 
 	fallback_target VARCHAR(200), 
 	rr_position INTEGER, 
-	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), service_level_seconds INTEGER DEFAULT '20' NOT NULL, wait_when_none_available BOOLEAN DEFAULT '0' NOT NULL, announce_position_every INTEGER, language VARCHAR(8) DEFAULT 'en' NOT NULL, next_tier_after INTEGER, 
+	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), service_level_seconds INTEGER DEFAULT '20' NOT NULL, wait_when_none_available BOOLEAN DEFAULT '0' NOT NULL, announce_position_every INTEGER, language VARCHAR(8) DEFAULT 'en' NOT NULL, next_tier_after INTEGER, waiting_sound VARCHAR(16) DEFAULT 'ringing' NOT NULL, moh_class VARCHAR(80), greeting VARCHAR(100), announce_expected_wait BOOLEAN DEFAULT '0' NOT NULL, 
 	CONSTRAINT ck_teams_fallback_kind CHECK (fallback_kind IN ('dialplan', 'number', 'announce', 'team')), 
 	CONSTRAINT fk_teams_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
 	CONSTRAINT pk_teams PRIMARY KEY (id), 
@@ -297,6 +297,8 @@ CREATE TABLE waiting_entries (
 	CONSTRAINT pk_waiting_entries PRIMARY KEY (call_id)
 );
 
+CREATE INDEX ix_waiting_entries_team_left ON waiting_entries (team_id, left_at);
+
 CREATE INDEX ix_waiting_entries_team_open ON waiting_entries (team_id, arrived_at) WHERE left_at IS NULL;
 
 CREATE TABLE directory_version (
@@ -329,8 +331,8 @@ CREATE TRIGGER teams_directory_delete AFTER DELETE ON teams BEGIN UPDATE directo
 
 CREATE TRIGGER teams_directory_insert AFTER INSERT ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 
-CREATE TRIGGER teams_directory_update AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language, next_tier_after ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER teams_directory_update AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language, next_tier_after, waiting_sound, moh_class, greeting, announce_expected_wait ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 
-INSERT INTO alembic_version (version_num) VALUES ('0010');
+INSERT INTO alembic_version (version_num) VALUES ('0011');
 
 COMMIT;

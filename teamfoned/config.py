@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 
 from teamfoned.domain.members import PhonePolicy
 from teamfoned.domain.team_settings import (
+    DEFAULT_MOH_CLASSES,
     RESERVED_CONTEXTS,
     SHIPPED_FALLBACK_CONTEXTS,
     FallbackPolicy,
@@ -140,6 +141,9 @@ class TelephonySettings(_Section):
     # The dialplan contexts a tenant admin may name as a team's `dialplan` fallback or closed
     # target ([]: none, only the shipped default). The daemon's own contexts are refused.
     fallback_contexts: tuple[str, ...] = SHIPPED_FALLBACK_CONTEXTS
+    # The music-on-hold classes (musiconhold.conf) a tenant admin may choose for a team's
+    # waiting callers, the first for teams that name none ([]: no music, only ringing).
+    moh_classes: tuple[str, ...] = DEFAULT_MOH_CLASSES
 
     @field_validator("trunk_dial_template")
     @classmethod
@@ -182,14 +186,27 @@ class TelephonySettings(_Section):
                              "daemon sets)")
         return tuple(dict.fromkeys(value))
 
+    @field_validator("moh_classes")
+    @classmethod
+    def _moh_classes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from teamfoned.domain.names import CONTEXT
+
+        # A class is a section name of musiconhold.conf: the same shape as a context's.
+        bad = [c for c in value if not CONTEXT.match(c)]
+        if bad:
+            raise ValueError("not a music-on-hold class name (letters, digits, _ -): "
+                             f"{', '.join(map(repr, bad))}")
+        return tuple(dict.fromkeys(value))
+
     def phone_policy(self) -> PhonePolicy:
         """Which member phones this installation dials: the one place the policy is built."""
         return PhonePolicy(self.allowed_countries, self.default_region, self.trunk_dial_template)
 
     def fallback_policy(self) -> FallbackPolicy:
         """What a team's fallback and closed targets may be: numbers under the member phones'
-        rules, dialplan contexts from `fallback_contexts`."""
-        return FallbackPolicy(self.phone_policy(), frozenset(self.fallback_contexts))
+        rules, dialplan contexts from `fallback_contexts`; music classes from `moh_classes`."""
+        return FallbackPolicy(self.phone_policy(), frozenset(self.fallback_contexts),
+                              self.moh_classes)
 
 
 class RoutingSettings(_Section):

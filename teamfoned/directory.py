@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from teamfoned.domain.periods_text import (
 )
 from teamfoned.domain.phones import MemberPhone, PhoneKind, PhoneRejected, check_endpoint_name
 from teamfoned.domain.team_settings import (
+    DEFAULT_MOH_CLASSES,
     SHIPPED_FALLBACK_CONTEXTS,
     FallbackPolicy,
     RoutingDefaults,
@@ -266,7 +267,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                        "confirm_calls", "fallback", "numbers", "members", "timezone", "closed",
                        "auto_unavailable_after", "confirm_recording", "service_level_seconds",
                        "wait_when_none_available", "announce_position_every", "language",
-                       "next_tier_after", "hours", "holidays"}
+                       "next_tier_after", "waiting_sound", "moh_class", "greeting",
+                       "announce_expected_wait", "hours", "holidays"}
             if not _keys(sw, s, allowed, problems):
                 continue
             try:
@@ -291,7 +293,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                                          "confirm_calls", "timezone", "confirm_recording",
                                          "service_level_seconds", "wait_when_none_available",
                                          "announce_position_every", "language",
-                                         "next_tier_after")},
+                                         "next_tier_after", "waiting_sound", "moh_class",
+                                         "greeting", "announce_expected_wait")},
                 fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
                 closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
                 auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)
@@ -512,11 +515,13 @@ async def _sync_holidays(session: AsyncSession, tenant: uuid.UUID, team: uuid.UU
 async def import_directory(session: AsyncSession, raw: Any, *, phones: PhonePolicy,
                            defaults: RoutingDefaults, now: datetime | None = None,
                            fallback_contexts: Collection[str] = SHIPPED_FALLBACK_CONTEXTS,
+                           moh_classes: Sequence[str] = DEFAULT_MOH_CLASSES,
                            ) -> list[str]:
     """Check the file, then apply it inside the caller's transaction (all or nothing).
 
     Fallback and closed numbers are held to `phones`, as member phones are; dialplan targets
-    to `fallback_contexts` (the configuration's telephony.fallback_contexts)."""
-    fallbacks = FallbackPolicy(phones, frozenset(fallback_contexts))
+    to `fallback_contexts` (the configuration's telephony.fallback_contexts); music classes to
+    `moh_classes` (telephony.moh_classes)."""
+    fallbacks = FallbackPolicy(phones, frozenset(fallback_contexts), tuple(moh_classes))
     return await apply(session, plan(raw, phones=phones, defaults=defaults, fallbacks=fallbacks),
                        now=now or datetime.now(UTC), fallbacks=fallbacks)

@@ -53,7 +53,7 @@ from teamfoned.routing import (
     StopReason,
 )
 from teamfoned.routing.events import Event, LegAnswered
-from teamfoned.routing.model import CallOutcome, TeamRoute
+from teamfoned.routing.model import CallOutcome, TeamRoute, WaitingSound
 from teamfoned.telephony.dialstring import dial_target
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
 from teamfoned.telephony.ports import DatabaseUnavailable, LineSignalling, RoutingStore
@@ -127,9 +127,11 @@ class AgiCall:
         self.caller_name = caller_name
         policy = route.policy(confirm_time=ctx.confirm_time, too_late_seconds=TOO_LATE_SECONDS)
         # No confirmation and no waiting line over FastAGI (docs/fastagi.md): a wave nobody can
-        # take ends the hunt in the fallback, as Dial() would.
-        self.machine = CallMachine(self.call_id, dataclasses.replace(policy, confirm_calls=False, can_wait=False),
-                                   rng=ctx.rng, rr_position=route.rr_position)
+        # take ends the hunt in the fallback, as Dial() would. What the caller hears is the
+        # site's Dial() too (its ringing or its m option), so no greeting or music from here.
+        policy = dataclasses.replace(policy, confirm_calls=False, can_wait=False, greeting=False,
+                                     waiting_sound=WaitingSound.RINGING)
+        self.machine = CallMachine(self.call_id, policy, rng=ctx.rng, rr_position=route.rr_position)
         self.legs: dict[uuid.UUID, _Leg] = {}
         self._wave: list[uuid.UUID] = []  # dialled since the dialplan last heard from us
         self._due: dict[str, datetime] = {}  # the machine's timers and when they run out

@@ -23,7 +23,7 @@ from teamfoned.domain.availability_line import LineLanguage
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
-from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind
+from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind, WaitingSound
 from teamfoned.routing.strategies import Strategy
 from teamfoned.routing.tiers import TIERS
 from teamfoned.store.line_state import LineState
@@ -31,6 +31,7 @@ from teamfoned.store.line_state import LineState
 # The API's choices are the domain's lists (enums), so OpenAPI and the code cannot drift apart.
 STRATEGY = Strategy
 FALLBACK_KIND = FallbackKind
+WAITING_SOUND = WaitingSound
 PHOTO_TYPES = ("image/jpeg", "image/png")
 REASON = AvailabilityReason
 # A week has room for many periods, but no schedule needs more than this many.
@@ -339,6 +340,21 @@ class TeamSettingsPatch(_In):
         None, ge=1, le=3600, description="tiers: the next tier of members joins every this many "
                                          "seconds a caller has waited; null: only when the tiers "
                                          "below have nobody available")
+    waiting_sound: WAITING_SOUND | None = Field(
+        None, description="what callers hear while members are rung and in the line: ringing "
+                          "(the default) or music (on hold, as early media: not answered)")
+    # Checked by the domain against the sysadmin's list (telephony.moh_classes).
+    moh_class: Text | None = Field(None, max_length=80,
+                                   description="the music-on-hold class for music: one the "
+                                               "sysadmin allows; null: the first of them")
+    greeting: Text | None = Field(None, max_length=100,
+                                  description="a sound played once to every caller before the "
+                                              "ringing or music (a plain sound name from the "
+                                              "tenant's sound directory); null: none")
+    announce_expected_wait: StrictBool | None = Field(
+        None, description="with the position announcement, the expected wait (the median time "
+                          "in line of the team's last answered waiting callers of the hour, "
+                          "once there are 5)")
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -373,6 +389,10 @@ class TeamAdminOut(_Out):
     announce_position_every: int | None
     language: str
     next_tier_after: int | None
+    waiting_sound: str
+    moh_class: str | None
+    greeting: str | None
+    announce_expected_wait: bool
     numbers: list[str]
     members: list[MembershipOut]
 

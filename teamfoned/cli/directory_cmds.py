@@ -27,7 +27,7 @@ from teamfoned.domain.names import canonical_number
 from teamfoned.domain.phones import PhoneRejected, check_endpoint_name
 from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.domain.team_settings import CLEAR, TeamSettings
-from teamfoned.routing.model import FallbackKind
+from teamfoned.routing.model import FallbackKind, WaitingSound
 from teamfoned.routing.strategies import STRATEGIES
 
 
@@ -87,6 +87,17 @@ def _team_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--next-tier-after", type=int, metavar="SECONDS",
                    help="tiers: the next tier of members joins every SECONDS a caller has waited "
                         "(0: only when the tiers below have nobody available, the default)")
+    p.add_argument("--waiting-sound", choices=[s.value for s in WaitingSound],
+                   help="what callers hear while members are rung and in the line (default "
+                        "ringing)")
+    p.add_argument("--moh-class", metavar="CLASS",
+                   help="the music-on-hold class for music: one of telephony.moh_classes ('': "
+                        "the first of them)")
+    p.add_argument("--greeting", metavar="SOUND",
+                   help="a sound from the tenant's sound directory played once to every caller "
+                        "first ('': none)")
+    p.add_argument("--announce-expected-wait", type=on_off, metavar="on|off",
+                   help="the position announcement tells the expected wait too (default off)")
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
@@ -106,7 +117,9 @@ def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
             "wait_when_none_available": a.wait_when_none_available,
             "announce_position_every": cleared(a.announce_position_every, 0),
             "language": a.language,
-            "next_tier_after": cleared(a.next_tier_after, 0)}
+            "next_tier_after": cleared(a.next_tier_after, 0), "waiting_sound": a.waiting_sound,
+            "moh_class": cleared(a.moh_class, ""), "greeting": cleared(a.greeting, ""),
+            "announce_expected_wait": a.announce_expected_wait}
 
 
 @command
@@ -403,7 +416,8 @@ def _import(sub: Any) -> None:
         async def work(session: Any, settings: Settings) -> int:
             changes = await import_directory(
                 session, raw, phones=phone_policy(settings), defaults=settings.routing,
-                fallback_contexts=settings.telephony.fallback_contexts)
+                fallback_contexts=settings.telephony.fallback_contexts,
+                moh_classes=settings.telephony.moh_classes)
             print("\n".join(changes) if changes else "no changes")
             return 0
 

@@ -58,8 +58,13 @@ _SPOKEN: tuple[Prompt, ...] = (
            "waiting line: before the number of callers ahead"),
     Prompt("queue-callswaiting", "calls waiting.", "bellers voor u.", True,
            "waiting line: after the number of callers ahead"),
-    Prompt(_own("queue-expected-wait"), "The expected wait is about", "De verwachte wachttijd is ongeveer",
-           False, "waiting line: before the expected wait (a number)"),
+    # The expected wait, in app_queue's own shipped words: "The estimated hold time is
+    # currently 3 minutes", or "... less than 1 minute".
+    Prompt("queue-holdtime", "The estimated hold time is currently", "De verwachte wachttijd is",
+           True, "waiting line: before the expected wait"),
+    Prompt("queue-less-than", "less than", "minder dan", True,
+           "waiting line: an expected wait under a minute, before 1 minute"),
+    Prompt("queue-minute", "minute", "minuut", True, "waiting line: after an expected wait of 1"),
     Prompt("queue-minutes", "minutes", "minuten", True, "waiting line: after the expected wait"),
     Prompt(_own("queue-to-be-called-back"), "to be called back instead.",
            "om in plaats daarvan teruggebeld te worden.", False,
@@ -129,7 +134,8 @@ CALLING, PRESS, SORRY, NO_SERVICE, TRY_LATER = "calling", "vm-press", "sorry", "
 QUEUE_ALL_BUSY = _own("queue-all-busy")
 QUEUE_YOU_ARE_CALLER = _own("queue-you-are-caller")
 QUEUE_THERE_ARE, QUEUE_CALLS_WAITING = "queue-thereare", "queue-callswaiting"
-QUEUE_EXPECTED_WAIT, QUEUE_MINUTES = _own("queue-expected-wait"), "queue-minutes"
+QUEUE_HOLDTIME, QUEUE_LESS_THAN = "queue-holdtime", "queue-less-than"
+QUEUE_MINUTE, QUEUE_MINUTES = "queue-minute", "queue-minutes"
 QUEUE_TO_BE_CALLED_BACK = _own("queue-to-be-called-back")
 QUEUE_CALLBACK_CONFIRMED = _own("queue-callback-confirmed")
 CALLBACK_FOR, TO_ACCEPT = _own("callback-for"), _own("to-accept")

@@ -12,7 +12,7 @@ from teamfoned.domain.names import DIALPLAN_TARGET, NAME, SOUND
 from teamfoned.domain.phones import E164, PhoneRejected, validate_phone
 from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.domain.timetable import check_timezone
-from teamfoned.routing.model import FallbackKind
+from teamfoned.routing.model import FallbackKind, WaitingSound
 from teamfoned.routing.strategies import STRATEGIES, UnknownStrategy, validate_strategy
 
 # Whole seconds each timing setting may take, lowest and highest.
@@ -25,6 +25,10 @@ ANNOUNCE_LIMITS = (10, 600)
 NEXT_TIER_LIMITS = (1, 3600)
 AUTO_UNAVAILABLE_MAX = 100
 FALLBACK_KIND_VALUES = tuple(k.value for k in FallbackKind)
+WAITING_SOUND_VALUES = tuple(s.value for s in WaitingSound)
+# The music-on-hold class shipped in asterisk-config/musiconhold.conf: what a team may choose
+# unless the sysadmin lists others (telephony.moh_classes).
+DEFAULT_MOH_CLASSES = ("default",)
 _KINDS = ", ".join(FALLBACK_KIND_VALUES)
 
 # The shipped contexts (asterisk-config/extensions.conf) a team may name as its dialplan
@@ -47,10 +51,29 @@ class TargetRefused(ValueError):
 @dataclass(frozen=True)
 class FallbackPolicy:
     """What a team's fallback and closed targets may be (the configuration's telephony section):
-    numbers are held to the member phones' rules, dialplan contexts to the sysadmin's list."""
+    numbers are held to the member phones' rules, dialplan contexts to the sysadmin's list;
+    and which music-on-hold classes its waiting callers may hear (the sysadmin's list too)."""
 
     phones: PhonePolicy = PhonePolicy()
     contexts: frozenset[str] = field(default_factory=lambda: frozenset(SHIPPED_FALLBACK_CONTEXTS))
+    # In the sysadmin's order: the first is the class of a team that names none.
+    moh_classes: tuple[str, ...] = DEFAULT_MOH_CLASSES
+
+    def moh_class(self, name: Any) -> str:
+        """A class a team may name: a PBX's classes are the sysadmin's (their files, their
+        licences), so only the listed ones."""
+        if not isinstance(name, str) or name not in self.moh_classes:
+            allowed = ", ".join(self.moh_classes) or "none"
+            raise TargetRefused(f"{name!r} is not a music-on-hold class the sysadmin allows "
+                                f"(allowed: {allowed})")
+        return name
+
+    def music_class(self, stored: str | None) -> str | None:
+        """The class a call plays for the team's stored choice: that one while the sysadmin
+        still allows it, else the first allowed (None: the sysadmin allows none any more)."""
+        if stored in self.moh_classes:
+            return stored
+        return self.moh_classes[0] if self.moh_classes else None
 
     def number(self, target: Any) -> str:
         """The E.164 number to dial for a `number` target (international, + optional)."""
@@ -157,6 +180,14 @@ class TeamSettings:
     # Tiers: the next tier joins every this many seconds a caller has waited (None: only when
     # the tiers below have nobody available for the call; routing.tiers).
     next_tier_after: int | None = None
+    # What callers hear while members are rung and in the line (routing.model.WaitingSound);
+    # the music-on-hold class for `music` (None: the first the sysadmin allows); a greeting
+    # played once before it (a sound of the tenant's own directory; None: none).
+    waiting_sound: str = WaitingSound.RINGING.value
+    moh_class: str | None = None
+    greeting: str | None = None
+    # With the position announcement, the expected wait (from the team's recent history).
+    announce_expected_wait: bool = False
 
     def __post_init__(self) -> None:
         # A dialplan kind without a target means the shipped closed context, which is what
@@ -188,7 +219,7 @@ class TeamSettings:
                 found.append((key, f"must be whole seconds from {low} to {high} (got {value!r})"))
         if not isinstance(self.label, str) or not 0 < len(self.label) <= LABEL_MAX:
             found.append(("label", f"must be text of 1 to {LABEL_MAX} characters"))
-        for key in ("confirm_calls", "wait_when_none_available"):
+        for key in ("confirm_calls", "wait_when_none_available", "announce_expected_wait"):
             if not isinstance(getattr(self, key), bool):
                 found.append((key, f"must be true or false (got {getattr(self, key)!r})"))
         found += _target_problems("fallback", self.fallback_kind, self.fallback_target, fallbacks)
@@ -218,6 +249,16 @@ class TeamSettings:
                           f"off (got {after!r})"))
         if self.language not in LANGUAGES:
             found.append(("language", f"must be one of {', '.join(LANGUAGES)} (got {self.language!r})"))
+        if self.waiting_sound not in WAITING_SOUND_VALUES:
+            found.append(("waiting_sound", f"must be one of {', '.join(WAITING_SOUND_VALUES)} "
+                                           f"(got {self.waiting_sound!r})"))
+        elif self.waiting_sound == WaitingSound.MUSIC and not fallbacks.moh_classes:
+            found.append(("waiting_sound", "music needs a music-on-hold class, and the sysadmin "
+                                           "allows none (telephony.moh_classes)"))
+        if self.moh_class is not None:
+            found += _refusals(fallbacks.moh_class, self.moh_class, "moh_class")
+        if self.greeting is not None:
+            found += _refusals(check_sound, self.greeting, "greeting")
         return found
 
     def check(self, fallbacks: FallbackPolicy) -> TeamSettings:

@@ -24,10 +24,12 @@ __all__ = [
     "JoinLine",
     "LeaveLine",
     "MarkUnavailableIfMissed",
+    "PlayGreeting",
     "RecordAnswer",
     "RecordAttempt",
     "RunFallback",
     "SaveRoundRobin",
+    "StartMusic",
     "StartRinging",
     "StartTimer",
 ]
@@ -40,7 +42,20 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class StartRinging(Action):
-    """Let the caller hear ringing (or the team's music on hold / greeting)."""
+    """Let the caller hear ringing (the team's waiting sound `ringing`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartMusic(Action):
+    """Let the caller hear the team's music on hold (its waiting sound `music`), as early media:
+    the caller is not answered by it. It stops before anything else plays to the caller, and
+    before the caller is bridged or moved to the fallback."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayGreeting(Action):
+    """Play the team's greeting to the caller, once, as early media; feed back GreetingFinished
+    when it has played (or could not play)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +201,16 @@ class LeaveLine(Action):
 @dataclass(frozen=True, slots=True)
 class AnnouncePosition(Action):
     """Tell the waiting caller their place in the team's line, in the team's language; feed
-    back AnnouncementFinished when it has played."""
+    back AnnouncementFinished when it has played. `expected_wait`: say the expected wait too,
+    when the team's recent history gives one (routing.expected_wait)."""
+
+    expected_wait: bool = False
 
 
 CallAction = (
     StartRinging
+    | StartMusic
+    | PlayGreeting
     | FetchCandidates
     | Dial
     | HangupLeg

@@ -34,10 +34,12 @@ from teamfoned.routing.actions import (
     JoinLine,
     LeaveLine,
     MarkUnavailableIfMissed,
+    PlayGreeting,
     RecordAnswer,
     RecordAttempt,
     RunFallback,
     SaveRoundRobin,
+    StartMusic,
     StartRinging,
     StartTimer,
     TellTooLate,
@@ -54,6 +56,7 @@ from teamfoned.routing.events import (
     ConfirmTimeout,
     Event,
     FallbackFinished,
+    GreetingFinished,
     LegAnswered,
     LegClaimFailed,
     LegDigit,
@@ -78,6 +81,7 @@ from teamfoned.routing.model import (
     FallbackTarget,
     StopReason,
     TeamPolicy,
+    WaitingSound,
     attempt_result_for_cause,
 )
 from teamfoned.routing.strategies import Strategy, next_wave, validate_strategy
@@ -182,6 +186,10 @@ class CallMachine:
         self._waiting = False
         # Times the caller's tier went up by waiting (TierDue), up to WIDENINGS.
         self._tier_rounds = 0
+        # The team's greeting plays to the caller; a place in the line due meanwhile is told
+        # when it has played (never over it).
+        self._greeting_playing = False
+        self._announce_pending = False
 
     # -- read-only view -------------------------------------------------------------------
 
@@ -286,9 +294,11 @@ class CallMachine:
             case AnnounceDue():
                 return self._announce_due(event)
             case AnnouncementFinished():
-                return [StartRinging()] if self._state is CallState.HUNTING else []
+                return [self._waiting_sound()] if self._state is CallState.HUNTING else []
             case TierDue():
                 return self._tier_due(event)
+            case GreetingFinished():
+                return self._greeting_finished(event)
         return []
 
     def _caller_entered(self, event: CallerEntered) -> list[Action]:
@@ -300,11 +310,41 @@ class CallMachine:
             # Outside opening hours or on a holiday: nobody rings, the closed fallback takes
             # the call from its first moment (so it waited 0 s).
             return self._run_fallback(CallOutcome.CLOSED, event.now, self.policy.closed_fallback)
-        actions: list[Action] = [StartRinging(), self._start_timer(MAX_WAIT_TIMER, self.policy.max_wait)]
+        if self.policy.greeting:
+            # The greeting first; members ring meanwhile, and one who answers cuts it short.
+            self._greeting_playing = True
+            first: Action = PlayGreeting()
+        else:
+            first = self._waiting_sound()
+        actions: list[Action] = [first, self._start_timer(MAX_WAIT_TIMER, self.policy.max_wait)]
         if self.policy.next_tier_after:
             # Counted from the call's start, like the caller's wait.
             actions.append(self._start_timer(TIER_TIMER, self.policy.next_tier_after))
         return [*actions, self._fetch()]
+
+    def _waiting_sound(self) -> Action:
+        """What the caller hears while members ring and in the line: the team's choice."""
+        if self.policy.waiting_sound is WaitingSound.MUSIC:
+            return StartMusic()
+        return StartRinging()
+
+    def _announce(self) -> list[Action]:
+        if self._greeting_playing:
+            self._announce_pending = True
+            return []
+        return [AnnouncePosition(expected_wait=self.policy.announce_expected_wait)]
+
+    def _greeting_finished(self, event: GreetingFinished) -> list[Action]:
+        if not self._greeting_playing:
+            return []
+        self._greeting_playing = False
+        pending, self._announce_pending = self._announce_pending, False
+        if self._state is not CallState.HUNTING:
+            return []
+        if pending and self._waiting:
+            # Their place came due during the greeting: it follows the greeting at once.
+            return self._announce()
+        return [self._waiting_sound()]
 
     def _candidates_fetched(self, event: CandidatesFetched) -> list[Action]:
         if self._state is not CallState.HUNTING or not self._fetching:
@@ -370,7 +410,7 @@ class CallMachine:
         every = self.policy.announce_position_every
         if every:
             # Their place at once, then every `every` seconds while they wait.
-            actions += [AnnouncePosition(), self._start_timer(ANNOUNCE_TIMER, every)]
+            actions += [*self._announce(), self._start_timer(ANNOUNCE_TIMER, every)]
         return actions
 
     def _announce_due(self, event: AnnounceDue) -> list[Action]:
@@ -381,7 +421,7 @@ class CallMachine:
         actions: list[Action] = [self._start_timer(ANNOUNCE_TIMER, every)]
         if self._waiting:
             # While a member rings for the caller the round is skipped: the ring may be answered.
-            actions.insert(0, AnnouncePosition())
+            actions[0:0] = self._announce()
         return actions
 
     def _tier_due(self, event: TierDue) -> list[Action]:

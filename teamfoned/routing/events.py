@@ -23,6 +23,7 @@ __all__ = [
     "CandidatesFetched",
     "Event",
     "FallbackFinished",
+    "GreetingFinished",
     "LegAnswered",
     "LegClaimFailed",
     "LegEnded",
@@ -185,6 +186,11 @@ class TierDue(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class GreetingFinished(Event):
+    """The team's greeting has played to the caller (or was stopped, or could not play)."""
+
+
+@dataclass(frozen=True, slots=True)
 class RunnerStopped(Event):
     """The runner cannot go on (`reason`); the machine ends the call at once. The only event
     the machine also takes before CallerEntered."""
@@ -211,6 +217,7 @@ CallEvent = (
     | AnnounceDue
     | AnnouncementFinished
     | TierDue
+    | GreetingFinished
     | RunnerStopped
 )
 

@@ -22,6 +22,7 @@ __all__ = [
     "StopReason",
     "TeamPolicy",
     "TeamRoute",
+    "WaitingSound",
     "attempt_result_for_cause",
 ]
 
@@ -110,6 +111,13 @@ class FallbackTarget:
     target: str | None = None
 
 
+class WaitingSound(StrEnum):
+    """What a caller hears while the team's members are rung and while they wait in its line."""
+
+    RINGING = "ringing"  # ringback: signalling only, the caller's network makes the tone
+    MUSIC = "music"  # music on hold (a class the sysadmin allows), as early media
+
+
 @dataclass(frozen=True, slots=True)
 class TeamPolicy:
     """A team's routing settings, with the daemon's own timings; times are in seconds."""
@@ -137,6 +145,12 @@ class TeamPolicy:
     wait_when_none_available: bool = False
     # A caller in the line hears their place every this many seconds (None: never).
     announce_position_every: float | None = None
+    # ... and with it the expected wait, when the team's recent history allows one.
+    announce_expected_wait: bool = False
+    # What the caller hears from the start, and whether the team's greeting plays before it
+    # (once, as the call starts).
+    waiting_sound: WaitingSound = WaitingSound.RINGING
+    greeting: bool = False
     # Whether the call can wait in the team's line at all: a FastAGI call cannot (the site's
     # dialplan holds the caller, and nothing would wake it), so it falls back instead.
     can_wait: bool = True
@@ -218,6 +232,10 @@ class TeamRoute:
     announce_position_every: int | None = None
     language: str = "en"
     next_tier_after: int | None = None
+    waiting_sound: str = WaitingSound.RINGING.value
+    moh_class: str | None = None
+    greeting: str | None = None
+    announce_expected_wait: bool = False
 
     def policy(self, *, confirm_time: float, too_late_seconds: float) -> TeamPolicy:
         """The team's routing policy, with the daemon's confirmation time and the length of
@@ -237,7 +255,18 @@ class TeamRoute:
             announce_position_every=float(self.announce_position_every)
             if self.announce_position_every else None,
             next_tier_after=float(self.next_tier_after) if self.next_tier_after else None,
+            announce_expected_wait=self.announce_expected_wait,
+            waiting_sound=_stored_waiting_sound(self.waiting_sound),
+            greeting=self.greeting is not None,
         )
+
+
+def _stored_waiting_sound(stored: str) -> WaitingSound:
+    try:
+        return WaitingSound(stored)
+    except ValueError:
+        # A value the store should have refused: ringing, the sound every caller knows.
+        return WaitingSound.RINGING
 
 
 def _stored_fallback(kind: str | None, target: str | None) -> FallbackTarget | None:

@@ -94,7 +94,7 @@ TABLES: dict[str, Treatment] = {
         retention="kept while the team exists", export="teams",
         personal=("fallback_target", "closed_target"),
         plain=("name", "label", "strategy", "fallback_kind", "timezone", "closed_kind",
-               "confirm_recording", "language")),
+               "confirm_recording", "language", "waiting_sound", "moh_class", "greeting")),
     "team_numbers": Treatment(
         holds=_SETTINGS + " (the team's own numbers)",
         erasure="not touched", retention="kept while the team exists", export="teams.numbers",

@@ -43,7 +43,8 @@ ROUTE_COLUMNS = (
     teams.c.fallback_kind, teams.c.fallback_target, teams.c.rr_position, teams.c.timezone,
     teams.c.closed_kind, teams.c.closed_target, teams.c.auto_unavailable_after,
     teams.c.confirm_recording, teams.c.wait_when_none_available, teams.c.announce_position_every,
-    teams.c.language, teams.c.next_tier_after,
+    teams.c.language, teams.c.next_tier_after, teams.c.waiting_sound, teams.c.moh_class,
+    teams.c.greeting, teams.c.announce_expected_wait,
 )
 
 
@@ -55,7 +56,8 @@ def route_from_row(row: Any) -> TeamRoute:
         rr_position=row[11], timezone=row[12], closed_kind=row[13], closed_target=row[14],
         auto_unavailable_after=row[15], confirm_recording=row[16],
         wait_when_none_available=bool(row[17]), announce_position_every=row[18],
-        language=row[19] or "en", next_tier_after=row[20],
+        language=row[19] or "en", next_tier_after=row[20], waiting_sound=row[21] or "ringing",
+        moh_class=row[22], greeting=row[23], announce_expected_wait=bool(row[24]),
     )
 
 

@@ -120,6 +120,16 @@ class Team(Base):
     # The next tier joins every this many seconds a caller has waited (None: only when the
     # tiers below have nobody available).
     next_tier_after: Mapped[int | None] = mapped_column(Integer)
+    # What callers hear while members are rung and in the line: ringing or music (on hold,
+    # of `moh_class`: a class the sysadmin allows; None: the first of them), after the team's
+    # greeting (a sound of the tenant's own directory; None: none).
+    waiting_sound: Mapped[str] = mapped_column(String(16), default="ringing",
+                                               server_default="ringing")
+    moh_class: Mapped[str | None] = mapped_column(String(80))
+    greeting: Mapped[str | None] = mapped_column(String(100))
+    # The position announcement tells the expected wait too.
+    announce_expected_wait: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default="0")
 
 
 class TeamHours(Base):
@@ -465,6 +475,8 @@ class WaitingEntry(Base):
         # The line of a team as every waiting call reads it: its open entries in arrival order.
         Index("ix_waiting_entries_team_open", "team_id", "arrived_at",
               sqlite_where=text("left_at IS NULL"), postgresql_where=text("left_at IS NULL")),
+        # The expected wait reads the team's latest departures from the line.
+        Index("ix_waiting_entries_team_left", "team_id", "left_at"),
     )
 
     # One entry per call: a caller who rang a member and goes back keeps their place.

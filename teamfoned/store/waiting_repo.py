@@ -106,6 +106,22 @@ class WaitingRepository:
                 .where(waiting_entries.c.call_id == call_id, waiting_entries.c.left_at.is_(None))
                 .values(left_at=now))
 
+    async def recent_line_waits(self, team_id: uuid.UUID, *, since: datetime,
+                                limit: int) -> list[float]:
+        """Seconds in line of the team's callers answered from it since `since`, the latest
+        first, at most `limit` of them: one statement. A call counts from its answer, while it
+        is still being talked (its outcome comes at its end)."""
+        entry = waiting_entries
+        async with self._sessions() as session:
+            rows = (await session.execute(
+                select(entry.c.joined_at, entry.c.left_at)
+                .join(calls, calls.c.id == entry.c.call_id)
+                .where(entry.c.team_id == team_id, entry.c.left_at >= since,
+                       calls.c.answered_at.is_not(None))
+                .order_by(entry.c.left_at.desc())
+                .limit(limit))).all()
+        return [max(0.0, (left - joined).total_seconds()) for joined, left in rows]
+
 
 @dataclass(frozen=True, slots=True)
 class TeamLine:

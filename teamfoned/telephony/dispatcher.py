@@ -248,6 +248,9 @@ class CallDispatcher:
                 await self._quietly(self.ari.hangup(channel_id))
             case CallerToFallback(channel_id=channel_id, extension=extension):
                 log.warning("resync_caller_to_fallback", channel=channel_id)
+                # A caller who waited with music keeps it while parked in Stasis; the
+                # fallback's own sounds follow without it.
+                await self._quietly(self.ari.stop_moh(channel_id))
                 await self._quietly(self.ari.continue_in_dialplan(
                     channel_id, context=DEFAULT_CONTEXT, extension=extension, priority=1))
             case DestroyBridge(bridge_id=bridge_id):

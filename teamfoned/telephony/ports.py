@@ -166,6 +166,12 @@ class WaitingLineStore(Protocol):
         """Take the call out of its line (once)."""
         ...
 
+    async def recent_line_waits(self, team_id: uuid.UUID, *, since: datetime,
+                                limit: int) -> list[float]:
+        """Seconds in line of the team's callers answered from it since `since`, latest first,
+        at most `limit` (the expected wait's history)."""
+        ...
+
 
 class LineSignalling(Protocol):
     """Wake-ups for this node's waiting calls, and the signal that reaches every node's."""

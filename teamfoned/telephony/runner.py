@@ -20,7 +20,6 @@ from typing import Any
 import structlog
 
 from teamfoned.domain.phones import PhoneKind, PhoneRejected
-from teamfoned.domain.prompts import QUEUE_YOU_ARE_CALLER, sound
 from teamfoned.domain.team_settings import FallbackPolicy
 from teamfoned.domain.timetable import stored_zone
 from teamfoned.metrics import Metrics
@@ -39,6 +38,7 @@ from teamfoned.routing import (
     FallbackFinished,
     FetchCandidates,
     FinishCall,
+    GreetingFinished,
     HangupCaller,
     HangupLeg,
     JoinLine,
@@ -52,21 +52,25 @@ from teamfoned.routing import (
     LineView,
     MarkUnavailableIfMissed,
     OpeningHours,
+    PlayGreeting,
     PromptFinished,
     RecordAnswer,
     RecordAttempt,
     RunFallback,
     RunnerStopped,
     SaveRoundRobin,
+    StartMusic,
     StartRinging,
     StartTimer,
     StopReason,
     TellTooLate,
 )
 from teamfoned.routing.events import Event, timer_fired
+from teamfoned.routing.expected_wait import SAMPLES, WINDOW, expected_wait_minutes
 from teamfoned.routing.model import AttemptResult, CallOutcome, TeamRoute
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
+from teamfoned.telephony.caller_prompts import position_announcement
 from teamfoned.telephony.dialstring import dial_target
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
 from teamfoned.telephony.ports import (
@@ -80,6 +84,7 @@ from teamfoned.telephony.prompts import (
     TOO_LATE_SECONDS,
     confirmation_prompt,
     member_caller_id,
+    tenant_sound,
 )
 
 log = structlog.get_logger(__name__)
@@ -192,8 +197,11 @@ class CallRunner:
         # One wake-up in the inbox at a time: a burst of signals is one look at the line.
         self._wake_queued = False
         self._joined_line_at: datetime | None = None
-        # The position announcement playing to the caller now (its playback id), if any.
+        # The position announcement and the greeting playing to the caller now (their
+        # playback ids), if any; whether music on hold plays to them.
         self._announcement: str | None = None
+        self._greeting: str | None = None
+        self._music = False
         self._language_set = False
         # The caller was handed to the dialplan: their StasisEnd ends the fallback, not the call.
         self._in_fallback_dialplan = False
@@ -251,16 +259,10 @@ class CallRunner:
             return LineMoved(now=now)
         kind = item.get("type")
         if kind == "PlaybackFinished":
-            return self._prompt_finished(item, now)
+            return self._playback_finished(item, now)
         channel = item.get("channel") or {}
         channel_id = channel.get("id")
         if channel_id == self.caller_channel_id:
-            if kind == "PlaybackFinished":
-                playback_id = (item.get("playback") or {}).get("id")
-                if playback_id is not None and playback_id == self._announcement:
-                    self._announcement = None
-                    return AnnouncementFinished(now=now)
-                return None
             if kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"):
                 if kind != "ChannelHangupRequest":
                     self._caller_gone = True
@@ -281,8 +283,18 @@ class CallRunner:
             return LegEnded(leg.member_id, item.get("cause"), now=now)
         return None
 
-    def _prompt_finished(self, item: dict[str, Any], now: datetime) -> Event | None:
+    def _playback_finished(self, item: dict[str, Any], now: datetime) -> Event | None:
         playback = item.get("playback") or {}
+        playback_id = playback.get("id")
+        if playback_id is None:
+            return None
+        # A playback event names no channel: the ids we gave our playbacks tell them apart.
+        if playback_id == self._announcement:
+            self._announcement = None
+            return AnnouncementFinished(now=now)
+        if playback_id == self._greeting:
+            self._greeting = None
+            return GreetingFinished(now=now)
         for leg in self.legs.values():
             if leg.prompt_id is not None and leg.prompt_id == playback.get("id"):
                 return PromptFinished(leg.member_id, now=now)
@@ -324,11 +336,16 @@ class CallRunner:
             await ring
         match action:
             case StartRinging():
+                await self._stop_music()
                 if not self.caller_ringing:
                     self.caller_ringing = True
                     await self._quietly(ari.ring(self.caller_channel_id))
-            case AnnouncePosition():
-                await self._announce_position()
+            case StartMusic():
+                await self._start_music()
+            case PlayGreeting():
+                return await self._play_greeting()
+            case AnnouncePosition(expected_wait=expected_wait):
+                await self._announce_position(expected_wait)
             case FetchCandidates(exclude=exclude):
                 # Who is free, and the line ahead of this call: one read.
                 if self.ctx.line is None:
@@ -355,6 +372,8 @@ class CallRunner:
                     else:
                         await self._quietly(ari.hangup(leg.channel_id))
             case Bridge(member_id=member_id):
+                # Neither music nor a greeting may go on into the conversation.
+                await self._stop_caller_media()
                 await self._stop_prompt(self.legs[member_id])
                 await self._bridge(self.legs[member_id])
             case HangupCaller():
@@ -514,24 +533,95 @@ class CallRunner:
                 # other nodes do not see them ahead.
                 self.log.warning("line_join_not_recorded", error=str(exc))
 
-    async def _announce_position(self) -> None:
-        """Play "you are caller number N" to the waiting caller, unanswered (early media)."""
-        line = await self._line_view(frozenset())
+    async def _announce_position(self, expected_wait: bool) -> None:
+        """Play "you are caller number N" (and the expected wait) to the waiting caller,
+        unanswered (early media)."""
+        if expected_wait and self.ctx.line is not None:
+            line, minutes = await asyncio.gather(self._line_view(frozenset()), self._expected_wait())
+        else:
+            line, minutes = await self._line_view(frozenset()), None
         if line.unknown:
-            return  # no place to tell while the database is away; ringing goes on
+            return  # no place to tell while the database is away; ringing or music goes on
         ari = self.ctx.ari
-        if not self._language_set:
-            self._language_set = True
-            await self._quietly(ari.set_variable(self.caller_channel_id, "CHANNEL(language)",
-                                                 self.route.language))
+        # Music and the announcement never play at once: the music stops here, and the machine
+        # starts it again when the announcement has played.
+        await self._stop_music()
+        await self._set_language()
         playback_id = str(uuid.uuid4())
         self._announcement = playback_id
         # The announcement replaces the ringing; the machine rings again when it has played.
         self.caller_ringing = False
         await self._quietly(ari.play(self.caller_channel_id,
-                                     f"{sound(QUEUE_YOU_ARE_CALLER)},number:{line.ahead + 1}",
-                                     playback_id))
-        self.log.info("position_announced", position=line.ahead + 1)
+                                     position_announcement(line.ahead + 1, minutes), playback_id))
+        self.log.info("position_announced", position=line.ahead + 1, expected_minutes=minutes)
+
+    async def _expected_wait(self) -> int | None:
+        """The expected wait from the team's recent answered waits, read now (when it is due)."""
+        assert self.ctx.line is not None
+        try:
+            waits = await self.ctx.line.recent_line_waits(
+                self.route.team_id, since=self.ctx.clock() - WINDOW, limit=SAMPLES)
+        except Exception as exc:
+            self.log.warning("expected_wait_unknown", error=str(exc))
+            return None  # the place alone, rather than no announcement
+        return expected_wait_minutes(waits)
+
+    async def _set_language(self) -> None:
+        """The team's language on the caller's channel, once: Asterisk picks sounds and number
+        rules by it."""
+        if not self._language_set:
+            self._language_set = True
+            await self._quietly(self.ctx.ari.set_variable(
+                self.caller_channel_id, "CHANNEL(language)", self.route.language))
+
+    async def _play_greeting(self) -> Event | None:
+        media = tenant_sound(self.route.tenant_id, self.route.greeting)
+        if media is None:
+            # A stored name that is no plain sound (a hand-edited row): the waiting sound at once.
+            self.log.warning("greeting_refused", greeting=self.route.greeting)
+            return GreetingFinished(now=self.ctx.clock())
+        await self._set_language()
+        self._greeting = str(uuid.uuid4())
+        self.caller_ringing = False  # the greeting replaces the ringing
+        try:
+            await self.ctx.ari.play(self.caller_channel_id, f"sound:{media}", self._greeting)
+        except AriError as exc:
+            self._greeting = None
+            self.log.info("greeting_not_played", error=str(exc))
+            return GreetingFinished(now=self.ctx.clock())
+        self.log.info("greeting_played")
+        return None
+
+    async def _start_music(self) -> None:
+        """Music on hold of the team's class, if the sysadmin still allows it (else the first
+        class allowed; none allowed any more: ringing, never silence)."""
+        moh_class = self.ctx.fallbacks.music_class(self.route.moh_class)
+        if moh_class != self.route.moh_class and self.route.moh_class is not None:
+            self.log.warning("moh_class_refused", moh_class=self.route.moh_class, playing=moh_class)
+        if moh_class is None:
+            if not self.caller_ringing:
+                self.caller_ringing = True
+                await self._quietly(self.ctx.ari.ring(self.caller_channel_id))
+            return
+        # Asterisk answers MOH on an unanswered channel with progress (183): early media, so
+        # the caller is not answered (and not charged) for waiting.
+        self.caller_ringing = False
+        self._music = True
+        await self._quietly(self.ctx.ari.start_moh(self.caller_channel_id, moh_class))
+
+    async def _stop_music(self) -> None:
+        if self._music:
+            self._music = False
+            await self._quietly(self.ctx.ari.stop_moh(self.caller_channel_id))
+
+    async def _stop_caller_media(self) -> None:
+        """Stop whatever the daemon plays to the caller (before a bridge or the fallback): a
+        playback holds the channel's turn, so the next request would wait for its end."""
+        await self._stop_music()
+        for playback_id in (self._greeting, self._announcement):
+            if playback_id is not None:
+                await self._quietly(self.ctx.ari.stop_playback(playback_id))
+        self._greeting = self._announcement = None
 
     async def _leave_line(self) -> None:
         signals = self.ctx.signals
@@ -594,6 +684,7 @@ class CallRunner:
             if plan.dial_number is not None:
                 variables.append(("TEAMFONED_DIAL", dial_target(
                     PhoneKind.E164, plan.dial_number, trunk_template=self.ctx.trunk_template)))
+            await self._stop_caller_media()  # the dialplan's sounds are the fallback's own
             for name, value in variables:
                 await ari.set_variable(self.caller_channel_id, name, value)
             self._in_fallback_dialplan = True

@@ -19,6 +19,7 @@ from teamfoned.telephony.sound_set import DEFAULT_SOUNDS_DIR, SoundSetError, gen
 
 from .asterisk_instance import AsteriskInstallation, AsteriskInstance
 from .carrier import Carrier
+from .media import moh_site_file
 from .topology import Topology, carrier_files, pbx_files
 
 _instances: list[AsteriskInstance] = []
@@ -119,6 +120,8 @@ def _resolved_languages(installation, sounds):
 @pytest.fixture(scope="session")
 def pbx(asterisk_installation, topology, carrier_instance, dutch_sounds) -> Pbx:
     instance = AsteriskInstance(asterisk_installation, "pbx", pbx_files(topology))
+    # The bench's own music-on-hold class, of one known tone: a caller's recording shows it.
+    instance.files["musiconhold_site.conf"] = moh_site_file(instance.base, instance.inner_base)
     _instances.append(instance)
     try:
         instance.start()
@@ -131,6 +134,9 @@ def pbx(asterisk_installation, topology, carrier_instance, dutch_sounds) -> Pbx:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def carrier_session(carrier_instance, topology):
     driver = Carrier(topology.carrier_host, topology.ami_port, topology.ami_user, topology.ami_secret)
+    # Where the carrier's Asterisk writes what recorded callers heard (inside its own tree).
+    driver.recordings = (f"{carrier_instance.inner_base}/recordings", carrier_instance.base / "recordings")
+    driver.recordings[1].mkdir(parents=True, exist_ok=True)
     await driver.connect()
     try:
         yield driver

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from panoramisk import Manager
 
@@ -97,6 +98,8 @@ class Carrier:
         self._callers: dict[str, CallerLeg] = {}
         self._channels: dict[str, str] = {}  # uniqueid -> channel name
         self._changed = asyncio.Condition()
+        # (as the carrier's Asterisk sees it, as the host sees it): set by the bench fixture.
+        self.recordings: tuple[str, Path] | None = None
 
     async def connect(self) -> None:
         self._manager.loop = asyncio.get_running_loop()
@@ -150,6 +153,27 @@ class Carrier:
             "Async": "true",
         })
         return leg
+
+    async def call_recorded(self, team_number: str, caller_id: str = "+31201234567",
+                            timeout: float = 120) -> tuple[CallerLeg, Path]:
+        """A call into the team number whose every sound is recorded from its first moment,
+        early media included (carrier-config [caller-recorded]); returns the leg and where
+        the recording is once the call has ended."""
+        assert self.recordings is not None, "the bench fixture sets the recordings directory"
+        uniqueid = str(uuid.uuid4())
+        inner, host = self.recordings
+        leg = CallerLeg(uniqueid, team_number, caller_id, time.monotonic())
+        self._callers[uniqueid] = leg
+        await self._action({
+            # A Local channel: its second half records and dials the PBX, so the recording
+            # holds what the PBX sends before answer too (a plain originate drops early media).
+            "Action": "Originate", "Channel": f"Local/{team_number}@caller-recorded/n",
+            "Context": "caller", "Exten": "s", "Priority": "1",
+            "CallerID": f'"Caller" <{caller_id}>', "Timeout": str(int(timeout * 1000)),
+            "ChannelId": uniqueid, "Variable": f"RECORDING={inner}/{uniqueid}.wav",
+            "Async": "true",
+        })
+        return leg, host / f"{uniqueid}.wav"
 
     async def hangup_caller(self, leg: CallerLeg) -> None:
         await self._hangup(leg.uniqueid)

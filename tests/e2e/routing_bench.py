@@ -26,6 +26,7 @@ from teamfoned.store import members_repo
 from teamfoned.store.engine import create_engine, create_sessionmaker
 from teamfoned.store.migrate import upgrade
 from teamfoned.store.tables import attempts, availability, calls, members, teams
+from tests.bench.media import BENCH_MOH_CLASS
 from tests.bench.topology import AGI_PORT
 
 TEAM_NUMBER = "3120555100"
@@ -84,7 +85,9 @@ class RoutingBench:
 
     def settings(self, **overrides):
         telephony = {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"],
-                     "confirm_time": 4}
+                     "confirm_time": 4,
+                     # The bench PBX's own class (tests/bench/media.py) beside the shipped one.
+                     "moh_classes": ["default", BENCH_MOH_CLASS]}
         telephony.update(overrides.pop("telephony", {}))
         raw = {
             "node": "bench-node",

@@ -38,6 +38,7 @@ from teamfoned.routing import (
     Event,
     FallbackFinished,
     FinishCall,
+    GreetingFinished,
     HangupLeg,
     JoinLine,
     LeaveLine,
@@ -62,6 +63,7 @@ from teamfoned.routing import (
     TellTooLate,
     TierDue,
     TooLateDone,
+    WaitingSound,
     confirm_timer,
     ring_timer,
     too_late_timer,
@@ -90,6 +92,8 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         wait_when_none_available=st.booleans(),
         announce=st.sampled_from([None, 30.0]),
         next_tier_after=st.sampled_from([None, 10.0]),
+        greeting=st.booleans(),
+        music=st.booleans(),
     )
     def build(
         self,
@@ -102,12 +106,15 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
         wait_when_none_available: bool,
         announce: float | None,
         next_tier_after: float | None,
+        greeting: bool,
+        music: bool,
     ) -> None:
         policy = TeamPolicy(
             strategy=strategy, ring_time=20, max_wait=120, wrap_up=0, confirm_calls=confirm,
             auto_unavailable_after=auto_unavailable_after,
             wait_when_none_available=wait_when_none_available,
-            announce_position_every=announce, next_tier_after=next_tier_after,
+            announce_position_every=announce, next_tier_after=next_tier_after, greeting=greeting,
+            waiting_sound=WaitingSound.MUSIC if music else WaitingSound.RINGING,
         )
         self.hours = ALWAYS_OPEN if open_ else HOLIDAY
         self.open = open_
@@ -239,6 +246,10 @@ class CallMachineUnderAbuse(RuleBasedStateMachine):
     @rule(gap=gaps)
     def announcement_finished(self, gap: float) -> None:
         self.send(AnnouncementFinished(now=self.tick(gap)))
+
+    @rule(gap=gaps)
+    def greeting_finished(self, gap: float) -> None:
+        self.send(GreetingFinished(now=self.tick(gap)))
 
     @rule(gap=gaps, member=members)
     def leg_claim_failed(self, gap: float, member: uuid.UUID) -> None:

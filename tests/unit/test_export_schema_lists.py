@@ -14,7 +14,7 @@ from teamfoned.api.schemas import PHOTO_TYPES
 from teamfoned.domain.availability import AvailabilityReason, AwayReason
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.domain.prompts import LANGUAGES
-from teamfoned.routing.model import AttemptResult, CallOutcome, FallbackKind
+from teamfoned.routing.model import AttemptResult, CallOutcome, FallbackKind, WaitingSound
 from teamfoned.routing.strategies import Strategy
 from teamfoned.store.outbox import EVENTS
 
@@ -30,6 +30,7 @@ LISTS: dict[str, tuple[type[StrEnum] | tuple[str, ...], bool]] = {
     "$defs/team/properties/fallback_kind": (FallbackKind, False),
     "$defs/team/properties/closed_kind": (FallbackKind, True),
     "$defs/team/properties/language": (LANGUAGES, False),
+    "$defs/team/properties/waiting_sound": (WaitingSound, False),
     "$defs/call/properties/outcome": (CallOutcome, True),
     "$defs/call/properties/attempts/items/properties/result": (AttemptResult, True),
     "$defs/webhook/properties/events/items": (EVENTS, False),
