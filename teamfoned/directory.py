@@ -264,6 +264,7 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                        "confirm_calls", "fallback", "numbers", "members", "timezone", "closed",
                        "auto_unavailable_after", "confirm_recording", "service_level_seconds",
                        "wait_when_none_available", "announce_position_every", "language",
+                       "callback_key", "callback_attempts", "callback_retry_after",
                        "hours", "holidays"}
             if not _keys(sw, s, allowed, problems):
                 continue
@@ -288,7 +289,9 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                 **{k: s.get(k) for k in ("strategy", "ring_time", "max_wait", "wrap_up",
                                          "confirm_calls", "timezone", "confirm_recording",
                                          "service_level_seconds", "wait_when_none_available",
-                                         "announce_position_every", "language")},
+                                         "announce_position_every", "language",
+                                         "callback_attempts", "callback_retry_after")},
+                callback_key=_target(s.get("callback_key")),
                 fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
                 closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
                 auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)

@@ -23,13 +23,15 @@ from teamfoned.domain.availability_line import LineLanguage
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
-from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind
+from teamfoned.routing.model import CALLBACK_KEYS, MISSED_OUTCOMES, CallOutcome, FallbackKind
 from teamfoned.routing.strategies import Strategy
 from teamfoned.store.line_state import LineState
 
 # The API's choices are the domain's lists (enums), so OpenAPI and the code cannot drift apart.
 STRATEGY = Strategy
 FALLBACK_KIND = FallbackKind
+# The keys a team may offer for a callback (routing.model.CALLBACK_KEYS, the one list).
+CALLBACK_KEY = Literal[CALLBACK_KEYS]  # type: ignore[valid-type]
 PHOTO_TYPES = ("image/jpeg", "image/png")
 REASON = AvailabilityReason
 # A week has room for many periods, but no schedule needs more than this many.
@@ -294,6 +296,8 @@ class LineOut(_Out):
     waiting: int = Field(description="callers in the team's waiting line now")
     longest_wait_s: float | None = Field(description="how long the first of them has been in "
                                                      "the line; null: nobody waits")
+    callbacks_pending: int = Field(0, description="of them: callers who asked to be called "
+                                                  "back (no longer on the line)")
 
 
 # -- administration ----------------------------------------------------------------------------
@@ -334,6 +338,15 @@ class TeamSettingsPatch(_In):
     language: Text | None = Field(None, max_length=8, description="the language of what "
                                                                  "callers hear: "
                                                                  + ", ".join(LANGUAGES))
+    callback_key: CALLBACK_KEY | None = Field(None, description="waiting callers may press this "
+                                                                 "key to be called back instead; "
+                                                                 "null: not offered")
+    callback_attempts: StrictInt | None = Field(None, ge=1, le=5, description="how often a "
+                                                "caller who asked is called back before the "
+                                                "request goes to the \"to call back\" list")
+    callback_retry_after: StrictInt | None = Field(None, ge=5, le=3600, description="seconds "
+                                                   "between two callbacks to a caller who did "
+                                                   "not answer")
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -366,6 +379,9 @@ class TeamAdminOut(_Out):
     wait_when_none_available: bool
     announce_position_every: int | None
     language: str
+    callback_key: str | None
+    callback_attempts: int
+    callback_retry_after: int
     numbers: list[str]
     members: list[MembershipOut]
 

@@ -27,7 +27,7 @@ from teamfoned.domain.names import canonical_number
 from teamfoned.domain.phones import PhoneRejected, check_endpoint_name
 from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.domain.team_settings import CLEAR, TeamSettings
-from teamfoned.routing.model import FallbackKind
+from teamfoned.routing.model import CALLBACK_KEYS, FallbackKind
 from teamfoned.routing.strategies import STRATEGIES
 
 
@@ -84,6 +84,13 @@ def _team_options(p: argparse.ArgumentParser) -> None:
                    help="waiting callers hear their place in the line every SECONDS (0: never)")
     p.add_argument("--language", choices=LANGUAGES,
                    help="the language of what callers hear (default en)")
+    p.add_argument("--callback-key", choices=[*CALLBACK_KEYS, ""], metavar="KEY",
+                   help="waiting callers may press KEY (" + " ".join(CALLBACK_KEYS) + ") to be "
+                        "called back instead ('': not offered, the default)")
+    p.add_argument("--callback-attempts", type=int, metavar="N",
+                   help="call a caller who asked back N times (1 to 5, default 2)")
+    p.add_argument("--callback-retry-after", type=int, metavar="SECONDS",
+                   help="seconds between two callbacks that went unanswered (default 60)")
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
@@ -102,7 +109,9 @@ def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
             "service_level_seconds": a.service_level_seconds,
             "wait_when_none_available": a.wait_when_none_available,
             "announce_position_every": cleared(a.announce_position_every, 0),
-            "language": a.language}
+            "language": a.language, "callback_key": cleared(a.callback_key, ""),
+            "callback_attempts": a.callback_attempts,
+            "callback_retry_after": a.callback_retry_after}
 
 
 @command

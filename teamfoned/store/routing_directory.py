@@ -43,7 +43,7 @@ ROUTE_COLUMNS = (
     teams.c.fallback_kind, teams.c.fallback_target, teams.c.rr_position, teams.c.timezone,
     teams.c.closed_kind, teams.c.closed_target, teams.c.auto_unavailable_after,
     teams.c.confirm_recording, teams.c.wait_when_none_available, teams.c.announce_position_every,
-    teams.c.language,
+    teams.c.language, teams.c.callback_key, teams.c.callback_attempts, teams.c.callback_retry_after,
 )
 
 
@@ -55,7 +55,8 @@ def route_from_row(row: Any) -> TeamRoute:
         rr_position=row[11], timezone=row[12], closed_kind=row[13], closed_target=row[14],
         auto_unavailable_after=row[15], confirm_recording=row[16],
         wait_when_none_available=bool(row[17]), announce_position_every=row[18],
-        language=row[19] or "en",
+        language=row[19] or "en", callback_key=row[20] or None, callback_attempts=int(row[21]),
+        callback_retry_after=int(row[22]),
     )
 
 

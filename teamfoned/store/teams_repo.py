@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.domain.timetable import stored_zone
 from teamfoned.routing.hours import WeeklyPeriod, is_open
-from teamfoned.routing.model import CallOutcome
+from teamfoned.routing.model import ANSWERED_OUTCOMES, CallOutcome
 from teamfoned.store import call_history
 from teamfoned.store.call_history import CallView
 from teamfoned.store.hours_repo import holidays_of, hours_of
@@ -175,7 +175,9 @@ def summarise(outcomes: list[tuple[str, float | None]], service_level_seconds: i
     level is the share of all received calls answered within `service_level_seconds` (callers
     who hung up early count against it, as in app_queue's servicelevel statistics).
     """
-    answered = [w for o, w in outcomes if o == CallOutcome.ANSWERED]
+    # A caller called back who talked with a member was answered too (their wait runs to the
+    # callback's answer).
+    answered = [w for o, w in outcomes if o in ANSWERED_OUTCOMES]
     waits = [w for w in answered if w is not None]
     abandoned = sum(1 for o, _ in outcomes if o == CallOutcome.ABANDONED)
     return TeamStats(
