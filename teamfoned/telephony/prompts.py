@@ -6,7 +6,17 @@ import re
 import unicodedata
 import uuid
 
-from teamfoned.domain.prompts import CALLING, PRESS, SORRY, sound
+from teamfoned.domain.prompts import (
+    CALLBACK_FOR,
+    CALLING,
+    PRESS,
+    QUEUE_CALLBACK_CONFIRMED,
+    QUEUE_TO_BE_CALLED_BACK,
+    QUEUE_YOU_ARE_CALLER,
+    SORRY,
+    TO_ACCEPT,
+    sound,
+)
 from teamfoned.domain.team_settings import check_sound
 from teamfoned.routing.model import TeamRoute
 
@@ -42,6 +52,26 @@ def confirmation_prompt(route: TeamRoute, dialled: str, accept_key: str) -> str:
     else:
         intro = [sound(CALLING), *_said(digits)]
     return ",".join([*intro, sound(PRESS), *_said(accept_key)])
+
+
+def callback_prompt(caller_number: str, accept_key: str) -> str:
+    """What the member hears who answered for a callback: "callback for <the caller's number,
+    digit by digit>, press 1 to accept" (in the channel's language)."""
+    digits = "".join(ch for ch in caller_number if ch.isdigit())[-15:]
+    return ",".join([sound(CALLBACK_FOR), *_said(digits), sound(PRESS), *_said(accept_key),
+                     sound(TO_ACCEPT)])
+
+
+def line_announcement(position: int | None, callback_key: str | None) -> str:
+    """What a waiting caller hears: their place ("you are caller number 2"), and where a
+    callback is offered, "press 5 to be called back instead"."""
+    media = [sound(QUEUE_YOU_ARE_CALLER), f"number:{position}"] if position is not None else []
+    if callback_key is not None:
+        media += [sound(PRESS), *_said(callback_key), sound(QUEUE_TO_BE_CALLED_BACK)]
+    return ",".join(media)
+
+
+CALLBACK_CONFIRMED = sound(QUEUE_CALLBACK_CONFIRMED)
 
 
 # Digits as the sound files Asterisk's digits: media would open, one item each: a member who
