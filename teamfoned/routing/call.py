@@ -778,7 +778,10 @@ class CallMachine:
         if (event.reason is StopReason.DAEMON_STOPPING and self._callback is not None
                 and self._state is not CallState.CONNECTED):
             return self._keep_callback_request()
-        if event.reason is StopReason.DATABASE_UNAVAILABLE:
+        if self._callback is not None and self._state is not CallState.CONNECTED:
+            # A request that cannot go on is one to call back (the caller reached no fallback).
+            outcome = CallOutcome.CALLBACK_FAILED
+        elif event.reason is StopReason.DATABASE_UNAVAILABLE:
             outcome = CallOutcome.FALLBACK
         else:
             outcome = CallOutcome.FAILED

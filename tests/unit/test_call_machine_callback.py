@@ -253,7 +253,11 @@ def test_the_runner_fails_the_caller_is_hung_up_not_sent_to_the_fallback() -> No
     actions = m.handle(RunnerStopped(StopReason.RUNNER_FAILED, now=at(30)))
     assert actions == [HangupLeg(A), RecordAttempt(A, AttemptResult.FAILED), HangupCaller(),
                        LeaveLine(), CancelTimer(CALLBACK_RING_TIMER),
-                       FinishCall(CallOutcome.FAILED, None, None, None)]
+                       FinishCall(CallOutcome.CALLBACK_FAILED, None, None, None)]
+    # The database away: the request is still one to call back, never "sent on".
+    away = requested()
+    assert away.handle(RunnerStopped(StopReason.DATABASE_UNAVAILABLE, now=at(30)))[-1] == FinishCall(
+        CallOutcome.CALLBACK_FAILED, None, None, None)
 
 
 def test_the_daemon_stops_the_request_is_kept_and_its_next_start_resumes_it() -> None:
