@@ -154,7 +154,8 @@ async def team_stats(
                     service_level_seconds=stats.service_level_seconds,
                     service_level=stats.service_level, waited_in_line=line.waited,
                     average_line_s=line.average_line_s, longest_line_s=line.longest_line_s,
-                    abandoned_in_line=line.abandoned_in_line)
+                    abandoned_in_line=line.abandoned_in_line, callbacks=stats.callbacks,
+                    callbacks_answered=stats.callbacks_answered)
 
 
 @router.get("/{team_id}/line", response_model=LineOut,

@@ -276,13 +276,15 @@ class StatsOut(_Out):
     answered: int
     abandoned: int
     missed: int = Field(description="neither answered nor abandoned: nobody available, "
-                                    "timed out, fallback, failed")
+                                    "timed out, closed, fallback, failed, callback failed")
     average_wait_s: float | None = Field(description="over answered calls")
     p90_wait_s: float | None = Field(description="over answered calls, nearest rank")
     service_level_seconds: int = Field(description="the team's service-level threshold")
     service_level: float | None = Field(description="share of received calls answered within "
                                                     "service_level_seconds (0 to 1); null: "
                                                     "no calls")
+    callbacks: int = Field(0, description="callers who asked to be called back")
+    callbacks_answered: int = Field(0, description="of them, those a member talked with")
     waited_in_line: int = Field(0, description="finished calls that waited in the team's line "
                                                "(every member busy)")
     average_line_s: float | None = Field(None, description="their average time in the line")

@@ -10,6 +10,7 @@ from enum import StrEnum
 __all__ = [
     "ANSWERED_OUTCOMES",
     "CALLBACK_KEYS",
+    "CALLBACK_OUTCOMES",
     "MISSED_OUTCOMES",
     "ORPHAN_ATTEMPT_RESULT",
     "UNANSWERED_RESULTS",
@@ -96,6 +97,9 @@ MISSED_OUTCOMES = frozenset({
 
 # Calls in which a member talked with the caller (statistics count both as answered).
 ANSWERED_OUTCOMES = frozenset({CallOutcome.ANSWERED, CallOutcome.CALLBACK_ANSWERED})
+
+# Calls whose caller asked to be called back (statistics: callbacks made).
+CALLBACK_OUTCOMES = frozenset({CallOutcome.CALLBACK_ANSWERED, CallOutcome.CALLBACK_FAILED})
 
 # The keys a team may give its waiting callers for a callback (DTMF digits).
 CALLBACK_KEYS = tuple("0123456789*#")

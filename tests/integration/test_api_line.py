@@ -43,6 +43,13 @@ async def test_members_see_their_teams_line_and_its_statistics(api: LiveApi) -> 
     stats = (await api.client.get(f"/v1/teams/{desk}/stats", headers=ann)).json()
     assert (stats["waited_in_line"], stats["average_line_s"], stats["longest_line_s"],
             stats["abandoned_in_line"]) == (2, 12.0, 18.0, 1)
+    assert (stats["callbacks"], stats["callbacks_answered"]) == (0, 0)
+    # Had the caller who gave up asked for a callback that was never answered:
+    async with api.sessions() as session, session.begin():
+        await session.execute(update(calls).where(calls.c.id == api.world.calls["abandoned"]).values(
+            outcome="callback_failed"))
+    stats = (await api.client.get(f"/v1/teams/{desk}/stats", headers=ann)).json()
+    assert (stats["callbacks"], stats["callbacks_answered"], stats["abandoned"]) == (1, 0, 0)
 
     # Another team's line, and another tenant's member: as if there were no such team.
     assert (await api.client.get(f"/v1/teams/{care}/line", headers=ann)).status_code == 404

@@ -94,6 +94,7 @@ def test_statistics_and_p90() -> None:
     # callbacks was missed.
     called_back = summarise([("callback_answered", 60.0), ("callback_failed", 90.0)])
     assert (called_back.answered, called_back.missed, called_back.average_wait_s) == (1, 1, 60.0)
+    assert (called_back.callbacks, called_back.callbacks_answered, stats.callbacks) == (2, 1, 0)
 
 
 def test_cursor_round_trip_and_refusal() -> None:
