@@ -403,6 +403,9 @@ class CallRunner:
                         await self._quietly(ari.hangup(leg.channel_id))
             case Bridge(member_id=member_id):
                 await self._stop_prompt(self.legs[member_id])
+                if self._calling_back:
+                    # The member heard ringing while the caller's phone rang: it stops now.
+                    await self._quietly(ari.ring_stop(self.legs[member_id].channel_id))
                 await self._bridge(self.legs[member_id])
             case HangupCaller():
                 await self._quietly(ari.hangup(self.caller_channel_id))
@@ -626,6 +629,9 @@ class CallRunner:
         """Call the caller from the team number; the member who accepted holds meanwhile."""
         ctx = self.ctx
         await self._stop_prompt(leg)
+        # The member holds: they hear ringing (Asterisk plays it on an answered channel) until
+        # the caller answers or the try ends.
+        await self._quietly(ctx.ari.ring(leg.channel_id))
         try:
             if self._callback_number is None:
                 raise PhoneRejected("the caller's number may not be dialled")
