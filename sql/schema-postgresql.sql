@@ -423,5 +423,25 @@ CREATE INDEX ix_waiting_entries_team_left ON waiting_entries (team_id, left_at);
 
 UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
 
+-- Running upgrade 0011 -> 0012
+
+ALTER TABLE teams ADD COLUMN callback_key VARCHAR(1);
+
+ALTER TABLE teams ADD COLUMN callback_attempts INTEGER DEFAULT '2' NOT NULL;
+
+ALTER TABLE teams ADD COLUMN callback_retry_after INTEGER DEFAULT '60' NOT NULL;
+
+ALTER TABLE waiting_entries ADD COLUMN callback_requested_at TIMESTAMP WITH TIME ZONE;
+
+ALTER TABLE waiting_entries ADD COLUMN callback_tries INTEGER DEFAULT '0' NOT NULL;
+
+ALTER TABLE waiting_entries ADD COLUMN callback_due_at TIMESTAMP WITH TIME ZONE;
+
+DROP TRIGGER IF EXISTS teams_directory_updated ON teams;
+
+CREATE TRIGGER teams_directory_updated AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language, next_tier_after, waiting_sound, moh_class, greeting, announce_expected_wait, callback_key, callback_attempts, callback_retry_after ON teams FOR EACH STATEMENT EXECUTE FUNCTION teamfoned_directory_changed();
+
+UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
+
 COMMIT;
 

@@ -48,7 +48,7 @@ CREATE TABLE teams (
 	fallback_kind VARCHAR(16) NOT NULL, 
 	fallback_target VARCHAR(200), 
 	rr_position INTEGER, 
-	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), service_level_seconds INTEGER DEFAULT '20' NOT NULL, wait_when_none_available BOOLEAN DEFAULT '0' NOT NULL, announce_position_every INTEGER, language VARCHAR(8) DEFAULT 'en' NOT NULL, next_tier_after INTEGER, waiting_sound VARCHAR(16) DEFAULT 'ringing' NOT NULL, moh_class VARCHAR(80), greeting VARCHAR(100), announce_expected_wait BOOLEAN DEFAULT '0' NOT NULL, 
+	created_at DATETIME NOT NULL, timezone VARCHAR(64) DEFAULT 'UTC' NOT NULL, closed_kind VARCHAR(16), closed_target VARCHAR(200), auto_unavailable_after INTEGER, confirm_recording VARCHAR(100), service_level_seconds INTEGER DEFAULT '20' NOT NULL, wait_when_none_available BOOLEAN DEFAULT '0' NOT NULL, announce_position_every INTEGER, language VARCHAR(8) DEFAULT 'en' NOT NULL, next_tier_after INTEGER, waiting_sound VARCHAR(16) DEFAULT 'ringing' NOT NULL, moh_class VARCHAR(80), greeting VARCHAR(100), announce_expected_wait BOOLEAN DEFAULT '0' NOT NULL, callback_key VARCHAR(1), callback_attempts INTEGER DEFAULT '2' NOT NULL, callback_retry_after INTEGER DEFAULT '60' NOT NULL, 
 	CONSTRAINT ck_teams_fallback_kind CHECK (fallback_kind IN ('dialplan', 'number', 'announce', 'team')), 
 	CONSTRAINT fk_teams_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
 	CONSTRAINT pk_teams PRIMARY KEY (id), 
@@ -290,7 +290,7 @@ CREATE TABLE waiting_entries (
 	node VARCHAR(64) NOT NULL, 
 	arrived_at DATETIME NOT NULL, 
 	joined_at DATETIME NOT NULL, 
-	left_at DATETIME, 
+	left_at DATETIME, callback_requested_at DATETIME, callback_tries INTEGER DEFAULT '0' NOT NULL, callback_due_at DATETIME, 
 	CONSTRAINT fk_waiting_entries_call_id_calls FOREIGN KEY(call_id) REFERENCES calls (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_waiting_entries_team_id_teams FOREIGN KEY(team_id) REFERENCES teams (id) ON DELETE CASCADE, 
 	CONSTRAINT fk_waiting_entries_tenant_id_tenants FOREIGN KEY(tenant_id) REFERENCES tenants (id) ON DELETE CASCADE, 
@@ -331,8 +331,8 @@ CREATE TRIGGER teams_directory_delete AFTER DELETE ON teams BEGIN UPDATE directo
 
 CREATE TRIGGER teams_directory_insert AFTER INSERT ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 
-CREATE TRIGGER teams_directory_update AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language, next_tier_after, waiting_sound, moh_class, greeting, announce_expected_wait ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER teams_directory_update AFTER UPDATE OF id, tenant_id, name, label, strategy, ring_time_s, max_wait_s, wrap_up_s, confirm_calls, fallback_kind, fallback_target, created_at, timezone, closed_kind, closed_target, auto_unavailable_after, confirm_recording, service_level_seconds, wait_when_none_available, announce_position_every, language, next_tier_after, waiting_sound, moh_class, greeting, announce_expected_wait, callback_key, callback_attempts, callback_retry_after ON teams BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 
-INSERT INTO alembic_version (version_num) VALUES ('0011');
+INSERT INTO alembic_version (version_num) VALUES ('0012');
 
 COMMIT;

@@ -268,7 +268,8 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                        "auto_unavailable_after", "confirm_recording", "service_level_seconds",
                        "wait_when_none_available", "announce_position_every", "language",
                        "next_tier_after", "waiting_sound", "moh_class", "greeting",
-                       "announce_expected_wait", "hours", "holidays"}
+                       "announce_expected_wait", "callback_key", "callback_attempts",
+                       "callback_retry_after", "hours", "holidays"}
             if not _keys(sw, s, allowed, problems):
                 continue
             try:
@@ -294,7 +295,9 @@ def plan(raw: Any, *, phones: PhonePolicy, defaults: RoutingDefaults,
                                          "service_level_seconds", "wait_when_none_available",
                                          "announce_position_every", "language",
                                          "next_tier_after", "waiting_sound", "moh_class",
-                                         "greeting", "announce_expected_wait")},
+                                         "greeting", "announce_expected_wait", "callback_attempts",
+                                         "callback_retry_after")},
+                callback_key=_target(s.get("callback_key")),
                 fallback_kind=fallback.get("kind"), fallback_target=_target(fallback.get("target")),
                 closed_kind=closed.get("kind"), closed_target=_target(closed.get("target")),
                 auto_unavailable_after=None if auto == 0 and not isinstance(auto, bool) else auto)

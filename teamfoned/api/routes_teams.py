@@ -26,6 +26,7 @@ from teamfoned.api.schemas import (
     TeamRefOut,
 )
 from teamfoned.api.views import missed_out, periods_out, reason_out
+from teamfoned.routing.model import MISSED_OUTCOMES
 from teamfoned.store import followup_repo, members_repo, teams_repo, waiting_repo
 
 router = APIRouter(prefix="/v1/teams", tags=["teams"], responses=responses(*COMMON))
@@ -101,8 +102,8 @@ async def team_calls(
 
 @router.get("/{team_id}/missed", response_model=MissedPage,
             summary="Missed calls to call back: unhandled first, newest first",
-            description="Finished calls nobody answered (abandoned, no_one_available, "
-                        "timed_out, closed, failed) until a member marks them handled.")
+            description="Finished calls nobody answered (" + ", ".join(sorted(MISSED_OUTCOMES))
+                        + ") until a member marks them handled.")
 async def team_missed(
     team_id: uuid.UUID, caller: CallerDep, api: ApiDep,
     cursor: Annotated[str | None, Query(max_length=200,
@@ -153,7 +154,8 @@ async def team_stats(
                     service_level_seconds=stats.service_level_seconds,
                     service_level=stats.service_level, waited_in_line=line.waited,
                     average_line_s=line.average_line_s, longest_line_s=line.longest_line_s,
-                    abandoned_in_line=line.abandoned_in_line)
+                    abandoned_in_line=line.abandoned_in_line, callbacks=stats.callbacks,
+                    callbacks_answered=stats.callbacks_answered)
 
 
 @router.get("/{team_id}/line", response_model=LineOut,
@@ -162,4 +164,5 @@ async def team_line(team_id: uuid.UUID, caller: CallerDep, api: ApiDep) -> LineO
     async with api.transaction() as session:
         await teams_repo.team_row(session, caller.tenant_id, team_id, caller.member_id)
         line = await waiting_repo.team_line(session, caller.tenant_id, team_id, now=api.clock())
-    return LineOut(waiting=line.waiting, longest_wait_s=line.longest_wait_s)
+    return LineOut(waiting=line.waiting, longest_wait_s=line.longest_wait_s,
+                   callbacks_pending=line.callbacks_pending)

@@ -23,7 +23,7 @@ from teamfoned.domain.availability_line import LineLanguage
 from teamfoned.domain.phones import PhoneKind
 from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.routing.hours import BadPeriod, WeeklyPeriod
-from teamfoned.routing.model import MISSED_OUTCOMES, CallOutcome, FallbackKind, WaitingSound
+from teamfoned.routing.model import CALLBACK_KEYS, MISSED_OUTCOMES, CallOutcome, FallbackKind, WaitingSound
 from teamfoned.routing.strategies import Strategy
 from teamfoned.routing.tiers import TIERS
 from teamfoned.store.line_state import LineState
@@ -32,6 +32,8 @@ from teamfoned.store.line_state import LineState
 STRATEGY = Strategy
 FALLBACK_KIND = FallbackKind
 WAITING_SOUND = WaitingSound
+# The keys a team may offer for a callback (routing.model.CALLBACK_KEYS, the one list).
+CALLBACK_KEY = Literal[CALLBACK_KEYS]  # type: ignore[valid-type]
 PHOTO_TYPES = ("image/jpeg", "image/png")
 REASON = AvailabilityReason
 # A week has room for many periods, but no schedule needs more than this many.
@@ -276,13 +278,15 @@ class StatsOut(_Out):
     answered: int
     abandoned: int
     missed: int = Field(description="neither answered nor abandoned: nobody available, "
-                                    "timed out, fallback, failed")
+                                    "timed out, closed, fallback, failed, callback failed")
     average_wait_s: float | None = Field(description="over answered calls")
     p90_wait_s: float | None = Field(description="over answered calls, nearest rank")
     service_level_seconds: int = Field(description="the team's service-level threshold")
     service_level: float | None = Field(description="share of received calls answered within "
                                                     "service_level_seconds (0 to 1); null: "
                                                     "no calls")
+    callbacks: int = Field(0, description="callers who asked to be called back")
+    callbacks_answered: int = Field(0, description="of them, those a member talked with")
     waited_in_line: int = Field(0, description="finished calls that waited in the team's line "
                                                "(every member busy)")
     average_line_s: float | None = Field(None, description="their average time in the line")
@@ -296,6 +300,8 @@ class LineOut(_Out):
     waiting: int = Field(description="callers in the team's waiting line now")
     longest_wait_s: float | None = Field(description="how long the first of them has been in "
                                                      "the line; null: nobody waits")
+    callbacks_pending: int = Field(0, description="of them: callers who asked to be called "
+                                                  "back (no longer on the line)")
 
 
 # -- administration ----------------------------------------------------------------------------
@@ -355,6 +361,15 @@ class TeamSettingsPatch(_In):
         None, description="with the position announcement, the expected wait (the median time "
                           "in line of the team's last answered waiting callers of the hour, "
                           "once there are 5)")
+    callback_key: CALLBACK_KEY | None = Field(None, description="waiting callers may press this "
+                                                                 "key to be called back instead; "
+                                                                 "null: not offered")
+    callback_attempts: StrictInt | None = Field(None, ge=1, le=5, description="how often a "
+                                                "caller who asked is called back before the "
+                                                "request goes to the \"to call back\" list")
+    callback_retry_after: StrictInt | None = Field(None, ge=5, le=3600, description="seconds "
+                                                   "between two callbacks to a caller who did "
+                                                   "not answer")
 
 
 class TeamCreate(TeamSettingsPatch):
@@ -393,6 +408,9 @@ class TeamAdminOut(_Out):
     moh_class: str | None
     greeting: str | None
     announce_expected_wait: bool
+    callback_key: str | None
+    callback_attempts: int
+    callback_retry_after: int
     numbers: list[str]
     members: list[MembershipOut]
 

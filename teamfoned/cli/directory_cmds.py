@@ -27,7 +27,7 @@ from teamfoned.domain.names import canonical_number
 from teamfoned.domain.phones import PhoneRejected, check_endpoint_name
 from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.domain.team_settings import CLEAR, TeamSettings
-from teamfoned.routing.model import FallbackKind, WaitingSound
+from teamfoned.routing.model import CALLBACK_KEYS, FallbackKind, WaitingSound
 from teamfoned.routing.strategies import STRATEGIES
 
 
@@ -98,6 +98,13 @@ def _team_options(p: argparse.ArgumentParser) -> None:
                         "first ('': none)")
     p.add_argument("--announce-expected-wait", type=on_off, metavar="on|off",
                    help="the position announcement tells the expected wait too (default off)")
+    p.add_argument("--callback-key", choices=[*CALLBACK_KEYS, ""], metavar="KEY",
+                   help="waiting callers may press KEY (" + " ".join(CALLBACK_KEYS) + ") to be "
+                        "called back instead ('': not offered, the default)")
+    p.add_argument("--callback-attempts", type=int, metavar="N",
+                   help="call a caller who asked back N times (1 to 5, default 2)")
+    p.add_argument("--callback-retry-after", type=int, metavar="SECONDS",
+                   help="seconds between two callbacks that went unanswered (default 60)")
 
 
 def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
@@ -119,7 +126,9 @@ def _team_changes(a: argparse.Namespace) -> dict[str, Any]:
             "language": a.language,
             "next_tier_after": cleared(a.next_tier_after, 0), "waiting_sound": a.waiting_sound,
             "moh_class": cleared(a.moh_class, ""), "greeting": cleared(a.greeting, ""),
-            "announce_expected_wait": a.announce_expected_wait}
+            "announce_expected_wait": a.announce_expected_wait,
+            "callback_key": cleared(a.callback_key, ""), "callback_attempts": a.callback_attempts,
+            "callback_retry_after": a.callback_retry_after}
 
 
 @command

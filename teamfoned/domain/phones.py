@@ -117,3 +117,16 @@ def validate_phone(
             "only mobile, fixed-line and VoIP numbers are dialled"
         )
     return MemberPhone(PhoneKind.E164, phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def callable_number(raw: str | None, *, allowed_countries: Collection[str],
+                    default_region: str | None = None) -> str | None:
+    """A caller's number as the daemon may dial it to call them back: the checks of a member's
+    number (E.164 of an allowed country, a mobile, fixed-line or VoIP number), and never a SIP
+    endpoint or a withheld number ("anonymous" reads as an endpoint name); None otherwise."""
+    try:
+        phone = validate_phone(raw or "", allowed_countries=allowed_countries,
+                               default_region=default_region)
+    except PhoneRejected:
+        return None
+    return phone.phone if phone.kind is PhoneKind.E164 else None

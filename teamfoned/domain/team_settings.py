@@ -12,12 +12,14 @@ from teamfoned.domain.names import DIALPLAN_TARGET, NAME, SOUND
 from teamfoned.domain.phones import E164, PhoneRejected, validate_phone
 from teamfoned.domain.prompts import LANGUAGES
 from teamfoned.domain.timetable import check_timezone
-from teamfoned.routing.model import FallbackKind, WaitingSound
+from teamfoned.routing.model import CALLBACK_KEYS, FallbackKind, WaitingSound
 from teamfoned.routing.strategies import STRATEGIES, UnknownStrategy, validate_strategy
 
 # Whole seconds each timing setting may take, lowest and highest.
 LIMITS = {"ring_time": (5, 300), "max_wait": (10, 3600), "wrap_up": (0, 3600),
-          "service_level_seconds": (1, 3600)}
+          "service_level_seconds": (1, 3600), "callback_retry_after": (5, 3600)}
+# How often a caller who asked for a callback is called, at most and at least.
+CALLBACK_ATTEMPTS = (1, 5)
 LABEL_MAX = 200
 # Seconds between position announcements to a waiting caller, lowest and highest.
 ANNOUNCE_LIMITS = (10, 600)
@@ -188,6 +190,11 @@ class TeamSettings:
     greeting: str | None = None
     # With the position announcement, the expected wait (from the team's recent history).
     announce_expected_wait: bool = False
+    # A waiting caller may press this key to be called back instead of waiting (None: not
+    # offered); they are called `callback_attempts` times, `callback_retry_after` seconds apart.
+    callback_key: str | None = None
+    callback_attempts: int = 2
+    callback_retry_after: int = 60
 
     def __post_init__(self) -> None:
         # A dialplan kind without a target means the shipped closed context, which is what
@@ -259,6 +266,13 @@ class TeamSettings:
             found += _refusals(fallbacks.moh_class, self.moh_class, "moh_class")
         if self.greeting is not None:
             found += _refusals(check_sound, self.greeting, "greeting")
+        if self.callback_key is not None and self.callback_key not in CALLBACK_KEYS:
+            found.append(("callback_key", f"must be one key of {' '.join(CALLBACK_KEYS)} as text, "
+                          f"or off (got {self.callback_key!r})"))
+        tries = self.callback_attempts
+        low, high = CALLBACK_ATTEMPTS
+        if not isinstance(tries, int) or isinstance(tries, bool) or not low <= tries <= high:
+            found.append(("callback_attempts", f"must be calls from {low} to {high} (got {tries!r})"))
         return found
 
     def check(self, fallbacks: FallbackPolicy) -> TeamSettings:

@@ -15,6 +15,10 @@ __all__ = [
     "TellTooLate",
     "Bridge",
     "CallAction",
+    "CallBack",
+    "CallbackRetryLater",
+    "ConfirmCallback",
+    "OfferCallback",
     "CancelTimer",
     "Dial",
     "FetchCandidates",
@@ -22,6 +26,7 @@ __all__ = [
     "HangupCaller",
     "HangupLeg",
     "JoinLine",
+    "KeepCallbackRequest",
     "LeaveLine",
     "MarkUnavailableIfMissed",
     "PlayGreeting",
@@ -162,9 +167,11 @@ class SaveRoundRobin(Action):
 
 @dataclass(frozen=True, slots=True)
 class AskConfirmation(Action):
-    """Tell the member who answered which team the call is for, and listen for their key."""
+    """Tell the member who answered which team the call is for, and listen for their key;
+    with `callback`, that the call is a callback for the caller's number."""
 
     member_id: uuid.UUID
+    callback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +209,54 @@ class LeaveLine(Action):
 class AnnouncePosition(Action):
     """Tell the waiting caller their place in the team's line, in the team's language; feed
     back AnnouncementFinished when it has played. `expected_wait`: say the expected wait too,
-    when the team's recent history gives one (routing.expected_wait)."""
+    when the team's recent history gives one (routing.expected_wait). With `callback_key`,
+    the offer to press it to be called back follows."""
 
     expected_wait: bool = False
+    callback_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferCallback(Action):
+    """Tell the waiting caller to press `key` to be called back (a team without position
+    announcements); feed back AnnouncementFinished when it has played."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmCallback(Action):
+    """The caller asked to be called back: record the request (the call keeps its place in
+    the line), play them its confirmation, and feed back CallbackConfirmDone when it has
+    played."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallBack(Action):
+    """Call the caller back from the team number (the number they dialled), for `ring_time`
+    seconds; the member who accepted (`member_id`) holds meanwhile. Feed back
+    CallbackAnswered, or CallbackEnded when the call ends unanswered."""
+
+    member_id: uuid.UUID
+    ring_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class KeepCallbackRequest(Action):
+    """The daemon stops while a callback request waits: the call stays open in its line, for
+    this node's next start to continue (`tries` went unanswered so far). The machine's last
+    action instead of FinishCall."""
+
+    tries: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRetryLater(Action):
+    """The callback's try number `tries` went unanswered: the request waits `seconds` before
+    it looks for a member again (until then it holds no member back from callers behind)."""
+
+    tries: int
+    seconds: float
 
 
 CallAction = (
@@ -229,4 +281,9 @@ CallAction = (
     | JoinLine
     | LeaveLine
     | AnnouncePosition
+    | OfferCallback
+    | ConfirmCallback
+    | CallBack
+    | CallbackRetryLater
+    | KeepCallbackRequest
 )

@@ -25,15 +25,20 @@ from teamfoned.routing.actions import (
     AnnouncePosition,
     AskConfirmation,
     Bridge,
+    CallBack,
+    CallbackRetryLater,
     CancelTimer,
+    ConfirmCallback,
     Dial,
     FetchCandidates,
     FinishCall,
     HangupCaller,
     HangupLeg,
     JoinLine,
+    KeepCallbackRequest,
     LeaveLine,
     MarkUnavailableIfMissed,
+    OfferCallback,
     PlayGreeting,
     RecordAnswer,
     RecordAttempt,
@@ -46,10 +51,19 @@ from teamfoned.routing.actions import (
 )
 from teamfoned.routing.events import (
     ANNOUNCE_TIMER,
+    CALLBACK_CONFIRM_TIMER,
+    CALLBACK_RETRY_TIMER,
+    CALLBACK_RING_TIMER,
     MAX_WAIT_TIMER,
     TIER_TIMER,
     AnnounceDue,
     AnnouncementFinished,
+    CallbackAnswered,
+    CallbackConfirmDone,
+    CallbackEnded,
+    CallbackRetryDue,
+    CallbackRingTimeout,
+    CallerDigit,
     CallerEntered,
     CallerHungUp,
     CandidatesFetched,
@@ -87,7 +101,7 @@ from teamfoned.routing.model import (
 from teamfoned.routing.strategies import Strategy, next_wave, validate_strategy
 from teamfoned.routing.tiers import WIDENINGS, offered
 
-__all__ = ["CallMachine", "CallState", "LegState", "LegView"]
+__all__ = ["CallMachine", "CallState", "CallbackPhase", "LegState", "LegView"]
 
 
 class CallState(StrEnum):
@@ -101,6 +115,15 @@ class CallState(StrEnum):
     FINISHED = "finished"
 
 
+class CallbackPhase(StrEnum):
+    """Where a callback request is, once the caller asked for one (the call stays `hunting`
+    until the caller answers the callback, then it is `connected`)."""
+
+    WAITING = "waiting"  # in the line: members are looked for and rung (with confirmation)
+    CALLING = "calling"  # a member accepted and holds; the caller's phone rings
+    RETRY = "retry"  # a try went unanswered: the pause before the next one
+
+
 class LegState(StrEnum):
     """Where one member's leg is."""
 
@@ -109,6 +132,9 @@ class LegState(StrEnum):
     # Answered, asked to confirm with the accept key; the caller is not bridged yet.
     CONFIRMING = "confirming"
     CONNECTED = "connected"  # answered and bridged with the caller
+    # Accepted a callback: holds while the caller's phone rings (the attempt stays open, so
+    # the member stays claimed).
+    HOLDING = "holding"
     # We hung it up (or are telling it "too late") and recorded its result; its LegEnded
     # has not arrived yet.
     HANGING_UP = "hanging_up"
@@ -122,9 +148,9 @@ _RINGING = frozenset({LegState.DIALLING, LegState.RINGING})
 PROMPT_LIMIT_SECONDS = 30.0
 # A confirming leg has no result yet: the hunt waits for it like for a ringing one.
 _IN_PROGRESS = _RINGING | {LegState.CONFIRMING}
-_LIVE = _IN_PROGRESS | {LegState.CONNECTED, LegState.HANGING_UP}
+_LIVE = _IN_PROGRESS | {LegState.CONNECTED, LegState.HOLDING, LegState.HANGING_UP}
 # Legs whose result is not recorded yet: what RunnerStopped records `failed`.
-_UNRECORDED = _IN_PROGRESS | {LegState.CONNECTED}
+_UNRECORDED = _IN_PROGRESS | {LegState.CONNECTED, LegState.HOLDING}
 
 
 @dataclass(slots=True)
@@ -190,6 +216,14 @@ class CallMachine:
         # when it has played (never over it).
         self._greeting_playing = False
         self._announce_pending = False
+        # The callback: offered (the team has a key and the caller's number may be dialled);
+        # requested (the phase); how many tries went unanswered; the member holding for the
+        # try under way; whether the caller still hears the confirmation on their own call.
+        self._callback_offered = False
+        self._callback: CallbackPhase | None = None
+        self._callback_tries = 0
+        self._callback_member: uuid.UUID | None = None
+        self._caller_on = False
 
     # -- read-only view -------------------------------------------------------------------
 
@@ -248,6 +282,16 @@ class CallMachine:
         return self._waiting
 
     @property
+    def callback(self) -> CallbackPhase | None:
+        """The callback request's phase, None while the caller has asked for none."""
+        return self._callback
+
+    @property
+    def callback_tries(self) -> int:
+        """Tries of the callback that went unanswered so far."""
+        return self._callback_tries
+
+    @property
     def timers(self) -> frozenset[str]:
         """Timers started and neither cancelled nor expired."""
         return frozenset(self._timers)
@@ -294,7 +338,20 @@ class CallMachine:
             case AnnounceDue():
                 return self._announce_due(event)
             case AnnouncementFinished():
-                return [self._waiting_sound()] if self._state is CallState.HUNTING else []
+                # After a callback request the caller hears its confirmation, then is gone.
+                return [self._waiting_sound()] if self._state is CallState.HUNTING and self._callback is None else []
+            case CallerDigit():
+                return self._caller_digit(event)
+            case CallbackConfirmDone():
+                return self._callback_confirm_done()
+            case CallbackAnswered():
+                return self._callback_answered(event)
+            case CallbackEnded():
+                return self._callback_unanswered(event.now, hang_up=False)
+            case CallbackRingTimeout():
+                return self._callback_ring_timeout(event)
+            case CallbackRetryDue():
+                return self._callback_retry_due(event)
             case TierDue():
                 return self._tier_due(event)
             case GreetingFinished():
@@ -306,6 +363,18 @@ class CallMachine:
             return []
         self._state = CallState.HUNTING
         self._started_at = event.now
+        if event.resumed_callback_tries is not None:
+            # This node's callback request, after its restart: the caller is gone, and the
+            # request waits in its place (the call's start) for a member, as it did.
+            self._callback_offered = True
+            self._callback = CallbackPhase.WAITING
+            self._callback_tries = event.resumed_callback_tries
+            self._in_line = True
+            return [JoinLine(arrived_at=event.now), self._fetch()]
+        # Only a caller who can wait in the line, and whose number may be dialled, hears the
+        # offer (a withheld or premium number never does; a closed team never gets this far).
+        self._callback_offered = (self.policy.callback_key is not None and event.callback_allowed
+                                  and self.policy.can_wait)
         if not event.hours.open_at(event.now):
             # Outside opening hours or on a holiday: nobody rings, the closed fallback takes
             # the call from its first moment (so it waited 0 s).
@@ -332,7 +401,8 @@ class CallMachine:
         if self._greeting_playing:
             self._announce_pending = True
             return []
-        return [AnnouncePosition(expected_wait=self.policy.announce_expected_wait)]
+        return [AnnouncePosition(expected_wait=self.policy.announce_expected_wait,
+                                 callback_key=self._offered_key())]
 
     def _greeting_finished(self, event: GreetingFinished) -> list[Action]:
         if not self._greeting_playing:
@@ -372,6 +442,10 @@ class CallMachine:
         if not wave.members:
             if self.ringing_legs:
                 return []  # a leg still rings; its end will ask again
+            if self._callback is not None:
+                # A callback request waits for a member whatever the team's line rules: the
+                # caller is not on the line to be sent anywhere.
+                return self._wait()
             lost_claims = any(leg.state is LegState.NOT_CLAIMED for leg in self._legs.values())
             kept = event.line.unknown and self._in_line
             could_wait = event.line.available > 0 or lost_claims or kept or self.policy.wait_when_none_available
@@ -408,10 +482,20 @@ class CallMachine:
         assert self._started_at is not None
         actions: list[Action] = [JoinLine(arrived_at=self._started_at)]
         every = self.policy.announce_position_every
+        key = self._offered_key()
         if every:
-            # Their place at once, then every `every` seconds while they wait.
+            # Their place at once, then every `every` seconds while they wait (each time with
+            # the callback offer, when there is one).
             actions += [*self._announce(), self._start_timer(ANNOUNCE_TIMER, every)]
+        elif key is not None:
+            actions.append(OfferCallback(key))
         return actions
+
+    def _offered_key(self) -> str | None:
+        """The key that asks for a callback now, None when no callback is on offer."""
+        if self._callback_offered and self._callback is None:
+            return self.policy.callback_key
+        return None
 
     def _announce_due(self, event: AnnounceDue) -> list[Action]:
         every = self.policy.announce_position_every
@@ -483,8 +567,10 @@ class CallMachine:
             return [HangupLeg(member_id)]
         if self._state is not CallState.HUNTING or leg.state not in _RINGING:
             return []
-        if self.policy.confirm_calls and leg.external:
+        callback = self._callback is not None
+        if (self.policy.confirm_calls and leg.external) or callback:
             # A voicemail box answers too: the caller waits until a person presses the key.
+            # A callback is always confirmed: the member must know whom they are to talk to.
             leg.state = LegState.CONFIRMING
             actions: list[Action] = self._cancel_timers([ring_timer(member_id)])
             # The member's time to press the key counts from the prompt's end (PromptFinished):
@@ -492,7 +578,7 @@ class CallMachine:
             # prompt's own limit holds, so a lost end-of-prompt event cannot keep them forever.
             actions.append(self._start_timer(confirm_timer(member_id),
                                              PROMPT_LIMIT_SECONDS + self.policy.confirm_time))
-            actions.append(AskConfirmation(member_id))
+            actions.append(AskConfirmation(member_id, callback))
             return actions
         return self._accept(member_id, event.now)
 
@@ -502,6 +588,8 @@ class CallMachine:
         if leg is None or leg.state is not LegState.CONFIRMING:
             return []
         if event.digit == self.policy.accept_key:
+            if self._callback is not None:
+                return self._callback_accepted(member_id)
             return self._accept(member_id, event.now)
         return self._end_confirmation(member_id, AttemptResult.DECLINED)
 
@@ -539,6 +627,13 @@ class CallMachine:
         self._answered_at = now
         actions: list[Action] = [RecordAnswer(member_id), *self._leave_line()]
         actions += self._cancel_timers(self._timers)
+        actions += self._stop_other_legs()
+        actions.append(Bridge(member_id))
+        return actions
+
+    def _stop_other_legs(self) -> list[Action]:
+        """A member took the call: every other leg stops at once."""
+        actions: list[Action] = []
         # Teammates still confirming pressed too late: they are told so, not just cut off; their
         # leg is hung up when the message has played (TooLateDone) or the call ends.
         for other in sorted(m for m, o in self._legs.items() if o.state is LegState.CONFIRMING):
@@ -551,8 +646,98 @@ class CallMachine:
                 *self._record(other, AttemptResult.TOO_LATE),
             ]
         actions += self._hang_up_ringing(AttemptResult.CANCELLED, answered_elsewhere=True)
+        return actions
+
+    # -- the callback ---------------------------------------------------------------------
+
+    def _caller_digit(self, event: CallerDigit) -> list[Action]:
+        key = self._offered_key()
+        # Only from the line, with no member ringing for the caller (that ring may be answered).
+        if (key is None or event.digit != key or self._state is not CallState.HUNTING
+                or not self._in_line or self.ringing_legs):
+            return []
+        self._callback = CallbackPhase.WAITING
+        self._caller_on = True
+        # The request keeps the call's place in the line; it has no maximum wait (the caller
+        # is not on the line to be sent to the fallback) and hears no more announcements.
+        actions = self._cancel_timers([MAX_WAIT_TIMER, ANNOUNCE_TIMER])
+        actions += [ConfirmCallback(), self._start_timer(CALLBACK_CONFIRM_TIMER, PROMPT_LIMIT_SECONDS)]
+        return actions
+
+    def _callback_confirm_done(self) -> list[Action]:
+        if self._callback is None or not self._caller_on:
+            return []
+        self._caller_on = False
+        return [*self._cancel_timers([CALLBACK_CONFIRM_TIMER]), HangupCaller()]
+
+    def _callback_accepted(self, member_id: uuid.UUID) -> list[Action]:
+        """A member accepted the callback: they hold, and the caller's phone rings."""
+        self._legs[member_id].state = LegState.HOLDING
+        self._callback = CallbackPhase.CALLING
+        self._callback_member = member_id
+        actions = self._cancel_timers([confirm_timer(member_id)])
+        actions += self._stop_other_legs()
+        if self._caller_on:
+            # Still hearing the confirmation of their request: this call of theirs ends now.
+            actions += self._callback_confirm_done()
+        ring_time = self.policy.ring_time
+        actions += [CallBack(member_id, ring_time), self._start_timer(CALLBACK_RING_TIMER, ring_time)]
+        return actions
+
+    def _callback_answered(self, event: CallbackAnswered) -> list[Action]:
+        if self._callback is not CallbackPhase.CALLING or self._callback_member is None:
+            return []
+        member_id = self._callback_member
+        self._legs[member_id].state = LegState.CONNECTED
+        self._state = CallState.CONNECTED
+        self._answered_by = member_id
+        self._answered_at = event.now
+        actions: list[Action] = [RecordAnswer(member_id), *self._leave_line()]
+        # Only the callback's own timer: teammates told "too late" keep theirs.
+        actions += self._cancel_timers([CALLBACK_RING_TIMER])
         actions.append(Bridge(member_id))
         return actions
+
+    def _callback_ring_timeout(self, event: CallbackRingTimeout) -> list[Action]:
+        if CALLBACK_RING_TIMER not in self._timers:
+            return []
+        self._timers.discard(CALLBACK_RING_TIMER)
+        return self._callback_unanswered(event.now, hang_up=True)
+
+    def _callback_unanswered(self, now: datetime, *, hang_up: bool) -> list[Action]:
+        """The caller did not answer this try: release the member; retry or give up."""
+        if self._callback is not CallbackPhase.CALLING or self._callback_member is None:
+            return []
+        member_id, self._callback_member = self._callback_member, None
+        self._callback_tries += 1
+        leg = self._legs[member_id]
+        leg.state = LegState.HANGING_UP
+        leg.result = AttemptResult.CALLBACK_UNANSWERED
+        actions = self._cancel_timers([CALLBACK_RING_TIMER])
+        if hang_up:
+            actions.append(HangupCaller())  # the callback's own channel, still ringing
+        actions += [HangupLeg(member_id), RecordAttempt(member_id, leg.result)]
+        if self._callback_tries >= self.policy.callback_attempts:
+            # Every try went unanswered: the team's "to call back" list has it now.
+            self._hunt_ended_at = now
+            return actions + self._finish(CallOutcome.CALLBACK_FAILED, now)
+        self._callback = CallbackPhase.RETRY
+        pause = self.policy.callback_retry_after
+        actions += [CallbackRetryLater(self._callback_tries, pause),
+                    self._start_timer(CALLBACK_RETRY_TIMER, pause)]
+        return actions
+
+    def _callback_retry_due(self, event: CallbackRetryDue) -> list[Action]:
+        if self._callback is not CallbackPhase.RETRY or CALLBACK_RETRY_TIMER not in self._timers:
+            return []
+        self._timers.discard(CALLBACK_RETRY_TIMER)
+        self._callback = CallbackPhase.WAITING
+        # A new try may offer every member again, those rung for earlier tries included;
+        # legs whose end has not arrived yet stay (their channel may still exist).
+        for member_id in [m for m, leg in self._legs.items()
+                          if leg.state in (LegState.ENDED, LegState.NOT_CLAIMED)]:
+            del self._legs[member_id]
+        return [self._fetch()]
 
     def _leg_ended(self, event: LegEnded) -> list[Action]:
         member_id = event.member_id
@@ -567,7 +752,17 @@ class CallMachine:
             leg.state = LegState.ENDED
             leg.result = AttemptResult.ANSWERED
             actions: list[Action] = [HangupCaller(), *self._record(member_id, leg.result)]
-            return actions + self._finish(CallOutcome.ANSWERED, event.now)
+            return actions + self._finish(self._talked(), event.now)
+        if leg.state is LegState.HOLDING:
+            # The member hung up while the caller's phone rang: that ring stops, and the
+            # request looks for a member again (this try is not counted against the caller).
+            leg.state = LegState.ENDED
+            leg.result = AttemptResult.CANCELLED
+            self._callback = CallbackPhase.WAITING
+            self._callback_member = None
+            actions = self._cancel_timers([CALLBACK_RING_TIMER])
+            actions += [HangupCaller(), *self._record(member_id, leg.result)]
+            return actions + self._hunt_on()
         if leg.state is LegState.CONFIRMING:
             # The member hung up during the confirmation prompt: a refusal, not a no-answer.
             leg.state = LegState.ENDED
@@ -610,6 +805,10 @@ class CallMachine:
 
     def _caller_hung_up(self, event: CallerHungUp) -> list[Action]:
         actions: list[Action] = []
+        if self._state is CallState.HUNTING and self._callback is not None:
+            # They asked to be called back: hanging up is what they were told to do.
+            self._caller_on = False
+            return self._cancel_timers([CALLBACK_CONFIRM_TIMER])
         if self._state is CallState.HUNTING:
             self._hunt_ended_at = event.now
             actions += self._hang_up_ringing(AttemptResult.CANCELLED)
@@ -620,7 +819,7 @@ class CallMachine:
             leg.state = LegState.HANGING_UP
             leg.result = AttemptResult.ANSWERED
             actions += [HangupLeg(self._answered_by), *self._record(self._answered_by, leg.result)]
-            return actions + self._finish(CallOutcome.ANSWERED, event.now)
+            return actions + self._finish(self._talked(), event.now)
         if self._state is CallState.FALLBACK:
             assert self._fallback_outcome is not None
             return self._finish(self._fallback_outcome, event.now)
@@ -649,7 +848,13 @@ class CallMachine:
         """
         if self._state is CallState.FINISHED:
             return []
-        if event.reason is StopReason.DATABASE_UNAVAILABLE:
+        if (event.reason is StopReason.DAEMON_STOPPING and self._callback is not None
+                and self._state is not CallState.CONNECTED):
+            return self._keep_callback_request()
+        if self._callback is not None and self._state is not CallState.CONNECTED:
+            # A request that cannot go on is one to call back (the caller reached no fallback).
+            outcome = CallOutcome.CALLBACK_FAILED
+        elif event.reason is StopReason.DATABASE_UNAVAILABLE:
             outcome = CallOutcome.FALLBACK
         else:
             outcome = CallOutcome.FAILED
@@ -659,11 +864,32 @@ class CallMachine:
             leg.state = LegState.HANGING_UP
             leg.result = AttemptResult.FAILED
             actions += [HangupLeg(member_id), *self._record(member_id, leg.result)]
-        if self._state is not CallState.CONNECTED:
+        if self._state is not CallState.CONNECTED and self._callback is not None:
+            # A callback request: the caller hears its confirmation or their phone rings for
+            # the callback; either ends (the request is on the "to call back" list as failed).
+            actions.append(HangupCaller())
+        elif self._state is not CallState.CONNECTED:
             actions.append(RunFallback(outcome))
         elif event.reason is StopReason.DAEMON_STOPPING:
             actions.append(HangupCaller())
         return actions + self._finish(outcome, event.now, stopped=True)
+
+    def _keep_callback_request(self) -> list[Action]:
+        """The daemon stops with a callback request waiting: its legs end, and the request
+        stays in its line for this node's next start (a restart does not lose it)."""
+        actions: list[Action] = []
+        for member_id in sorted(m for m, leg in self._legs.items() if leg.state in _UNRECORDED):
+            leg = self._legs[member_id]
+            leg.state = LegState.HANGING_UP
+            leg.result = AttemptResult.FAILED
+            actions += [HangupLeg(member_id), *self._record(member_id, leg.result)]
+        if self._caller_on or self._callback is CallbackPhase.CALLING:
+            actions.append(HangupCaller())  # the confirmation, or the callback still ringing
+        actions += [HangupLeg(m) for m in sorted(self._legs) if too_late_timer(m) in self._timers]
+        actions += self._cancel_timers(self._timers)
+        self._state = CallState.FINISHED
+        actions.append(KeepCallbackRequest(self._callback_tries))
+        return actions
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -675,6 +901,9 @@ class CallMachine:
             actions.append(MarkUnavailableIfMissed(member_id, threshold))
         return actions
 
+    def _talked(self) -> CallOutcome:
+        return CallOutcome.CALLBACK_ANSWERED if self._callback is not None else CallOutcome.ANSWERED
+
     def _fetch(self) -> FetchCandidates:
         self._fetching = True
         return FetchCandidates(exclude=self.tried)
@@ -683,6 +912,8 @@ class CallMachine:
         """After a leg stopped without an answer: try the next candidates once none rings."""
         if self._state is not CallState.HUNTING or self._fetching or self.ringing_legs:
             return []
+        if self._callback in (CallbackPhase.CALLING, CallbackPhase.RETRY):
+            return []  # a member holds for the caller, or the pause before the next try runs
         return [self._fetch()]
 
     def _start_timer(self, name: str, seconds: float) -> StartTimer:

@@ -11,6 +11,15 @@ from teamfoned.routing.model import Candidate, LineView, StopReason
 
 __all__ = [
     "ANNOUNCE_TIMER",
+    "CALLBACK_CONFIRM_TIMER",
+    "CALLBACK_RETRY_TIMER",
+    "CALLBACK_RING_TIMER",
+    "CallbackAnswered",
+    "CallbackConfirmDone",
+    "CallbackEnded",
+    "CallbackRetryDue",
+    "CallbackRingTimeout",
+    "CallerDigit",
     "AnnounceDue",
     "AnnouncementFinished",
     "MAX_WAIT_TIMER",
@@ -47,6 +56,12 @@ MAX_WAIT_TIMER = "max_wait"
 ANNOUNCE_TIMER = "announce"
 # The caller's tier goes up when it expires (routing.tiers: next_tier_after).
 TIER_TIMER = "tier"
+# A caller who asked for a callback is hung up when its confirmation has played, or at the
+# latest when this expires (the end-of-playback event lost).
+CALLBACK_CONFIRM_TIMER = "callback-confirm"
+# How long the caller's phone rings when they are called back, and the pause between tries.
+CALLBACK_RING_TIMER = "callback-ring"
+CALLBACK_RETRY_TIMER = "callback-retry"
 _RING_TIMER_PREFIX = "ring:"
 _CONFIRM_TIMER_PREFIX = "confirm:"
 _TOO_LATE_TIMER_PREFIX = "too-late:"
@@ -70,9 +85,15 @@ class CallerEntered(Event):
     """The caller's channel entered the application; the call starts at `now`.
 
     `hours`: the team's opening hours, so the machine decides whether it is open at `now`.
+    `callback_allowed`: the caller's number passed the checks of a dialled number (valid,
+    an allowed country, not premium; never a withheld one), so it may be called back.
     """
 
     hours: OpeningHours = ALWAYS_OPEN
+    callback_allowed: bool = False
+    # Not a caller arriving but this node's callback request, taken over after its restart
+    # with this many tries gone unanswered; `now` is then the call's start (its place).
+    resumed_callback_tries: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +212,41 @@ class GreetingFinished(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CallerDigit(Event):
+    """The caller pressed a key (DTMF) while the call was theirs to route."""
+
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackConfirmDone(Event):
+    """The caller's callback confirmation has played (or its time is up): hang them up."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswered(Event):
+    """The caller answered the callback."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackEnded(Event):
+    """The callback to the caller ended before they answered (busy, declined, unreachable,
+    or the originate failed: `cause` None)."""
+
+    cause: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRingTimeout(Event):
+    """The caller's phone rang for the ring time without an answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRetryDue(Event):
+    """The pause after an unanswered callback has passed: look for a member again."""
+
+
+@dataclass(frozen=True, slots=True)
 class RunnerStopped(Event):
     """The runner cannot go on (`reason`); the machine ends the call at once. The only event
     the machine also takes before CallerEntered."""
@@ -218,6 +274,12 @@ CallEvent = (
     | AnnouncementFinished
     | TierDue
     | GreetingFinished
+    | CallerDigit
+    | CallbackConfirmDone
+    | CallbackAnswered
+    | CallbackEnded
+    | CallbackRingTimeout
+    | CallbackRetryDue
     | RunnerStopped
 )
 
@@ -239,16 +301,25 @@ _MEMBER_TIMERS: tuple[tuple[str, type[RingTimeout | ConfirmTimeout | TooLateDone
 )
 
 
+_CALL_TIMERS: dict[str, type[MaxWaitReached | AnnounceDue | TierDue | CallbackConfirmDone
+                             | CallbackRingTimeout | CallbackRetryDue]] = {
+    MAX_WAIT_TIMER: MaxWaitReached,
+    ANNOUNCE_TIMER: AnnounceDue,
+    TIER_TIMER: TierDue,
+    CALLBACK_CONFIRM_TIMER: CallbackConfirmDone,
+    CALLBACK_RING_TIMER: CallbackRingTimeout,
+    CALLBACK_RETRY_TIMER: CallbackRetryDue,
+}
+
+
 def timer_fired(
     name: str, *, now: datetime
-) -> MaxWaitReached | AnnounceDue | TierDue | RingTimeout | ConfirmTimeout | TooLateDone | None:
+) -> (MaxWaitReached | AnnounceDue | TierDue | CallbackConfirmDone | CallbackRingTimeout | CallbackRetryDue
+      | RingTimeout | ConfirmTimeout | TooLateDone | None):
     """The event for an expired timer that the machine started; None for a name it never uses."""
-    if name == MAX_WAIT_TIMER:
-        return MaxWaitReached(now=now)
-    if name == ANNOUNCE_TIMER:
-        return AnnounceDue(now=now)
-    if name == TIER_TIMER:
-        return TierDue(now=now)
+    call_timer = _CALL_TIMERS.get(name)
+    if call_timer is not None:
+        return call_timer(now=now)
     for prefix, event in _MEMBER_TIMERS:
         if name.startswith(prefix):
             try:

@@ -8,6 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "ANSWERED_OUTCOMES",
+    "CALLBACK_KEYS",
+    "CALLBACK_OUTCOMES",
     "MISSED_OUTCOMES",
     "ORPHAN_ATTEMPT_RESULT",
     "UNANSWERED_RESULTS",
@@ -56,6 +59,10 @@ class CallOutcome(StrEnum):
     NO_ONE_AVAILABLE = "no_one_available"  # candidates ran out before anyone answered
     TIMED_OUT = "timed_out"  # the team's maximum wait passed
     CLOSED = "closed"  # outside opening hours or on a holiday: the closed fallback ran
+    # The caller asked to be called back from the line: a member accepted and the caller
+    # answered the callback, or every try of the callback went unanswered.
+    CALLBACK_ANSWERED = "callback_answered"
+    CALLBACK_FAILED = "callback_failed"
     # The last two are set outside the routing core: the fallback took the call over,
     # or the runner could not go on.
     FALLBACK = "fallback"
@@ -76,6 +83,9 @@ class AttemptResult(StrEnum):
     DECLINED = "declined"
     TOO_LATE = "too_late"
     FAILED = "failed"
+    # The member accepted a callback, and the caller did not answer it (no answer, busy,
+    # unreachable): the member was released and the request waits for its next try.
+    CALLBACK_UNANSWERED = "callback_unanswered"
 
 
 # Calls nobody answered: the team should call back (the "to call back" list, call.missed).
@@ -85,7 +95,17 @@ MISSED_OUTCOMES = frozenset({
     CallOutcome.TIMED_OUT,
     CallOutcome.CLOSED,
     CallOutcome.FAILED,
+    CallOutcome.CALLBACK_FAILED,
 })
+
+# Calls in which a member talked with the caller (statistics count both as answered).
+ANSWERED_OUTCOMES = frozenset({CallOutcome.ANSWERED, CallOutcome.CALLBACK_ANSWERED})
+
+# Calls whose caller asked to be called back (statistics: callbacks made).
+CALLBACK_OUTCOMES = frozenset({CallOutcome.CALLBACK_ANSWERED, CallOutcome.CALLBACK_FAILED})
+
+# The keys a team may give its waiting callers for a callback (DTMF digits).
+CALLBACK_KEYS = tuple("0123456789*#")
 
 # Results that count towards auto-unavailable: the phone rang or answered unattended.
 UNANSWERED_RESULTS = frozenset({AttemptResult.NO_ANSWER, AttemptResult.CONFIRM_TIMEOUT})
@@ -157,6 +177,12 @@ class TeamPolicy:
     # Tiers: the next tier joins every this many seconds the caller has waited (None: only when
     # the tiers below have nobody available for the call; routing.tiers).
     next_tier_after: float | None = None
+    # A waiting caller who presses `callback_key` (None: not offered) is called back instead:
+    # up to `callback_attempts` times, `callback_retry_after` seconds apart, each rung for
+    # `ring_time` like a member.
+    callback_key: str | None = None
+    callback_attempts: int = 2
+    callback_retry_after: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +262,9 @@ class TeamRoute:
     moh_class: str | None = None
     greeting: str | None = None
     announce_expected_wait: bool = False
+    callback_key: str | None = None
+    callback_attempts: int = 2
+    callback_retry_after: int = 60
 
     def policy(self, *, confirm_time: float, too_late_seconds: float) -> TeamPolicy:
         """The team's routing policy, with the daemon's confirmation time and the length of
@@ -258,6 +287,9 @@ class TeamRoute:
             announce_expected_wait=self.announce_expected_wait,
             waiting_sound=_stored_waiting_sound(self.waiting_sound),
             greeting=self.greeting is not None,
+            callback_key=self.callback_key or None,
+            callback_attempts=self.callback_attempts,
+            callback_retry_after=float(self.callback_retry_after),
         )
 
 
@@ -300,3 +332,7 @@ class OpenCallState:
     started_at: datetime
     answered_at: datetime | None
     attempts: tuple[OpenAttempt, ...] = field(default_factory=tuple)
+    caller_number: str | None = None
+    # A callback request still in the team's line: the tries that went unanswered (None: the
+    # caller asked for no callback).
+    callback_tries: int | None = None

@@ -94,7 +94,8 @@ TABLES: dict[str, Treatment] = {
         retention="kept while the team exists", export="teams",
         personal=("fallback_target", "closed_target"),
         plain=("name", "label", "strategy", "fallback_kind", "timezone", "closed_kind",
-               "confirm_recording", "language", "waiting_sound", "moh_class", "greeting")),
+               "confirm_recording", "language", "waiting_sound", "moh_class", "greeting",
+               "callback_key")),
     "team_numbers": Treatment(
         holds=_SETTINGS + " (the team's own numbers)",
         erasure="not touched", retention="kept while the team exists", export="teams.numbers",
@@ -125,9 +126,10 @@ TABLES: dict[str, Treatment] = {
         retention="deleted with their call", export="calls.attempts",
         plain=("channel_id", "node", "result")),
     "waiting_entries": Treatment(
-        holds="when a call arrived, joined and left its team's waiting line: times of a call, "
-              "no text (the caller's number stays on the call); not exported, since the call's "
-              "own wait is",
+        holds="when a call arrived, joined and left its team's waiting line, and when its caller "
+              "asked to be called back and how often that went unanswered: times and counts of "
+              "a call, no text (the caller's number stays on the call, and the callback dials "
+              "it from there); not exported, since the call's own wait and attempts are",
         erasure="not touched (it names no member)", retention="deleted with its call",
         export=None, plain=("node",)),
     "webhooks": Treatment(

@@ -44,7 +44,8 @@ ROUTE_COLUMNS = (
     teams.c.closed_kind, teams.c.closed_target, teams.c.auto_unavailable_after,
     teams.c.confirm_recording, teams.c.wait_when_none_available, teams.c.announce_position_every,
     teams.c.language, teams.c.next_tier_after, teams.c.waiting_sound, teams.c.moh_class,
-    teams.c.greeting, teams.c.announce_expected_wait,
+    teams.c.greeting, teams.c.announce_expected_wait, teams.c.callback_key,
+    teams.c.callback_attempts, teams.c.callback_retry_after,
 )
 
 
@@ -58,6 +59,8 @@ def route_from_row(row: Any) -> TeamRoute:
         wait_when_none_available=bool(row[17]), announce_position_every=row[18],
         language=row[19] or "en", next_tier_after=row[20], waiting_sound=row[21] or "ringing",
         moh_class=row[22], greeting=row[23], announce_expected_wait=bool(row[24]),
+        callback_key=row[25] or None, callback_attempts=int(row[26]),
+        callback_retry_after=int(row[27]),
     )
 
 

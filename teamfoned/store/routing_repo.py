@@ -13,7 +13,21 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, insert, literal, or_, select, true, union_all, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
@@ -51,6 +65,7 @@ from teamfoned.store.tables import (
     team_hours,
     team_numbers,
     teams,
+    waiting_entries,
     webhooks,
 )
 from teamfoned.store.types import UTCDateTime
@@ -378,9 +393,16 @@ class RoutingRepository:
 
     async def open_call_states(self, node: str) -> list[OpenCallState]:
         """Open calls of `node` with their open attempts, for adoption after a restart."""
-        open_call = select(calls.c.id, calls.c.tenant_id, calls.c.team_id, calls.c.channel_id,
-                           calls.c.dialled_number, calls.c.started_at, calls.c.answered_at).where(
-            calls.c.node == node, calls.c.outcome.is_(None)).order_by(calls.c.started_at)
+        # A callback request is an open call whose line entry says the caller asked for one.
+        pending = and_(waiting_entries.c.callback_requested_at.is_not(None),
+                       waiting_entries.c.left_at.is_(None))
+        open_call = (
+            select(calls.c.id, calls.c.tenant_id, calls.c.team_id, calls.c.channel_id,
+                   calls.c.dialled_number, calls.c.started_at, calls.c.answered_at,
+                   calls.c.caller_number,
+                   case((pending, waiting_entries.c.callback_tries), else_=None))
+            .outerjoin(waiting_entries, waiting_entries.c.call_id == calls.c.id)
+            .where(calls.c.node == node, calls.c.outcome.is_(None)).order_by(calls.c.started_at))
         async with self._sessions() as session:
             call_rows = (await session.execute(open_call)).all()
             ids = [row[0] for row in call_rows]
@@ -396,7 +418,8 @@ class RoutingRepository:
             by_call.setdefault(call_id, []).append(
                 OpenAttempt(attempt_id, member_id, channel_id, answered_at))
         return [OpenCallState(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                              tuple(by_call.get(row[0], ()))) for row in call_rows]
+                              tuple(by_call.get(row[0], ())), caller_number=row[7],
+                              callback_tries=row[8]) for row in call_rows]
 
     # -- attempts --------------------------------------------------------------------------
 

@@ -130,6 +130,11 @@ class Team(Base):
     # The position announcement tells the expected wait too.
     announce_expected_wait: Mapped[bool] = mapped_column(Boolean, default=False,
                                                          server_default="0")
+    # A waiting caller may press this key to be called back (None: not offered); called this
+    # many times, this many seconds apart, before the request goes to the "to call back" list.
+    callback_key: Mapped[str | None] = mapped_column(String(1))
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    callback_retry_after: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
 
 
 class TeamHours(Base):
@@ -489,6 +494,11 @@ class WaitingEntry(Base):
     arrived_at: Mapped[datetime]
     joined_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
+    # The caller asked to be called back (the entry keeps its arrival, so its place); how
+    # many callbacks went unanswered, and when the next may start (None: now).
+    callback_requested_at: Mapped[datetime | None]
+    callback_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    callback_due_at: Mapped[datetime | None]
 
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from teamfoned.domain.errors import Invalid, NotFound
 from teamfoned.domain.timetable import stored_zone
 from teamfoned.routing.hours import WeeklyPeriod, is_open
-from teamfoned.routing.model import CallOutcome
+from teamfoned.routing.model import ANSWERED_OUTCOMES, CALLBACK_OUTCOMES, CallOutcome
 from teamfoned.store import call_history
 from teamfoned.store.call_history import CallView
 from teamfoned.store.hours_repo import holidays_of, hours_of
@@ -70,6 +70,9 @@ class TeamStats:
     p90_wait_s: float | None
     service_level_seconds: int = 20
     service_level: float | None = None
+    # Callers who asked to be called back, and of them those who talked with a member.
+    callbacks: int = 0
+    callbacks_answered: int = 0
 
 
 def _aware(value: object) -> datetime | None:
@@ -175,7 +178,9 @@ def summarise(outcomes: list[tuple[str, float | None]], service_level_seconds: i
     level is the share of all received calls answered within `service_level_seconds` (callers
     who hung up early count against it, as in app_queue's servicelevel statistics).
     """
-    answered = [w for o, w in outcomes if o == CallOutcome.ANSWERED]
+    # A caller called back who talked with a member was answered too (their wait runs to the
+    # callback's answer).
+    answered = [w for o, w in outcomes if o in ANSWERED_OUTCOMES]
     waits = [w for w in answered if w is not None]
     abandoned = sum(1 for o, _ in outcomes if o == CallOutcome.ABANDONED)
     return TeamStats(
@@ -184,7 +189,9 @@ def summarise(outcomes: list[tuple[str, float | None]], service_level_seconds: i
         average_wait_s=round(sum(waits) / len(waits), 3) if waits else None,
         p90_wait_s=p90(waits), service_level_seconds=service_level_seconds,
         service_level=round(sum(1 for w in waits if w <= service_level_seconds) / len(outcomes), 4)
-        if outcomes else None)
+        if outcomes else None,
+        callbacks=sum(1 for o, _ in outcomes if o in CALLBACK_OUTCOMES),
+        callbacks_answered=sum(1 for o, _ in outcomes if o == CallOutcome.CALLBACK_ANSWERED))
 
 
 async def team_stats(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID,

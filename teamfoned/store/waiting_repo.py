@@ -32,6 +32,8 @@ def _line_view_statements() -> tuple[Select[Any], Select[Any]]:
             or_(entry.c.arrived_at < arrived_at,
                 and_(entry.c.arrived_at == arrived_at, entry.c.call_id < call_id)),
             ~exists().where(attempts.c.call_id == entry.c.call_id, attempts.c.ended_at.is_(None)),
+            # A callback request pausing between tries holds no free member back.
+            or_(entry.c.callback_due_at.is_(None), entry.c.callback_due_at <= bindparam("now")),
         )
         .scalar_subquery()
     )
@@ -98,6 +100,22 @@ class WaitingRepository:
                     call_id=call_id, tenant_id=tenant_id, team_id=team_id, node=node,
                     arrived_at=arrived_at, joined_at=now))
 
+    async def request_callback(self, call_id: uuid.UUID, *, now: datetime) -> None:
+        """The call's entry becomes a callback request; it keeps its place (its arrival)."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(waiting_entries)
+                .where(waiting_entries.c.call_id == call_id,
+                       waiting_entries.c.callback_requested_at.is_(None))
+                .values(callback_requested_at=now))
+
+    async def callback_retry_later(self, call_id: uuid.UUID, *, tries: int, due_at: datetime) -> None:
+        """`tries` callbacks went unanswered; the next one is due at `due_at`."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(waiting_entries).where(waiting_entries.c.call_id == call_id)
+                .values(callback_tries=tries, callback_due_at=due_at))
+
     async def leave_line(self, call_id: uuid.UUID, *, now: datetime) -> None:
         """Take the call out of its line (once): its time in line is from joined_at to left_at."""
         async with self._sessions() as session, session.begin():
@@ -129,6 +147,8 @@ class TeamLine:
 
     waiting: int
     longest_wait_s: float | None
+    # Of the waiting: callers who asked to be called back (they are no longer on the line).
+    callbacks_pending: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +165,14 @@ async def team_line(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.U
                     now: datetime) -> TeamLine:
     """Callers in the team's line now (of calls still open) and how long the first has waited."""
     rows = (await session.execute(
-        select(waiting_entries.c.joined_at)
+        select(waiting_entries.c.joined_at, waiting_entries.c.callback_requested_at)
         .join(calls, calls.c.id == waiting_entries.c.call_id)
         .where(waiting_entries.c.tenant_id == tenant_id, waiting_entries.c.team_id == team_id,
-               waiting_entries.c.left_at.is_(None), calls.c.outcome.is_(None)))).scalars().all()
-    longest = max(((now - joined).total_seconds() for joined in rows), default=None)
+               waiting_entries.c.left_at.is_(None), calls.c.outcome.is_(None)))).all()
+    longest = max(((now - joined).total_seconds() for joined, _ in rows), default=None)
     return TeamLine(waiting=len(rows),
-                    longest_wait_s=None if longest is None else round(max(0.0, longest), 3))
+                    longest_wait_s=None if longest is None else round(max(0.0, longest), 3),
+                    callbacks_pending=sum(1 for _, requested in rows if requested is not None))
 
 
 async def line_stats(session: AsyncSession, tenant_id: uuid.UUID, team_id: uuid.UUID, *,

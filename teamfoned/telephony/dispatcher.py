@@ -16,6 +16,7 @@ import structlog
 
 from teamfoned.domain.team_settings import FallbackPolicy
 from teamfoned.metrics import Metrics
+from teamfoned.routing.model import CallOutcome, OpenCallState
 from teamfoned.telephony.adopted import AdoptedCall
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
@@ -30,6 +31,7 @@ from teamfoned.telephony.resync import (
     CloseCall,
     DestroyBridge,
     HangupChannel,
+    ResumeCallback,
     ResyncAction,
     plan_resync,
 )
@@ -260,6 +262,28 @@ class CallDispatcher:
             case CloseCall(call_id=call_id, outcome=outcome, wait_seconds=wait, talk_seconds=talk):
                 await repo.finish_call(call_id, outcome, now=now, wait_seconds=wait, talk_seconds=talk)
                 log.warning("resync_call_closed", call_id=str(call_id), outcome=outcome)
+            case ResumeCallback(call=call):
+                # Owned from now on under its caller's old channel id, so the next resync
+                # leaves it to its runner.
+                key = call.channel_id or f"callback-{call.call_id}"
+                inbox = Inbox()
+                self._inboxes[key] = inbox
+                self._spawn(self._resume_callback(call, key, inbox))
+
+    async def _resume_callback(self, call: OpenCallState, key: str, inbox: Inbox) -> None:
+        try:
+            route = await self.repo.team_for_number(call.dialled_number or "")
+            if route is None or route.team_id != call.team_id:
+                # Its number is no longer the team's: the request is listed to call back.
+                log.warning("callback_not_resumed", call_id=str(call.call_id))
+                await self.repo.finish_call(call.call_id, CallOutcome.CALLBACK_FAILED, now=self.ctx.clock(),
+                                            wait_seconds=None, talk_seconds=None)
+                return
+            log.info("callback_resumed", call_id=str(call.call_id), tries=call.callback_tries)
+            channel = {"id": key, "caller": {"number": call.caller_number or ""}}
+            await CallRunner(self.ctx, channel, call.dialled_number or "", route, inbox, resumed=call).run()
+        finally:
+            self._forget(key)
 
     async def _hangup_stray(self, channel_id: str) -> None:
         log.info("stray_leg_hung_up", channel=channel_id)

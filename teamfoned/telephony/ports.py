@@ -172,6 +172,14 @@ class WaitingLineStore(Protocol):
         at most `limit` (the expected wait's history)."""
         ...
 
+    async def request_callback(self, call_id: uuid.UUID, *, now: datetime) -> None:
+        """The call's entry becomes a callback request, in its place in the line."""
+        ...
+
+    async def callback_retry_later(self, call_id: uuid.UUID, *, tries: int, due_at: datetime) -> None:
+        """`tries` callbacks went unanswered; until `due_at` the request holds no member back."""
+        ...
+
 
 class LineSignalling(Protocol):
     """Wake-ups for this node's waiting calls, and the signal that reaches every node's."""

@@ -6,9 +6,19 @@ import re
 import unicodedata
 import uuid
 
-from teamfoned.domain.prompts import CALLING, PRESS, SORRY, sound
+from teamfoned.domain.prompts import (
+    CALLBACK_FOR,
+    CALLING,
+    PRESS,
+    QUEUE_CALLBACK_CONFIRMED,
+    QUEUE_TO_BE_CALLED_BACK,
+    SORRY,
+    TO_ACCEPT,
+    sound,
+)
 from teamfoned.domain.team_settings import check_sound
 from teamfoned.routing.model import TeamRoute
+from teamfoned.telephony.caller_prompts import position_announcement
 
 # Asterisk's core sounds: "calling", the team number's digits, "press", "1".
 # A team's own recording (a sound name) replaces the first part, e.g. "this is a call for
@@ -42,6 +52,28 @@ def confirmation_prompt(route: TeamRoute, dialled: str, accept_key: str) -> str:
     else:
         intro = [sound(CALLING), *_said(digits)]
     return ",".join([*intro, sound(PRESS), *_said(accept_key)])
+
+
+def callback_prompt(caller_number: str, accept_key: str) -> str:
+    """What the member hears who answered for a callback: "callback for <the caller's number,
+    digit by digit>, press 1 to accept" (in the channel's language)."""
+    digits = "".join(ch for ch in caller_number if ch.isdigit())[-15:]
+    return ",".join([sound(CALLBACK_FOR), *_said(digits), sound(PRESS), *_said(accept_key),
+                     sound(TO_ACCEPT)])
+
+
+def line_announcement(position: int | None, callback_key: str | None,
+                      expected_minutes: int | None = None) -> str:
+    """What a waiting caller hears: their place ("you are caller number 2", with the expected
+    wait when there is one), and where a callback is offered, "press 5 to be called back
+    instead"."""
+    media = [position_announcement(position, expected_minutes)] if position is not None else []
+    if callback_key is not None:
+        media += [sound(PRESS), *_said(callback_key), sound(QUEUE_TO_BE_CALLED_BACK)]
+    return ",".join(media)
+
+
+CALLBACK_CONFIRMED = sound(QUEUE_CALLBACK_CONFIRMED)
 
 
 # Digits as the sound files Asterisk's digits: media would open, one item each: a member who

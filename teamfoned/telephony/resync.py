@@ -61,7 +61,15 @@ class CloseCall:
     talk_seconds: float | None
 
 
-ResyncAction = Adopt | HangupChannel | CallerToFallback | DestroyBridge | CloseAttempt | CloseCall
+@dataclass(frozen=True, slots=True)
+class ResumeCallback:
+    """A callback request this node took and nothing runs: it goes on from its place."""
+
+    call: OpenCallState
+
+
+ResyncAction = (Adopt | HangupChannel | CallerToFallback | DestroyBridge | CloseAttempt | CloseCall
+                | ResumeCallback)
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -87,7 +95,8 @@ def plan_resync(
     Outcomes: a call that can go on is adopted; a waiting caller gets `fallback`; a caller
     already in the dialplan keeps it (`fallback`); a call whose caller left while we were
     away is `answered` if it was answered (talk time counted up to now: the end was not
-    seen), else `abandoned`. A ringing leg we hang up is `cancelled`.
+    seen), else `abandoned`. A ringing leg we hang up is `cancelled`. A callback request
+    (the caller hung up on purpose) is resumed, once its legs are ended.
     """
     alive = set(channels)
     app = set(in_app)
@@ -130,6 +139,12 @@ def plan_resync(
             actions.append(
                 CloseAttempt(attempt.attempt_id, AttemptResult.ANSWERED if attempt.answered_at
                              else AttemptResult.CANCELLED))
+        if call.callback_tries is not None and call.answered_at is None:
+            if caller is not None:
+                # Still hearing their request's confirmation: what they were told comes true.
+                actions.append(HangupChannel(caller, "callback_requested"))
+            actions.append(ResumeCallback(call))
+            continue
         if call.answered_at is not None:
             # The conversation happened; its other side is gone, so this side ends too.
             if caller is not None:

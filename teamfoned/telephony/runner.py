@@ -14,12 +14,12 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
-from teamfoned.domain.phones import PhoneKind, PhoneRejected
+from teamfoned.domain.phones import PhoneKind, PhoneRejected, callable_number
 from teamfoned.domain.team_settings import FallbackPolicy
 from teamfoned.domain.timetable import stored_zone
 from teamfoned.metrics import Metrics
@@ -29,11 +29,18 @@ from teamfoned.routing import (
     AnnouncePosition,
     AskConfirmation,
     Bridge,
+    CallBack,
+    CallbackAnswered,
+    CallbackConfirmDone,
+    CallbackEnded,
+    CallbackRetryLater,
+    CallerDigit,
     CallerEntered,
     CallerHungUp,
     CallMachine,
     CancelTimer,
     CandidatesFetched,
+    ConfirmCallback,
     Dial,
     FallbackFinished,
     FetchCandidates,
@@ -42,6 +49,7 @@ from teamfoned.routing import (
     HangupCaller,
     HangupLeg,
     JoinLine,
+    KeepCallbackRequest,
     LeaveLine,
     LegAnswered,
     LegClaimFailed,
@@ -51,6 +59,7 @@ from teamfoned.routing import (
     LineMoved,
     LineView,
     MarkUnavailableIfMissed,
+    OfferCallback,
     OpeningHours,
     PlayGreeting,
     PromptFinished,
@@ -67,10 +76,9 @@ from teamfoned.routing import (
 )
 from teamfoned.routing.events import Event, timer_fired
 from teamfoned.routing.expected_wait import SAMPLES, WINDOW, expected_wait_minutes
-from teamfoned.routing.model import AttemptResult, CallOutcome, TeamRoute
+from teamfoned.routing.model import AttemptResult, CallOutcome, OpenCallState, TeamRoute
 from teamfoned.telephony.ari import AriClient
 from teamfoned.telephony.ari_errors import AriError
-from teamfoned.telephony.caller_prompts import position_announcement
 from teamfoned.telephony.dialstring import dial_target
 from teamfoned.telephony.fallback import DEFAULT_CONTEXT, FallbackPlan, plan_fallback
 from teamfoned.telephony.ports import (
@@ -80,9 +88,12 @@ from teamfoned.telephony.ports import (
     WaitingLineStore,
 )
 from teamfoned.telephony.prompts import (
+    CALLBACK_CONFIRMED,
     TOO_LATE_PROMPT,
     TOO_LATE_SECONDS,
+    callback_prompt,
     confirmation_prompt,
+    line_announcement,
     member_caller_id,
     tenant_sound,
 )
@@ -167,9 +178,12 @@ class CallRunner:
 
     def __init__(self, ctx: RunnerContext, channel: dict[str, Any], dialled: str, route: TeamRoute,
                  inbox: asyncio.Queue[InboxItem], *, caller_ringing: bool = False,
-                 caller_ring: Awaitable[None] | None = None) -> None:
+                 caller_ring: Awaitable[None] | None = None,
+                 resumed: OpenCallState | None = None) -> None:
         self.ctx = ctx
-        self.call_id = uuid.uuid4()
+        # `resumed`: this node's callback request, taken over after a restart (its call goes on).
+        self.resumed = resumed
+        self.call_id = uuid.uuid4() if resumed is None else resumed.call_id
         self.caller_channel_id: str = channel["id"]
         self.caller_number: str = channel.get("caller", {}).get("number") or ""
         self.caller_name: str = channel.get("caller", {}).get("name") or ""
@@ -205,6 +219,15 @@ class CallRunner:
         self._language_set = False
         # The caller was handed to the dialplan: their StasisEnd ends the fallback, not the call.
         self._in_fallback_dialplan = False
+        # The callback: the caller's number as it may be dialled (None: never offered); every
+        # channel the caller has had (their own call, then each callback); whether the current
+        # one is a callback and answered; the request's confirmation playing to the caller.
+        self._callback_number: str | None = None
+        self._caller_channels: list[str] = [self.caller_channel_id]
+        self._calling_back = False
+        self._callback_up = False
+        self._caller_answered = False
+        self._confirmation: str | None = None
         self.log = log.bind(call_id=str(self.call_id), team=route.team_name)
 
     # -- inbox --------------------------------------------------------------------------
@@ -217,14 +240,23 @@ class CallRunner:
             # Independent reads and writes overlap: the opening hours are read while the call
             # row is written (two round trips in the time of one, before the first ring).
             hours = asyncio.ensure_future(self._opening_hours())
-            await self.ctx.repo.start_call(
-                self.call_id, self.route.tenant_id, self.route.team_id,
-                caller_number=self.caller_number or None, dialled_number=self.dialled,
-                channel_id=self.caller_channel_id, node=self.ctx.node, now=self.ctx.clock(),
-            )
-            self.log.info("call_started", dialled=self.dialled, strategy=self.route.strategy)
-            self.arrived_at = self.ctx.clock()
-            await self._feed(CallerEntered(await hours, now=self.arrived_at))
+            resumed_tries: int | None = None
+            if self.resumed is None:
+                await self.ctx.repo.start_call(
+                    self.call_id, self.route.tenant_id, self.route.team_id,
+                    caller_number=self.caller_number or None, dialled_number=self.dialled,
+                    channel_id=self.caller_channel_id, node=self.ctx.node, now=self.ctx.clock(),
+                )
+                self.log.info("call_started", dialled=self.dialled, strategy=self.route.strategy)
+                self.arrived_at = self.ctx.clock()
+            else:
+                # The caller's own call is long gone; the request keeps the call's start.
+                self._caller_gone = True
+                self.arrived_at = self.resumed.started_at
+                resumed_tries = self.resumed.callback_tries or 0
+            self._callback_number = self._callable_number()
+            await self._feed(CallerEntered(await hours, callback_allowed=self._callback_number is not None,
+                                           resumed_callback_tries=resumed_tries, now=self.arrived_at))
             while not self.machine.finished:
                 event = self._translate(await self.inbox.get())
                 if event is not None:
@@ -262,7 +294,11 @@ class CallRunner:
             return self._playback_finished(item, now)
         channel = item.get("channel") or {}
         channel_id = channel.get("id")
+        if channel_id == self.caller_channel_id and self._calling_back:
+            return self._callback_event(kind, item, now)
         if channel_id == self.caller_channel_id:
+            if kind == "ChannelDtmfReceived":
+                return CallerDigit(str(item.get("digit", "")), now=now)
             if kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"):
                 if kind != "ChannelHangupRequest":
                     self._caller_gone = True
@@ -271,8 +307,8 @@ class CallRunner:
                 return CallerHungUp(now=now)
             return None
         leg = self.legs_by_channel.get(channel_id) if isinstance(channel_id, str) else None
-        if leg is None:
-            return None
+        if leg is None or self.legs.get(leg.member_id) is not leg:
+            return None  # not ours, or a member's leg of an earlier callback try
         if kind == "ChannelStateChange" and channel.get("state") == "Ringing":
             return LegRinging(leg.member_id, now=now)
         if kind == "StasisStart":
@@ -281,6 +317,19 @@ class CallRunner:
             return LegDigit(leg.member_id, str(item.get("digit", "")), now=now)
         if kind == "ChannelDestroyed":
             return LegEnded(leg.member_id, item.get("cause"), now=now)
+        return None
+
+    def _callback_event(self, kind: Any, item: dict[str, Any], now: datetime) -> Event | None:
+        """An event of the callback's channel to the caller."""
+        if kind == "StasisStart":
+            self._callback_up = True
+            return CallbackAnswered(now=now)
+        if kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest") and self._callback_up:
+            if kind != "ChannelHangupRequest":
+                self._caller_gone = True
+            return CallerHungUp(now=now)
+        if kind == "ChannelDestroyed":
+            return CallbackEnded(item.get("cause"), now=now)
         return None
 
     def _playback_finished(self, item: dict[str, Any], now: datetime) -> Event | None:
@@ -295,6 +344,9 @@ class CallRunner:
         if playback_id == self._greeting:
             self._greeting = None
             return GreetingFinished(now=now)
+        if playback_id == self._confirmation:
+            self._confirmation = None
+            return CallbackConfirmDone(now=now)
         for leg in self.legs.values():
             if leg.prompt_id is not None and leg.prompt_id == playback.get("id"):
                 return PromptFinished(leg.member_id, now=now)
@@ -344,8 +396,18 @@ class CallRunner:
                 await self._start_music()
             case PlayGreeting():
                 return await self._play_greeting()
-            case AnnouncePosition(expected_wait=expected_wait):
-                await self._announce_position(expected_wait)
+            case AnnouncePosition(expected_wait=expected_wait, callback_key=key):
+                await self._announce_position(expected_wait, key)
+            case OfferCallback(key=key):
+                await self._announce(None, key)
+            case ConfirmCallback():
+                await self._confirm_callback()
+            case CallBack(member_id=member_id, ring_time=ring_time):
+                return await self._call_back(self.legs[member_id], ring_time)
+            case CallbackRetryLater(tries=tries, seconds=seconds):
+                await self._callback_retry_later(tries, seconds)
+            case KeepCallbackRequest(tries=tries):
+                await self._keep_callback_request(tries)
             case FetchCandidates(exclude=exclude):
                 # Who is free, and the line ahead of this call: one read.
                 if self.ctx.line is None:
@@ -375,6 +437,9 @@ class CallRunner:
                 # Neither music nor a greeting may go on into the conversation.
                 await self._stop_caller_media()
                 await self._stop_prompt(self.legs[member_id])
+                if self._calling_back:
+                    # The member heard ringing while the caller's phone rang: it stops now.
+                    await self._quietly(ari.ring_stop(self.legs[member_id].channel_id))
                 await self._bridge(self.legs[member_id])
             case HangupCaller():
                 await self._quietly(ari.hangup(self.caller_channel_id))
@@ -412,12 +477,18 @@ class CallRunner:
                 self.ctx.metrics.call_finished(outcome, wait)
                 self.log.info("call_finished", outcome=str(outcome), wait_seconds=_rounded(wait),
                               talk_seconds=_rounded(talk))
-            case AskConfirmation(member_id=member_id):
+            case AskConfirmation(member_id=member_id, callback=callback):
                 leg = self.legs[member_id]
                 leg.prompt_id = str(uuid.uuid4())
-                await self._quietly(ari.play(leg.channel_id, confirmation_prompt(
-                    self.route, self.dialled, self.policy.accept_key), leg.prompt_id))
-                self.log.info("confirmation_asked", member=str(member_id))
+                if callback:
+                    # The caller's number in the team's language (Asterisk picks its digits).
+                    await self._quietly(ari.set_variable(leg.channel_id, "CHANNEL(language)",
+                                                         self.route.language))
+                    prompt = callback_prompt(self._callback_number or "", self.policy.accept_key)
+                else:
+                    prompt = confirmation_prompt(self.route, self.dialled, self.policy.accept_key)
+                await self._quietly(ari.play(leg.channel_id, prompt, leg.prompt_id))
+                self.log.info("confirmation_asked", member=str(member_id), callback=callback)
             case TellTooLate(member_id=member_id):
                 leg = self.legs[member_id]
                 await self._stop_prompt(leg)  # else "sorry" would wait for the prompt's end
@@ -533,16 +604,27 @@ class CallRunner:
                 # other nodes do not see them ahead.
                 self.log.warning("line_join_not_recorded", error=str(exc))
 
-    async def _announce_position(self, expected_wait: bool) -> None:
+    async def _announce_position(self, expected_wait: bool, callback_key: str | None) -> None:
         """Play "you are caller number N" (and the expected wait) to the waiting caller,
-        unanswered (early media)."""
+        unanswered (early media), and the callback offer after it when there is one."""
         if expected_wait and self.ctx.line is not None:
             line, minutes = await asyncio.gather(self._line_view(frozenset()), self._expected_wait())
         else:
             line, minutes = await self._line_view(frozenset()), None
-        if line.unknown:
-            return  # no place to tell while the database is away; ringing or music goes on
+        # No place to tell while the database is away; the offer still stands.
+        position = None if line.unknown else line.ahead + 1
+        if position is None and callback_key is None:
+            return  # ringing or music goes on
+        await self._announce(position, callback_key, None if position is None else minutes)
+
+    async def _announce(self, position: int | None, callback_key: str | None,
+                        minutes: int | None = None) -> None:
         ari = self.ctx.ari
+        if callback_key is not None and not self._caller_answered:
+            # A key pressed in early media rarely reaches us (carriers do not pass the caller's
+            # media before the answer): a caller offered the callback is answered.
+            self._caller_answered = True
+            await self._quietly(ari.answer(self.caller_channel_id))
         # Music and the announcement never play at once: the music stops here, and the machine
         # starts it again when the announcement has played.
         await self._stop_music()
@@ -552,8 +634,9 @@ class CallRunner:
         # The announcement replaces the ringing; the machine rings again when it has played.
         self.caller_ringing = False
         await self._quietly(ari.play(self.caller_channel_id,
-                                     position_announcement(line.ahead + 1, minutes), playback_id))
-        self.log.info("position_announced", position=line.ahead + 1, expected_minutes=minutes)
+                                     line_announcement(position, callback_key, minutes), playback_id))
+        self.log.info("position_announced", position=position, expected_minutes=minutes,
+                      callback_key=callback_key)
 
     async def _expected_wait(self) -> int | None:
         """The expected wait from the team's recent answered waits, read now (when it is due)."""
@@ -622,6 +705,86 @@ class CallRunner:
             if playback_id is not None:
                 await self._quietly(self.ctx.ari.stop_playback(playback_id))
         self._greeting = self._announcement = None
+
+    # -- the callback ---------------------------------------------------------------------
+
+    def _callable_number(self) -> str | None:
+        """The caller's number as a dialled number may be (E.164, an allowed country, not
+        premium), None when it may not be called back (withheld, a desk phone, refused)."""
+        if self.route.callback_key is None:
+            return None
+        phones = self.ctx.fallbacks.phones
+        return callable_number(self.caller_number, allowed_countries=phones.allowed_countries,
+                               default_region=phones.default_region)
+
+    async def _confirm_callback(self) -> None:
+        ari = self.ctx.ari
+        if self._announcement is not None:
+            playback_id, self._announcement = self._announcement, None
+            await self._quietly(ari.stop_playback(playback_id))
+        self._confirmation = str(uuid.uuid4())
+        await self._quietly(ari.play(self.caller_channel_id, CALLBACK_CONFIRMED, self._confirmation))
+        self.log.info("callback_requested")
+        if self.ctx.line is not None:
+            try:
+                await self.ctx.line.request_callback(self.call_id, now=self.ctx.clock())
+            except Exception as exc:
+                # Unrecorded, this node still calls back; other nodes do not see it as one.
+                self.log.warning("callback_request_not_recorded", error=str(exc))
+
+    async def _call_back(self, leg: Leg, ring_time: float) -> Event | None:
+        """Call the caller from the team number; the member who accepted holds meanwhile."""
+        ctx = self.ctx
+        await self._stop_prompt(leg)
+        # The member holds: they hear ringing (Asterisk plays it on an answered channel) until
+        # the caller answers or the try ends.
+        await self._quietly(ctx.ari.ring(leg.channel_id))
+        try:
+            if self._callback_number is None:
+                raise PhoneRejected("the caller's number may not be dialled")
+            # Checked again as it becomes a dial string.
+            endpoint = dial_target(PhoneKind.E164, self._callback_number, trunk_template=ctx.trunk_template)
+        except PhoneRejected as exc:
+            self.log.warning("callback_number_rejected", reason=str(exc))
+            return CallbackEnded(None, now=ctx.clock())
+        channel_id = str(uuid.uuid4())
+        # From now on "the caller" is this channel: hang-ups, the bridge and its events.
+        self.caller_channel_id = channel_id
+        self._caller_channels.append(channel_id)
+        self._calling_back, self._callback_up, self._caller_gone = True, False, False
+        self.caller_ringing = True  # an outgoing call is never rung at
+        ctx.register_leg(channel_id, self)
+        try:
+            await ctx.ari.originate(
+                endpoint, channel_id=channel_id, app_args=LEG_ARG,
+                timeout=math.ceil(ring_time) + ORIGINATE_GRACE_SECONDS,
+                caller_id=self.dialled,  # the team number the caller dialled
+            )
+        except AriError as exc:
+            self.log.warning("callback_originate_failed", error=str(exc))
+            return CallbackEnded(None, now=ctx.clock())
+        self.log.info("caller_called_back", member=str(leg.member_id), tries=self.machine.callback_tries + 1)
+        return None
+
+    async def _keep_callback_request(self, tries: int) -> None:
+        """The daemon stops: the request stays in its line, open, for this node's next start."""
+        self.ctx.metrics.callers_waiting.dec()
+        self.log.warning("callback_kept_for_restart", tries=tries)
+        if self.ctx.line is not None:
+            try:
+                await self.ctx.line.callback_retry_later(self.call_id, tries=tries, due_at=self.ctx.clock())
+            except Exception as exc:
+                self.log.warning("callback_tries_not_recorded", error=str(exc))
+
+    async def _callback_retry_later(self, tries: int, seconds: float) -> None:
+        self.log.info("callback_unanswered", tries=tries, retry_in=seconds)
+        if self.ctx.line is None:
+            return
+        try:
+            await self.ctx.line.callback_retry_later(
+                self.call_id, tries=tries, due_at=self.ctx.clock() + timedelta(seconds=seconds))
+        except Exception as exc:
+            self.log.warning("callback_retry_not_recorded", error=str(exc))
 
     async def _leave_line(self) -> None:
         signals = self.ctx.signals
@@ -710,7 +873,8 @@ class CallRunner:
             self._cancel_timer(name)
         for channel_id in self.legs_by_channel:
             self.ctx.forget_channel(channel_id)
-        self.ctx.forget_channel(self.caller_channel_id)
+        for channel_id in self._caller_channels:
+            self.ctx.forget_channel(channel_id)
         if self.bridge_id is not None:
             await self._quietly(self.ctx.ari.destroy_bridge(self.bridge_id))
 

@@ -280,7 +280,10 @@ def waiting_text(t: Callable[..., str], line: waiting_repo.TeamLine) -> str:
     """What the team page says about the team's waiting line (the page and the stream alike)."""
     if not line.waiting:
         return t("waiting_none")
-    return t("waiting_some", count=line.waiting, seconds=round(line.longest_wait_s or 0))
+    text = t("waiting_some", count=line.waiting, seconds=round(line.longest_wait_s or 0))
+    if line.callbacks_pending:
+        text += " " + t("waiting_callbacks", count=line.callbacks_pending)
+    return text
 
 
 @router.get("/team")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from teamfoned.store.tables import calls, waiting_entries
 from tests.integration.test_api_bench import (  # noqa: F401  (api_fixture provides the `api` fixture)
@@ -157,6 +157,13 @@ async def test_team_page_and_stream_show_the_teams_waiting_line(api: LiveApi) ->
                 break
     data = json.loads(text.split("data: ", 1)[1].split("\n", 1)[0])
     assert data["waiting"] == 1 and data["waiting_text"].startswith("Waiting in the team's line: 1,")
+    # The waiting caller asks to be called back: the page says so.
+    async with api.sessions() as session, session.begin():
+        await session.execute(update(waiting_entries).where(
+            waiting_entries.c.call_id == api.world.calls["ann_talking"]).values(
+            callback_requested_at=datetime.now(UTC)))
+    page = await ann.get("/app/team")
+    assert "Of them, 1 asked to be called back." in page.text, page.text
 
 
 async def _enter_line(api: LiveApi, call: str, joined_after: float) -> None:

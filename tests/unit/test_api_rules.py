@@ -90,6 +90,11 @@ def test_statistics_and_p90() -> None:
     assert (stats.received, stats.answered, stats.abandoned, stats.missed) == (5, 2, 1, 2)
     assert (stats.average_wait_s, stats.p90_wait_s) == (3.0, 4.0)
     assert summarise([]).average_wait_s is None
+    # A caller called back who talked with a member was answered; one who never answered the
+    # callbacks was missed.
+    called_back = summarise([("callback_answered", 60.0), ("callback_failed", 90.0)])
+    assert (called_back.answered, called_back.missed, called_back.average_wait_s) == (1, 1, 60.0)
+    assert (called_back.callbacks, called_back.callbacks_answered, stats.callbacks) == (2, 1, 0)
 
 
 def test_cursor_round_trip_and_refusal() -> None:

@@ -1,5 +1,6 @@
 """plan_resync: every open call left by a restart is adopted, sent to the fallback or closed, exactly once."""
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ from teamfoned.telephony.resync import (
     CloseCall,
     DestroyBridge,
     HangupChannel,
+    ResumeCallback,
     plan_resync,
 )
 
@@ -88,3 +90,15 @@ def test_every_call_closed_once_and_every_attempt_once():
     assert sorted(closed) == sorted(c.call_id for c in calls)
     closed_attempts = [a.attempt_id for a in actions if isinstance(a, CloseAttempt)]
     assert len(closed_attempts) == len(set(closed_attempts)) == 10
+
+
+def test_a_callback_request_left_by_a_restart_is_resumed_once_its_legs_end():
+    holding = attempt("leg1")
+    c = dataclasses.replace(call(holding), caller_number="+31201234502", callback_tries=1)
+    actions = plan_resync([c], channels={"leg1"}, in_app=set(), bridges={}, now=NOW)
+    assert actions == [HangupChannel("leg1", "stray_member_leg"),
+                       CloseAttempt(holding.attempt_id, "cancelled"), ResumeCallback(c)]
+    # The caller still hearing the request's confirmation is hung up, as they were told.
+    hearing = dataclasses.replace(call(), callback_tries=0)
+    assert plan_resync([hearing], channels={"caller"}, in_app={"caller"}, bridges={}, now=NOW) == [
+        HangupChannel("caller", "callback_requested"), ResumeCallback(hearing)]
