@@ -216,6 +216,7 @@ class CallMachine:
         # when it has played (never over it).
         self._greeting_playing = False
         self._announce_pending = False
+        self._offer_pending = False
         # The callback: offered (the team has a key and the caller's number may be dialled);
         # requested (the phase); how many tries went unanswered; the member holding for the
         # try under way; whether the caller still hears the confirmation on their own call.
@@ -370,6 +371,10 @@ class CallMachine:
             self._callback = CallbackPhase.WAITING
             self._callback_tries = event.resumed_callback_tries
             self._in_line = True
+            if not event.callback_allowed:
+                # The number may no longer be dialled (the sysadmin's countries changed): no
+                # member is rung for a call that cannot be made; the team calls back by hand.
+                return self._finish(CallOutcome.CALLBACK_FAILED, event.now)
             return [JoinLine(arrived_at=event.now), self._fetch()]
         # Only a caller who can wait in the line, and whose number may be dialled, hears the
         # offer (a withheld or premium number never does; a closed team never gets this far).
@@ -409,11 +414,15 @@ class CallMachine:
             return []
         self._greeting_playing = False
         pending, self._announce_pending = self._announce_pending, False
-        if self._state is not CallState.HUNTING:
-            return []
+        offer, self._offer_pending = self._offer_pending, False
+        if self._state is not CallState.HUNTING or self._callback is not None:
+            return []  # a caller who asked for a callback hears its confirmation, then is gone
         if pending and self._waiting:
             # Their place came due during the greeting: it follows the greeting at once.
             return self._announce()
+        key = self._offered_key()
+        if offer and self._waiting and key is not None:
+            return [OfferCallback(key)]  # the offer waited for the greeting's end
         return [self._waiting_sound()]
 
     def _candidates_fetched(self, event: CandidatesFetched) -> list[Action]:
@@ -487,6 +496,8 @@ class CallMachine:
             # Their place at once, then every `every` seconds while they wait (each time with
             # the callback offer, when there is one).
             actions += [*self._announce(), self._start_timer(ANNOUNCE_TIMER, every)]
+        elif key is not None and self._greeting_playing:
+            self._offer_pending = True  # never over the greeting: it follows its end
         elif key is not None:
             actions.append(OfferCallback(key))
         return actions
@@ -693,8 +704,9 @@ class CallMachine:
         self._answered_by = member_id
         self._answered_at = event.now
         actions: list[Action] = [RecordAnswer(member_id), *self._leave_line()]
-        # Only the callback's own timer: teammates told "too late" keep theirs.
-        actions += self._cancel_timers([CALLBACK_RING_TIMER])
+        # Only the callback's own timer and the tiers' (nothing to widen now): teammates told
+        # "too late" keep theirs.
+        actions += self._cancel_timers([CALLBACK_RING_TIMER, TIER_TIMER])
         actions.append(Bridge(member_id))
         return actions
 

@@ -710,8 +710,11 @@ class CallRunner:
 
     def _callable_number(self) -> str | None:
         """The caller's number as a dialled number may be (E.164, an allowed country, not
-        premium), None when it may not be called back (withheld, a desk phone, refused)."""
-        if self.route.callback_key is None:
+        premium), None when it may not be called back (withheld, a desk phone, refused). A
+        request taken before a restart is kept even if the team has switched the offer off
+        since; its number is checked again all the same (the allowed countries may have
+        changed)."""
+        if self.route.callback_key is None and self.resumed is None:
             return None
         phones = self.ctx.fallbacks.phones
         return callable_number(self.caller_number, allowed_countries=phones.allowed_countries,
@@ -719,9 +722,9 @@ class CallRunner:
 
     async def _confirm_callback(self) -> None:
         ari = self.ctx.ari
-        if self._announcement is not None:
-            playback_id, self._announcement = self._announcement, None
-            await self._quietly(ari.stop_playback(playback_id))
+        # Music, the greeting or an announcement would hold the confirmation back (a playback
+        # holds the channel's turn) or play under it: all of it stops first.
+        await self._stop_caller_media()
         self._confirmation = str(uuid.uuid4())
         await self._quietly(ari.play(self.caller_channel_id, CALLBACK_CONFIRMED, self._confirmation))
         self.log.info("callback_requested")
@@ -748,8 +751,10 @@ class CallRunner:
             self.log.warning("callback_number_rejected", reason=str(exc))
             return CallbackEnded(None, now=ctx.clock())
         channel_id = str(uuid.uuid4())
-        # From now on "the caller" is this channel: hang-ups, the bridge and its events.
+        # From now on "the caller" is this channel: hang-ups, the bridge and its events. Nothing
+        # the daemon played to the first one plays on this one.
         self.caller_channel_id = channel_id
+        self._music, self._greeting, self._announcement = False, None, None
         self._caller_channels.append(channel_id)
         self._calling_back, self._callback_up, self._caller_gone = True, False, False
         self.caller_ringing = True  # an outgoing call is never rung at

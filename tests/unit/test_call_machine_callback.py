@@ -278,3 +278,28 @@ def test_the_daemon_stops_the_request_is_kept_and_its_next_start_resumes_it() ->
     # One try was left of two: this one unanswered ends it.
     assert resumed.handle(CallbackEnded(17, now=at(45)))[-1] == FinishCall(
         CallOutcome.CALLBACK_FAILED, None, 45.0, None)
+
+
+def test_with_a_greeting_the_offer_follows_it_and_a_caller_who_asked_hears_nothing_more() -> None:
+    from teamfoned.routing import GreetingFinished, PlayGreeting, StartRinging
+
+    m = CallMachine(uuid.uuid4(), policy(greeting=True), rng=random.Random(1), rr_position=None)
+    assert PlayGreeting() in m.handle(CallerEntered(callback_allowed=True, now=at(0)))
+    # Everybody busy while the greeting plays: the caller waits, the offer waits for its end.
+    assert m.handle(CandidatesFetched((), LineView(available=1), now=at(1))) == [JoinLine(at(0))]
+    assert m.handle(GreetingFinished(now=at(3))) == [OfferCallback("5")]
+    # A caller who knows the key and asks while the greeting still plays: when it ends, they
+    # hear neither ringing nor the offer (the confirmation, then they are hung up).
+    m2 = CallMachine(uuid.uuid4(), policy(greeting=True), rng=random.Random(1), rr_position=None)
+    m2.handle(CallerEntered(callback_allowed=True, now=at(0)))
+    m2.handle(CandidatesFetched((), LineView(available=1), now=at(1)))
+    assert ConfirmCallback() in m2.handle(CallerDigit("5", now=at(2)))
+    assert m2.handle(GreetingFinished(now=at(3))) == []
+    assert StartRinging() not in m2.handle(AnnouncementFinished(now=at(3)))
+
+
+def test_a_resumed_request_whose_number_may_no_longer_be_dialled_rings_no_member() -> None:
+    m = CallMachine(uuid.uuid4(), policy(), rng=random.Random(1), rr_position=None)
+    actions = m.handle(CallerEntered(callback_allowed=False, resumed_callback_tries=1, now=at(0)))
+    assert not any(isinstance(a, FetchCandidates | Dial) for a in actions)
+    assert [a.outcome for a in actions if isinstance(a, FinishCall)] == [CallOutcome.CALLBACK_FAILED]

@@ -150,3 +150,28 @@ def test_the_announcement_says_one_minute_and_less_than_one_minute() -> None:
     assert position_announcement(1, 0).endswith(
         "sound:queue-holdtime,sound:queue-less-than,number:1,sound:queue-minute")
     assert position_announcement(3) == "sound:teamfoned/queue-you-are-caller,number:3"
+
+
+async def test_the_callback_confirmation_stops_the_music_first() -> None:
+    # The caller waits with music and asks to be called back: the confirmation must not play
+    # under the music (nor wait behind it).
+    route = dataclasses.replace(MUSIC, callback_key="5")
+    line = Line()
+
+    async def request_callback(*a: Any, **k: Any) -> None: pass
+    line.request_callback = request_callback  # type: ignore[attr-defined]
+    call, ari = runner(Busy(), route, line)
+    call.caller_number = "+31201234567"
+    task = asyncio.create_task(call.run())
+    await until(lambda: ari.named("play"))  # the offer; when it has played, the music again
+    [(offer, _)] = ari.named("play")
+    call.inbox.put_nowait({"type": "PlaybackFinished", "playback": {"id": offer[2]}})
+    await until(lambda: len(ari.named("start_moh")) == 2)
+    call.inbox.put_nowait({"type": "ChannelDtmfReceived", "channel": {"id": "caller"}, "digit": "5"})
+    await until(lambda: len(ari.named("play")) == 2)
+    steps = order(ari)
+    confirmation = len(steps) - 1 - steps[::-1].index("play")
+    last_moh = max(i for i, name in enumerate(steps) if name in ("start_moh", "stop_moh"))
+    assert steps[last_moh] == "stop_moh" and last_moh < confirmation, steps
+    task.cancel()  # the request would wait on for a member (the daemon stops here)
+    await asyncio.gather(task, return_exceptions=True)

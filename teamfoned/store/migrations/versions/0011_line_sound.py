@@ -64,21 +64,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_waiting_entries_team_left", table_name="waiting_entries")
-    # The trigger names the columns: it goes before them, and comes back without them.
+    # The update trigger names the columns: it comes back first with the list before them.
+    _teams_update_trigger(_BEFORE)
     if op.get_context().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER teams_directory_updated ON teams")
-    else:
-        for event in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS teams_directory_{event}")
-    with op.batch_alter_table("teams") as batch:
         for column in reversed(ADDED):
-            batch.drop_column(column)
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(f"CREATE TRIGGER teams_directory_updated AFTER UPDATE OF "
-                   f"{', '.join(_BEFORE)} ON teams FOR EACH STATEMENT EXECUTE "
-                   "FUNCTION teamfoned_directory_changed()")
+            op.drop_column("teams", column)
     else:
-        for event in ("INSERT", "DELETE", f"UPDATE OF {', '.join(_BEFORE)}"):
-            name = event.split()[0].lower()
-            op.execute(f"CREATE TRIGGER teams_directory_{name} AFTER {event} ON teams "
-                       f"BEGIN {_0009.BUMP}; END")
+        # SQLite's own DROP COLUMN: a batch rebuild of teams would cascade into team_numbers
+        # and memberships (foreign keys are on).
+        for column in reversed(ADDED):
+            op.execute(f"ALTER TABLE teams DROP COLUMN {column}")

@@ -61,22 +61,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    postgresql = op.get_context().dialect.name == "postgresql"
-    if postgresql:
-        # PostgreSQL refuses to drop a column an UPDATE OF trigger names: the old list first.
-        _update_trigger(TEAM_COLUMNS_BEFORE)
-    with op.batch_alter_table("waiting_entries") as batch:
-        batch.drop_column("callback_due_at")
-        batch.drop_column("callback_tries")
-        batch.drop_column("callback_requested_at")
-    with op.batch_alter_table("teams") as batch:
-        batch.drop_column("callback_retry_after")
-        batch.drop_column("callback_attempts")
-        batch.drop_column("callback_key")
-    if not postgresql:
-        # Dropping columns rebuilds SQLite's teams table, and the rebuild dropped its triggers.
-        for event in ("INSERT", "DELETE"):
-            op.execute(f"DROP TRIGGER IF EXISTS teams_directory_{event.lower()}")
-            op.execute(f"CREATE TRIGGER teams_directory_{event.lower()} AFTER {event} ON teams "
-                       f"BEGIN {BUMP}; END")
-        _update_trigger(TEAM_COLUMNS_BEFORE)
+    # The update trigger names the columns (PostgreSQL refuses to drop one it names, SQLite
+    # too): it comes back first with the list before them.
+    _update_trigger(TEAM_COLUMNS_BEFORE)
+    entry_columns = ("callback_due_at", "callback_tries", "callback_requested_at")
+    team_columns = ("callback_retry_after", "callback_attempts", "callback_key")
+    if op.get_context().dialect.name == "postgresql":
+        for column in entry_columns:
+            op.drop_column("waiting_entries", column)
+        for column in team_columns:
+            op.drop_column("teams", column)
+    else:
+        # SQLite's own DROP COLUMN: a batch rebuild of teams would cascade into team_numbers
+        # and memberships (foreign keys are on).
+        for column in entry_columns:
+            op.execute(f"ALTER TABLE waiting_entries DROP COLUMN {column}")
+        for column in team_columns:
+            op.execute(f"ALTER TABLE teams DROP COLUMN {column}")
