@@ -157,7 +157,8 @@ class DaemonProcess:
             "node": "bench",
             "ari": {"url": topology.ari_url, "username": topology.ari_user,
                     "password": topology.ari_password, "app": topology.app},
-            "database": {"url": db_url},
+            # Its journal in its own folder, not the machine's state directory.
+            "database": {"url": db_url, "journal_path": str(workdir / "journal.jsonl")},
             "telephony": {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"]},
             "logging": {"level": "info", "format": "json"},
         }))

@@ -84,7 +84,23 @@ class _Cluster:
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
 
-    def start(self) -> None:
+    def start(self, attempts: int = 3) -> None:
+        for attempt in range(attempts):
+            mark = self.log.stat().st_size if self.log.exists() else 0
+            done = self._pg_ctl_start()
+            if done.returncode == 0:
+                return
+            log = self.log.read_bytes()[mark:].decode(errors="replace") if self.log.exists() else "(no log)"
+            # The port was free when picked, but another bench (a parallel worker, another
+            # session) may take it before the server binds it: pick another and try again.
+            if "could not bind" in log and attempt + 1 < attempts:
+                self.port = _free_port()
+                continue
+            raise RuntimeError(
+                f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n--- server log ---\n{log}"
+            )
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess[str]:
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.sockets} "
@@ -94,15 +110,10 @@ class _Cluster:
             "-c fsync=off -c full_page_writes=off "
             "-c max_connections=200"
         )
-        done = self.run(
+        return self.run(
             str(self.bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data),
             "-l", str(self.log), "-o", options,
         )
-        if done.returncode != 0:
-            log = self.log.read_text(errors="replace") if self.log.exists() else "(no log)"
-            raise RuntimeError(
-                f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n--- server log ---\n{log}"
-            )
 
     def stop(self) -> None:
         self.run(str(self.bindir / "pg_ctl"), "stop", "-m", "immediate", "-D", str(self.data))

@@ -48,7 +48,7 @@ def second_pbx(asterisk_installation, topology, pbx):
     sip_port = free_port(topology.pbx_host, socket.SOCK_DGRAM)
     files = pbx_files(dataclasses.replace(topology, pbx_sip_port=sip_port))
     files["http_site.conf"] = f"bindaddr = {topology.subnet}.3\nbindport = {topology.ari_port}\n"
-    files["rtp.conf"] = "[general]\nrtpstart = 22000\nrtpend = 22999\n"
+    files["rtp.conf"] = topology.rtp_conf(2)
     instance = AsteriskInstance(asterisk_installation, "pbx2", files)
     try:
         instance.start()

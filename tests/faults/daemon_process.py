@@ -29,7 +29,8 @@ class DaemonProcess:
             "node": node,
             "ari": {"url": pbx.ari_url, "username": pbx.ari_user, "password": pbx.ari_password,
                     "app": pbx.app},
-            "database": {"url": db_url},
+            # Its own journal (on PostgreSQL the default is the machine's state directory).
+            "database": {"url": db_url, "journal_path": str(tmp_path / f"journal-{node}.jsonl")},
             "telephony": {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"]},
             "logging": {"level": "info", "format": "json"},
             # Its own port: other daemons (other tests, other benches) may hold the default.
