@@ -219,6 +219,21 @@ async def migrated_postgres_template(postgres_cluster: _Cluster) -> str:
     return MIGRATED_TEMPLATE
 
 
+def _copy_sqlite(template: Path, target: str | Path) -> None:
+    # SQLite's online backup: a consistent copy whatever journal mode the file is in.
+    with contextlib.closing(sqlite3.connect(template)) as source, \
+            contextlib.closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+
+
+@pytest.fixture
+def migrated_sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file in the test's folder (`teamfoned.db`) with every migration applied."""
+    path = tmp_path / "teamfoned.db"
+    _copy_sqlite(request.getfixturevalue("migrated_sqlite_template"), path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
 @pytest.fixture
 def migrated_db_url(request: pytest.FixtureRequest, db_url: str) -> str:
     """`db_url` with every migration applied (the schema the daemon runs on).
@@ -228,12 +243,7 @@ def migrated_db_url(request: pytest.FixtureRequest, db_url: str) -> str:
     both databases, once per session here and step by step in the store's schema tests.
     """
     if db_url.startswith("sqlite"):
-        template: Path = request.getfixturevalue("migrated_sqlite_template")
-        target = db_url.split(":///", 1)[1]
-        # SQLite's online backup: a consistent copy whatever journal mode the file is in.
-        with contextlib.closing(sqlite3.connect(template)) as source, \
-                contextlib.closing(sqlite3.connect(target)) as copy:
-            source.backup(copy)
+        _copy_sqlite(request.getfixturevalue("migrated_sqlite_template"), db_url.split(":///", 1)[1])
         return db_url
     name = request.getfixturevalue("migrated_postgres_template")
     cluster: _Cluster = request.getfixturevalue("postgres_cluster")
