@@ -23,9 +23,16 @@ lint: venv
 	$(PY) -m ruff check teamfoned tests benchmarks scripts
 	$(PY) -m mypy
 
+# The suite in parallel (pytest-xdist): most bench tests wait on SIP timers, not the CPU, and
+# each worker runs its own bench (PBX and carrier on a loopback /24 of their own, PostgreSQL on
+# a port of its own, RTP ports of its own: tests/bench/topology.py). A test file
+# stays on one worker (its module fixtures are made once); files are handed out in collection
+# order, the heavy bench directories first, so the short ones fill the end.
+TEST_WORKERS ?= 2
 test: venv provision lint
 	mkdir -p build/test-results
-	$(PY) -m pytest --junitxml=build/test-results/junit.xml -p no:cacheprovider
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25 \
+		--junitxml=build/test-results/junit.xml -p no:cacheprovider
 
 demo: venv provision
 	$(PY) scripts/demo.py

@@ -52,6 +52,13 @@ def directory(members: int = MEMBERS) -> dict:
         "confirm_calls": False, "numbers": [dialplan.number(dialplan.TEAMFONED_PREFIX, 9000)],
         "members": [{"name": "prop-a", "priority": 1}, {"name": "prop-b", "priority": 2}],
     })
+    # The waiting line's hand-off: one member, answering; a second caller waits for her.
+    people.append({"name": "handoff", "phone": dialplan.handoff_phone(members), "available": True})
+    teams.append({
+        "name": "handoff", "strategy": "linear", "ring_time": 20, "max_wait": 60, "wrap_up": 0,
+        "confirm_calls": False, "numbers": [dialplan.number(dialplan.TEAMFONED_PREFIX, dialplan.HANDOFF)],
+        "members": [{"name": "handoff", "priority": 1}],
+    })
     return {"tenants": [{"name": "bench", "members": people, "teams": teams}]}
 
 
@@ -113,6 +120,9 @@ class Telephony:
         cfiles["rtp.conf"] = "[general]\nrtpstart = 30000\nrtpend = 39999\n"
         pfiles = pbx_files(self.topology, dialplan.site_files(members))
         pfiles["rtp.conf"] = "[general]\nrtpstart = 20000\nrtpend = 29999\n"
+        # The hand-off phase's member phone as an endpoint of its own (dialplan.handoff_endpoint).
+        pfiles["pjsip_site.conf"] += dialplan.handoff_endpoint(
+            members, self.topology.carrier_host, self.topology.carrier_sip_port)
         self.carrier = AsteriskInstance(installation, "carrier", cfiles)
         self.pbx = AsteriskInstance(installation, "pbx", pfiles)
 
@@ -157,7 +167,8 @@ class DaemonProcess:
             "node": "bench",
             "ari": {"url": topology.ari_url, "username": topology.ari_user,
                     "password": topology.ari_password, "app": topology.app},
-            "database": {"url": db_url},
+            # Its journal in its own folder, not the machine's state directory.
+            "database": {"url": db_url, "journal_path": str(workdir / "journal.jsonl")},
             "telephony": {"trunk_dial_template": "PJSIP/{number}@trunk", "allowed_countries": ["NL"]},
             "logging": {"level": "info", "format": "json"},
         }))

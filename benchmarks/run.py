@@ -26,8 +26,8 @@ from benchmarks.stats import r
 OUT = env.REPO / "build" / "bench"
 # What a site would run for a busy API: one worker process per core.
 HTTP_WORKERS = os.cpu_count() or 1
-PHASES = ("pdd", "pdd_loaded", "roundtrips", "route", "route_1m", "cost", "memory", "http", "cps",
-          "propagation", "propagation_two_nodes")
+PHASES = ("pdd", "pdd_loaded", "queue_handoff", "roundtrips", "route", "route_1m", "cost", "memory",
+          "http", "cps", "propagation", "propagation_two_nodes")
 
 
 def machine() -> dict:
@@ -119,6 +119,22 @@ class Bench:
         })
         self.details["pdd_loaded"] = {"sides": s, "failures": out["failures"],
                                       "paired_difference": out["added"]}
+
+    async def phase_queue_handoff(self) -> None:
+        """A member freed -> the next waiting caller's member leg, teamfoned beside app_queue."""
+        from benchmarks import queue_handoff
+
+        out = await queue_handoff.measure(self.carrier, env.MEMBERS, 5 if self.quick else 20,
+                                          time_limit=150)
+        s = out["sides"]
+        self.results.update({
+            "queue_handoff_trials": s["teamfoned"]["n"],
+            "queue_handoff_ms_median": r(s["teamfoned"]["median"]),
+            "queue_handoff_ms_p90": r(s["teamfoned"]["p90"]),
+            "queue_handoff_ms_median_queue": r(s["queue"]["median"]),
+            "queue_handoff_ms_p90_queue": r(s["queue"]["p90"]),
+        })
+        self.details["queue_handoff"] = out
 
     async def phase_roundtrips(self) -> None:
         from sqlalchemy.engine import make_url

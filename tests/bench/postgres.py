@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import uuid
@@ -15,8 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 DATABASE = "teamfoned"
+# The session's migrated database, which each test's migrated database is a copy of.
+MIGRATED_TEMPLATE = "teamfoned_migrated"
 SUPERUSER = "teamfoned"
 # initdb refuses to run as root; on Debian the packaged `postgres` system user is the natural owner.
 SYSTEM_USER = "postgres"
@@ -84,7 +88,23 @@ class _Cluster:
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
 
-    def start(self) -> None:
+    def start(self, attempts: int = 3) -> None:
+        for attempt in range(attempts):
+            mark = self.log.stat().st_size if self.log.exists() else 0
+            done = self._pg_ctl_start()
+            if done.returncode == 0:
+                return
+            log = self.log.read_bytes()[mark:].decode(errors="replace") if self.log.exists() else "(no log)"
+            # The port was free when picked, but another bench (a parallel worker, another
+            # session) may take it before the server binds it: pick another and try again.
+            if "could not bind" in log and attempt + 1 < attempts:
+                self.port = _free_port()
+                continue
+            raise RuntimeError(
+                f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n--- server log ---\n{log}"
+            )
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess[str]:
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.sockets} "
@@ -94,15 +114,10 @@ class _Cluster:
             "-c fsync=off -c full_page_writes=off "
             "-c max_connections=200"
         )
-        done = self.run(
+        return self.run(
             str(self.bindir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data),
             "-l", str(self.log), "-o", options,
         )
-        if done.returncode != 0:
-            log = self.log.read_text(errors="replace") if self.log.exists() else "(no log)"
-            raise RuntimeError(
-                f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n--- server log ---\n{log}"
-            )
 
     def stop(self) -> None:
         self.run(str(self.bindir / "pg_ctl"), "stop", "-m", "immediate", "-D", str(self.data))
@@ -166,8 +181,8 @@ def postgres_database(postgres_cluster: _Cluster) -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database for this test: a SQLite file, then a fresh PostgreSQL database.
 
-    Not migrated: tests that need the schema apply the migrations (see the `migrated_url`
-    fixture in the store tests), which also exercises them on both databases.
+    Not migrated: tests that need the schema take `migrated_db_url`, or apply the migrations
+    themselves (the store's schema tests), which exercises them on both databases.
     """
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'teamfoned.db'}"
@@ -175,15 +190,64 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_database")
 
 
-@pytest.fixture
-async def migrated_db_url(db_url: str) -> str:
-    """`db_url` with every migration applied (the schema the daemon runs on)."""
+async def _migrate(url: str) -> None:
     from teamfoned.store.engine import create_engine
     from teamfoned.store.migrate import upgrade
 
-    engine = create_engine(db_url)
+    engine = create_engine(url)
     try:
         await upgrade(engine)
     finally:
         await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every migration applied, once per session (copied for each test)."""
+    path = tmp_path_factory.mktemp("migrated-sqlite") / "teamfoned.db"
+    await _migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def migrated_postgres_template(postgres_cluster: _Cluster) -> str:
+    """A PostgreSQL database with every migration applied, once per session: the template each
+    test's database is created from. Nothing stays connected to it (CREATE DATABASE ... TEMPLATE
+    refuses a template in use)."""
+    postgres_cluster.sql(f"CREATE DATABASE {MIGRATED_TEMPLATE}")
+    await _migrate(postgres_cluster.url(MIGRATED_TEMPLATE))
+    return MIGRATED_TEMPLATE
+
+
+def _copy_sqlite(template: Path, target: str | Path) -> None:
+    # SQLite's online backup: a consistent copy whatever journal mode the file is in.
+    with contextlib.closing(sqlite3.connect(template)) as source, \
+            contextlib.closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+
+
+@pytest.fixture
+def migrated_sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file in the test's folder (`teamfoned.db`) with every migration applied."""
+    path = tmp_path / "teamfoned.db"
+    _copy_sqlite(request.getfixturevalue("migrated_sqlite_template"), path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def migrated_db_url(request: pytest.FixtureRequest, db_url: str) -> str:
+    """`db_url` with every migration applied (the schema the daemon runs on).
+
+    A copy of the session's migrated database: migrating each test's own database took most of
+    the integration tests' time (seconds each, hundreds of tests). The migrations still run on
+    both databases, once per session here and step by step in the store's schema tests.
+    """
+    if db_url.startswith("sqlite"):
+        _copy_sqlite(request.getfixturevalue("migrated_sqlite_template"), db_url.split(":///", 1)[1])
+        return db_url
+    name = request.getfixturevalue("migrated_postgres_template")
+    cluster: _Cluster = request.getfixturevalue("postgres_cluster")
+    database = db_url.rsplit("/", 1)[1]
+    cluster.sql(f"DROP DATABASE {database}")
+    cluster.sql(f"CREATE DATABASE {database} TEMPLATE {name}")
     return db_url

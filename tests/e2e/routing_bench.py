@@ -73,6 +73,7 @@ class RoutingBench:
         self.pbx = pbx
         self.carrier = carrier
         self.db_url = db_url or f"sqlite+aiosqlite:///{tmp_path}/teamfoned.db"
+        self.tmp_path = tmp_path
         self.daemon: Daemon | None = None
         self._task: asyncio.Task | None = None
         self.engine = None
@@ -104,6 +105,10 @@ class RoutingBench:
                           "claim_margin": self.agi_claim_margin}
         raw.update(self.extra_settings)
         raw.update(overrides)
+        # The test's own journal: on PostgreSQL the default is the machine's state directory,
+        # one file per node name, which every bench on this machine would share.
+        raw["database"] = {"journal_path": str(self.tmp_path / f"journal-{raw['node']}.jsonl"),
+                           **raw["database"]}
         return settings_from_dict(raw)
 
     async def setup(self, directory_doc: dict, **daemon_kwargs) -> None:

@@ -18,9 +18,9 @@ from .fault_bench import FaultBench, InProcessBench
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def crashable(pbx, carrier, tmp_path):
+async def crashable(pbx, carrier, tmp_path, migrated_sqlite_url):
     """A daemon in a child process (so it can be SIGKILLed), on a SQLite file."""
-    bench = FaultBench(pbx, carrier, tmp_path)
+    bench = FaultBench(pbx, carrier, tmp_path, migrated_sqlite_url)
     try:
         yield bench
     finally:
@@ -28,9 +28,9 @@ async def crashable(pbx, carrier, tmp_path):
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def in_process(pbx, carrier, tmp_path):
+async def in_process(pbx, carrier, tmp_path, migrated_sqlite_url):
     """A daemon in this event loop (its ARI client and dispatcher can be looked at directly)."""
-    bench = InProcessBench(pbx, carrier, tmp_path)
+    bench = InProcessBench(pbx, carrier, tmp_path, migrated_sqlite_url)
     try:
         yield bench
     finally:
@@ -48,7 +48,7 @@ def second_pbx(asterisk_installation, topology, pbx):
     sip_port = free_port(topology.pbx_host, socket.SOCK_DGRAM)
     files = pbx_files(dataclasses.replace(topology, pbx_sip_port=sip_port))
     files["http_site.conf"] = f"bindaddr = {topology.subnet}.3\nbindport = {topology.ari_port}\n"
-    files["rtp.conf"] = "[general]\nrtpstart = 22000\nrtpend = 22999\n"
+    files["rtp.conf"] = topology.rtp_conf(2)
     instance = AsteriskInstance(asterisk_installation, "pbx2", files)
     try:
         instance.start()

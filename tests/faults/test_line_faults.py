@@ -18,7 +18,7 @@ async def test_daemon_killed_while_a_caller_waits_the_caller_reaches_the_fallbac
     await carrier.wait_for(lambda: talking.answered, 10, "the first caller to be connected")
     waiting = await carrier.call(TEAM_NUMBER, caller_id="+31201234502")
     await carrier.wait_for(lambda: waiting.ringing_at is not None, 10, "the second caller to wait")
-    await asyncio.sleep(1)
+    await crashable.process.wait_event("caller_waiting")  # in the line, not just ringing
     crashable.process.kill()
     await asyncio.sleep(1)
     assert waiting.ended_at is None and not waiting.answered  # Asterisk holds them meanwhile
